@@ -1,0 +1,90 @@
+"""The sandbox: one world, five vendor APIs, the control endpoints, and fault injection."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from simulator import control
+from simulator.credentials import CREDENTIALS
+from simulator.faults import FaultConfig, FaultInjector
+from simulator.http import Drop, HttpError, Request, Response, Route, Router, make_server, sleep_ms
+from simulator.vendors import clickmagick, convertloop, improvely, integr8, webmarketer
+from simulator.world import World, generate
+
+VENDOR_MODULES = {
+    "clickmagick": clickmagick,
+    "integr8": integr8,
+    "webmarketer": webmarketer,
+    "improvely": improvely,
+    "convertloop": convertloop,
+}
+
+
+class Sandbox:
+    def __init__(self, seed: int = 7, scale: float = 1.0, faults: FaultConfig | None = None,
+                 cm_work_budget: int = 20_000) -> None:
+        self.seed = seed
+        self.scale = scale
+        self.world: World = generate(seed, scale)
+        self.lock = threading.RLock()  # guards the clock and mutable vendor state
+        self.faults = FaultInjector(seed, faults)
+        self.received: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        self.cm_work_budget = cm_work_budget
+        self.base_url = ""
+        self.vendors: dict[str, Any] = {name: module.Vendor(self) for name, module in VENDOR_MODULES.items()}
+
+    @property
+    def clock(self) -> int:
+        return self.world.clock
+
+    def visible(self, table: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Indices in [lo, hi) of `table` whose records the clock has revealed."""
+        hi = len(table["visible_at"]) if hi is None else hi
+        return lo + np.flatnonzero(table["visible_at"][lo:hi] <= self.clock)
+
+    def router(self) -> Router:
+        router = Router()
+        for name, vendor in self.vendors.items():
+            for method, path, handler in vendor.routes():
+                router.add(method, f"/{name}{path}", handler, name)
+        for method, path, handler in control.routes(self):
+            router.add(method, path, handler, "_sim")
+        return router
+
+    def before(self, route: Route, request: Request) -> Response | None:
+        """Fault injection for vendor routes; the control routes are never faulted."""
+        if route.vendor == "_sim":
+            return None
+        decision = self.faults.decide(route.vendor)
+        if decision == "drop":
+            raise Drop(partial=self.faults.coin())
+        if decision == "5xx":
+            status = (500, 502, 503)[int(self.faults.coin()) + int(self.faults.coin())]
+            raise HttpError(Response.of_json({"error": "Internal Server Error"}, status))
+        if decision == "429":
+            after = str(self.faults.config.retry_after)
+            raise HttpError(Response.of_json({"error": "Too Many Requests"}, 429, {"Retry-After": after}))
+        if decision == "slow":
+            sleep_ms(self.faults.config.slow_ms)
+        return None
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0):  # noqa: ANN201 - ThreadingHTTPServer
+        server = make_server(host, port, self.router(), self.before)
+        self.base_url = f"http://{host}:{server.server_address[1]}"
+        return server
+
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0):  # noqa: ANN201
+        server = self.serve(host, port)
+        thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        thread.start()
+        return server
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            name: {"base_url": f"{self.base_url}/{name}", "credentials": CREDENTIALS[name]}
+            for name in self.vendors
+        }

@@ -1,0 +1,120 @@
+"""How the world's touches, visitors and conversions look as strings, shared by every vendor.
+
+All functions take index arrays and return Arrow or numpy arrays, so pages (100 rows) and exports
+(a million rows) use the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from simulator import render
+from simulator.world import (
+    AFFILIATE_PUBLISHERS,
+    BRANDS,
+    CAMPAIGNS,
+    CH,
+    CHANNELS,
+    PUBLISHERS,
+    REFERRERS,
+    World,
+)
+
+COUNTRIES = np.array(["US", "FR", "DE", "GB", "AU"], dtype=object)
+USER_AGENTS = np.array(
+    [f"Mozilla/5.0 ({os_}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{120 + v}.0 Safari/537.36"
+     for os_ in ("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 14_5", "Linux; Android 14",
+                 "iPhone; CPU iPhone OS 17_4 like Mac OS X")
+     for v in range(10)],
+    dtype=object,
+)
+SEARCH_TERMS = np.array(["surfboards", "ski jackets", "graphic tees", "free shipping", None], dtype=object)
+
+_SOURCE = np.full((len(CHANNELS), max(AFFILIATE_PUBLISHERS, len(REFERRERS), 2)), None, dtype=object)
+_SOURCE[CH["paid_search"], :2] = ["google", "bing"]
+_SOURCE[CH["paid_social"], :2] = ["facebook", "tiktok"]
+_SOURCE[CH["display"], :] = "gdn"
+_SOURCE[CH["affiliate"], :AFFILIATE_PUBLISHERS] = PUBLISHERS[:AFFILIATE_PUBLISHERS]
+_SOURCE[CH["email"], :] = "newsletter"
+_SOURCE[CH["organic_search"], :2] = ["google", "bing"]
+_SOURCE[CH["referral"], : len(REFERRERS)] = REFERRERS
+_MEDIUM = np.array(["cpc", "paid_social", "display", "affiliate", "email", "organic", "referral", None], dtype=object)
+_CAMPAIGN_NAMES = np.array([c[2] for c in CAMPAIGNS] + [None], dtype=object)  # index -1 = no campaign
+
+
+def _none_if(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = values.astype(object)
+    out[~mask] = None
+    return out
+
+
+def touch_utms(world: World, touch: np.ndarray) -> dict[str, np.ndarray]:
+    t = world.touches
+    ch, sub = t["channel"][touch], t["sub"][touch]
+    key = t["click_key"][touch]
+    return {
+        "utm_source": _SOURCE[ch, sub],
+        "utm_medium": _MEDIUM[ch],
+        "utm_campaign": _CAMPAIGN_NAMES[t["campaign"][touch]],
+        "utm_content": _none_if(np.char.add("ad-", (key % 5).astype(str)),
+                                np.isin(ch, [CH["paid_search"], CH["paid_social"], CH["display"]])),
+        "utm_term": np.where(ch == CH["paid_search"], SEARCH_TERMS[key % 5], None),
+    }
+
+
+def touch_click_ids(world: World, touch: np.ndarray) -> dict[str, np.ndarray]:
+    """Ad-platform click ids on the landing URL: gclid (Google ads), msclkid (Bing), fbclid, ttclid."""
+    t = world.touches
+    ch, sub = t["channel"][touch], t["sub"][touch]
+    hexes = render.hex_ids(t["click_key"][touch]).astype(str)
+    return {
+        "gclid": _none_if(np.char.add("EAIaIQobChMI", hexes),
+                          ((ch == CH["paid_search"]) & (sub == 0)) | (ch == CH["display"])),
+        "msclkid": _none_if(hexes, (ch == CH["paid_search"]) & (sub == 1)),
+        "fbclid": _none_if(np.char.add("IwAR", hexes), (ch == CH["paid_social"]) & (sub == 0)),
+        "ttclid": _none_if(np.char.add("E.C.P.", hexes), (ch == CH["paid_social"]) & (sub == 1)),
+    }
+
+
+def visitor_ids(world: World, visitor: np.ndarray) -> dict[str, np.ndarray]:
+    """Identifiers of one person as each vendor knows them."""
+    v = world.visitors
+    uid = v["uid"][visitor].astype(np.uint64)
+    hexes = render.hex_ids(uid).astype(str)
+    alt = render.hex_ids(uid * np.uint64(0x9E3779B97F4A7C15)).astype(str)
+    email = np.char.add(np.char.add("u", hexes), "@mail.example.com")
+    return {
+        "email": _none_if(email, v["has_email"][visitor]),
+        "cmc_vid": np.char.add("cmv", hexes),
+        "device_id": np.char.add("dev-", alt),
+        "wm_user_id": np.char.add(alt, hexes.astype("U8")),
+        "wm_tracker_id": np.char.add("trk", alt),
+        "ip": np.asarray(render.ipv4(v["ip"][visitor]).to_pylist(), dtype=object),
+        "user_agent": USER_AGENTS[v["ua"][visitor] % len(USER_AGENTS)],
+        "country": COUNTRIES[v["country"][visitor]],
+    }
+
+
+def order_refs(world: World, conv: np.ndarray) -> np.ndarray:
+    c = world.conversions
+    prefix = np.array(["ORD-", "LEAD-", "ENG-"], dtype=object)[c["kind"][conv]]
+    return np.char.add(prefix.astype(str), c["number"][conv].astype(str)).astype(object)
+
+
+def brand_of_touch(world: World, touch: np.ndarray) -> np.ndarray:
+    return world.visitors["brand"][world.touches["visitor"][touch]]
+
+
+def brand_of_conversion(world: World, conv: np.ndarray) -> np.ndarray:
+    return world.visitors["brand"][world.conversions["visitor"][conv]]
+
+
+def currency_of_brand(brand: np.ndarray) -> np.ndarray:
+    return np.array([b.currency for b in BRANDS], dtype=object)[brand]
+
+
+def to_arrow(columns: dict[str, np.ndarray | pa.Array]) -> pa.Table:
+    arrays = {k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v.tolist() if v.dtype.kind in "SU" else v))
+              for k, v in columns.items()}
+    return pa.table(arrays)
