@@ -6,6 +6,7 @@ own error body. Faults (drops, 5xx, 429 storms, slowness) are applied here, befo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -169,10 +170,8 @@ def make_server(host: str, port: int, router: Router, before: BeforeHook) -> Thr
                 self.end_headers()
                 self.wfile.write(b'{"data": [')
                 self.wfile.flush()
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

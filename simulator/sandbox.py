@@ -72,12 +72,12 @@ class Sandbox:
             sleep_ms(self.faults.config.slow_ms)
         return None
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):  # noqa: ANN201 - ThreadingHTTPServer
+    def serve(self, host: str = "127.0.0.1", port: int = 0):
         server = make_server(host, port, self.router(), self.before)
         self.base_url = f"http://{host}:{server.server_address[1]}"
         return server
 
-    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0):  # noqa: ANN201
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0):
         server = self.serve(host, port)
         thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
         thread.start()

@@ -115,6 +115,9 @@ def currency_of_brand(brand: np.ndarray) -> np.ndarray:
 
 
 def to_arrow(columns: dict[str, np.ndarray | pa.Array]) -> pa.Table:
-    arrays = {k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v.tolist() if v.dtype.kind in "SU" else v))
-              for k, v in columns.items()}
-    return pa.table(arrays)
+    def arrow(values: np.ndarray | pa.Array) -> pa.Array:
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            return values
+        return pa.array(values.tolist() if values.dtype.kind in "SU" else values)
+
+    return pa.table({name: arrow(values) for name, values in columns.items()})

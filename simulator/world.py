@@ -12,13 +12,13 @@ served (see `render`). Sizes scale linearly with `scale` (see `VISITORS_PER_SCAL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
 DAY = 86_400
 HOUR = 3_600
-EPOCH = int(datetime(2026, 9, 1, tzinfo=timezone.utc).timestamp())
+EPOCH = int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())
 HORIZON_DAYS = 60
 INITIAL_CLOCK_DAYS = 45
 VISITORS_PER_SCALE = 2_500
@@ -68,7 +68,8 @@ class Brand:
 BRANDS = [
     Brand("surf-shop", "USD", "America/New_York", 29583, "int-surf-7f3a", "adv-1001", "surf-shop", "wmkt-surf"),
     Brand("alpine-gear", "EUR", "Europe/Paris", 29584, "int-alpine-91c2", "adv-1002", "alpine-gear", "wmkt-alpine"),
-    Brand("outback-tees", "AUD", "Australia/Sydney", 29585, "int-outback-44d8", "adv-1003", "outback-tees", "wmkt-outback"),
+    Brand("outback-tees", "AUD", "Australia/Sydney", 29585, "int-outback-44d8", "adv-1003", "outback-tees",
+          "wmkt-outback"),
 ]
 BRAND_P = [0.5, 0.3, 0.2]
 
@@ -141,7 +142,7 @@ class World:
         return EPOCH + HORIZON_DAYS * DAY
 
     def advance(self, hours: float) -> int:
-        self.clock += int(round(hours * HOUR))
+        self.clock += round(hours * HOUR)
         return self.clock
 
 
@@ -192,7 +193,7 @@ def _touches(world: World, rng: np.random.Generator) -> None:
     campaign = np.full(total, -1, dtype=np.int64)
     for b in range(len(BRANDS)):
         for ch in np.unique(CAMPAIGN_CHANNEL):
-            options = np.flatnonzero((CAMPAIGN_BRAND == b) & (CAMPAIGN_CHANNEL == ch))
+            options = np.flatnonzero((b == CAMPAIGN_BRAND) & (ch == CAMPAIGN_CHANNEL))
             sel = np.flatnonzero((brand == b) & (channel == ch))
             campaign[sel] = options[rng.integers(0, len(options), len(sel))]
 
@@ -290,7 +291,7 @@ def _last_flagged_touch(flag: np.ndarray, starts: np.ndarray, counts: np.ndarray
 
 
 def _integr8(world: World, rng: np.random.Generator) -> None:
-    t, v, c = world.touches, world.visitors, world.conversions
+    t, c = world.touches, world.conversions
     real = np.flatnonzero(t["i8_observed"])
     # Extra bot clicks that belong to no journey; Integr8 rejects them.
     n_bots = int(len(real) * 0.03)
@@ -325,12 +326,13 @@ def _integr8(world: World, rng: np.random.Generator) -> None:
     ms = (time[src] - rng.integers(60, 2 * DAY, n_imp)) * 1000 + rng.integers(0, 1000, n_imp)
     entropy = rng.integers(0, 2**63, n_imp, dtype=np.int64)
     order = np.lexsort((entropy, ms))
+    order = order[ms[order] >= EPOCH * 1000]  # the world starts at EPOCH; so do its records
     src, ms, entropy = src[order], ms[order], entropy[order]
     world.i8_impressions = {
         "click": src,
         "time": ms // 1000,
         "campaign": campaign[src],
-        "visible_at": ms // 1000 + _delays(rng, n_imp, 0.01),
+        "visible_at": ms // 1000 + _delays(rng, len(ms), 0.01),
         "ms": ms,
         "entropy": entropy,
     }

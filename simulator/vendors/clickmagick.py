@@ -17,7 +17,6 @@ import numpy as np
 from simulator import views
 from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
-from simulator.vendors.integr8 import click_tx_ids
 from simulator.vendors.common import (
     WorkMeter,
     decode_cursor,
@@ -27,6 +26,7 @@ from simulator.vendors.common import (
     time_slice,
     window,
 )
+from simulator.vendors.integr8 import click_tx_ids
 from simulator.world import ATTRIBUTION_MODELS, BRANDS, DAY, HORIZON_DAYS, TIME_DECAY_HALF_LIFE_S
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class Vendor:
                          "attribution_window": None})
         return Response.of_json({"projects": rows, "status": "OK", "errors": [], "warnings": []})
 
-    def _lister(self, kind: str):  # noqa: ANN202
+    def _lister(self, kind: str):
         def handler(request: Request) -> Response:
             return self.list_conversions(request, kind)
 
@@ -192,7 +192,7 @@ class Vendor:
     def _records(self, page: np.ndarray, model: str) -> list[dict[str, Any]]:
         if len(page) == 0:
             return []
-        world, c, t = self.sb.world, self.sb.world.conversions, self.sb.world.touches
+        world, c = self.sb.world, self.sb.world.conversions
         visitor = c["visitor"][page]
         ids = views.visitor_ids(world, visitor)
         refs = views.order_refs(world, page)

@@ -117,7 +117,8 @@ def clicks_table(world: World, idx: np.ndarray, tz: str, clock: int) -> pa.Table
         **_brand_cols(k["campaign"][idx]),
         "publisher": PUBLISHER_NAMES[pub],
         "publisher_id": PUBLISHER_IDS[pub],
-        "sub_id": np.where(affiliate, np.char.add("sub-", (t["click_key"][safe] % 50).astype(str)).astype(object), None),
+        "sub_id": np.where(affiliate, np.char.add("sub-", (t["click_key"][safe] % 50).astype(str)).astype(object),
+                           None),
         "click_time": render.fmt_local(k["time"][idx], tz),
         "referer": np.where(affiliate, np.char.add("https://", PUBLISHER_NAMES[pub].astype(str)).astype(object), None),
         "click_ip": people["ip"],
@@ -336,7 +337,7 @@ class Vendor:
         return self._paged(request, rows)
 
     # --- reports ---------------------------------------------------------------------------------
-    def _reporter(self, kind: str):  # noqa: ANN202
+    def _reporter(self, kind: str):
         def handler(request: Request) -> Response:
             return self.report(request, kind)
 
@@ -380,7 +381,7 @@ class Vendor:
         return Response.of_json({"data": {"data": rows, "pageInfo": info}})
 
     # --- Download Center -------------------------------------------------------------------------
-    def _exporter(self, kind: str):  # noqa: ANN202
+    def _exporter(self, kind: str):
         def handler(request: Request) -> Response:
             return self.create_export(request, kind)
 
