@@ -1,0 +1,1 @@
+"""Entry points: `python -m pipelines.run` (the scheduled job) and `python -m pipelines.demo`."""

@@ -1,0 +1,54 @@
+"""The vendors the runner extracts, how to build each source, and sandbox credentials."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import dlt
+
+from sources.clickmagick import clickmagick_source
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    source: Callable[..., Any]
+    secrets: tuple[str, ...]  # secret settings, e.g. api_key
+
+
+VENDORS: dict[str, Vendor] = {
+    "clickmagick": Vendor("clickmagick", clickmagick_source, ("api_key",)),
+}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def env_key(vendor: str, key: str) -> str:
+    return f"SOURCES__{vendor.upper()}__{key.upper()}"
+
+
+def use_sandbox(base_url: str, vendors: list[str]) -> None:
+    """Point `vendors` at a sandbox (the demo, tests): base URLs and its fixed public credentials."""
+    from simulator.credentials import CREDENTIALS
+
+    for vendor in vendors:
+        os.environ[env_key(vendor, "base_url")] = f"{base_url.rstrip('/')}/{vendor}"
+        for key, value in CREDENTIALS[vendor].items():
+            os.environ[env_key(vendor, key)] = value
+
+
+def fill_sandbox_credentials(vendors: list[str]) -> None:
+    """A vendor configured at a loopback sandbox URL without secrets gets the sandbox's public ones
+    (from `[sandbox.<vendor>]` in config.toml). Real hosts never do."""
+    for vendor in vendors:
+        base_url = dlt.config.get(f"sources.{vendor}.base_url") or ""
+        if urlsplit(base_url).hostname not in LOOPBACK:
+            continue
+        for key in VENDORS[vendor].secrets:
+            if dlt.secrets.get(f"sources.{vendor}.{key}") is None:
+                value = dlt.config.get(f"sandbox.{vendor}.{key}")
+                if value:
+                    os.environ[env_key(vendor, key)] = str(value)

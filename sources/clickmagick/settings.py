@@ -1,0 +1,48 @@
+"""ClickMagick endpoints, limits and defaults, as data."""
+
+VENDOR = "ClickMagick"
+API_PREFIX = "/v1/campaigns"
+PROJECTS_PATH = f"{API_PREFIX}/projects"
+SETTINGS_PATH = f"{API_PREFIX}/projects/settings"
+# Conversion logs per kind; the table name is the kind, the response key too.
+KINDS = ("sales", "actions", "engagements")
+ATTRIBUTION_MODELS = ("first_click", "last_click", "linear", "pos_based", "time_decay")
+UTM_FILTERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+MAX_PAGE_SIZE = 100
+DEFAULT_WINDOW_HOURS = 24  # ClickMagick limits work per 5 minutes; long windows are the expensive calls
+DEFAULT_LOOKBACK_HOURS = 16 * 24  # refunds arrive within two weeks; two days of slack for a lagging mark
+PRIMARY_KEY = "id"
+CURSOR = "timestamp"
+TIMESTAMP_FIELDS = ("timestamp", "refund_time")
+
+_CLICK_IDS = {name: {"data_type": "text", "nullable": True} for name in ("gclid", "msclkid", "fbclid", "ttclid")}
+_UTMS = {name: {"data_type": "text", "nullable": True} for name in UTM_FILTERS}
+# Declared so every table has the same columns whatever a given load happens to contain.
+CONVERSION_COLUMNS = {
+    "id": {"data_type": "bigint", "nullable": False},
+    "project_id": {"data_type": "bigint"},
+    "timestamp": {"data_type": "timestamp", "nullable": False},
+    "ref": {"data_type": "text"},
+    "amt": {"data_type": "double"},
+    "currency": {"data_type": "text"},
+    "cogs": {"data_type": "double"},
+    "status": {"data_type": "text"},
+    "refund_time": {"data_type": "timestamp", "nullable": True},
+    "cmc_vid": {"data_type": "text"},
+    "s1": {"data_type": "text"},
+    "email": {"data_type": "text", "nullable": True},
+    "country": {"data_type": "text"},
+    "ip": {"data_type": "text"},
+    **_UTMS,
+    **_CLICK_IDS,
+}
+CREDIT_COLUMNS = {
+    "conversion_id": {"data_type": "bigint", "nullable": False},
+    "attribution_model": {"data_type": "text", "nullable": False},
+    "click_id": {"data_type": "bigint", "nullable": False},
+    "click_timestamp": {"data_type": "timestamp"},
+    "share": {"data_type": "double", "nullable": False},
+    "s2": {"data_type": "text", "nullable": True},
+    **_UTMS,
+    **_CLICK_IDS,
+}

@@ -1,0 +1,1 @@
+"""Helpers shared by every vendor source: the HTTP client and incremental windowing."""

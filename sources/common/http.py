@@ -1,0 +1,189 @@
+"""The one HTTP client every vendor source uses.
+
+httpx with timeouts; retries (tenacity) with exponential backoff and jitter for 5xx and dropped
+connections, honouring `Retry-After` on 429 up to a ceiling; auth supplied per vendor as an
+`httpx.Auth`; and errors that name the vendor, the endpoint and the status without ever printing
+a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+log = logging.getLogger("sources.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class VendorError(RuntimeError):
+    """A vendor call failed for good. The message names vendor, endpoint and cause, never a secret."""
+
+    def __init__(self, vendor: str, endpoint: str, cause: str, status: int | None = None) -> None:
+        self.vendor, self.endpoint, self.status = vendor, endpoint, status
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"{vendor}: {endpoint} failed ({status_text}): {cause}")
+
+
+class VendorAuthError(VendorError):
+    """401/403: credentials are wrong or lack rights; retrying cannot help."""
+
+
+class _Retryable(Exception):
+    def __init__(self, cause: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(cause)
+        self.cause, self.status, self.retry_after = cause, status, retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8  # tries per request, the first included
+    backoff_s: float = 0.25  # first backoff; doubles each retry
+    backoff_max_s: float = 30.0
+    max_retry_after_s: float = 900.0  # honour Retry-After up to this; a longer wait fails the run clearly
+
+
+class HeaderAuth(httpx.Auth):
+    """A static secret in a header (ClickMagick `X-APIKEY`, Integr8 `API-KEY`)."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self.header, self.value = header, value
+
+    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - generator protocol of httpx.Auth
+        request.headers[self.header] = self.value
+        yield request
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        # Tokens and signatures that arrive in URLs or bodies are never ours to print either.
+        return re.sub(r"(?i)(signature|token|key|secret|password)=([^&\s\"']+)", r"\1=***", text)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            from datetime import datetime, timezone
+
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+class VendorClient:
+    def __init__(self, vendor: str, base_url: str, *, auth: httpx.Auth | None = None, secrets: Iterable[str] = (),
+                 timeout_s: float = 60.0, retry: RetryPolicy | None = None, headers: dict[str, str] | None = None) -> None:
+        self.vendor = vendor
+        self.retry = retry or RetryPolicy()
+        self.redact = Redactor(secrets)
+        self.retries = 0  # retried attempts so far, for run summaries
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            timeout=httpx.Timeout(timeout_s, connect=10.0),
+            headers={"User-Agent": "attribution-warehouse/0.1", "Accept": "application/json", **(headers or {})},
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> VendorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, *, endpoint: str | None = None, use_auth: bool = True,
+                ok: Iterable[int] = (200,), **kwargs: Any) -> httpx.Response:
+        """Send with retries. `endpoint` names the call in errors (defaults to the path without query).
+
+        Statuses in `ok` are returned; 429/5xx and dropped connections are retried; anything else raises
+        `VendorError` (`VendorAuthError` for 401/403) at once.
+        """
+        endpoint = endpoint or f"{method} {path.split('?')[0]}"
+        ok = frozenset(ok)
+        if not use_auth:
+            kwargs["auth"] = None  # e.g. pre-signed URLs on another host must not receive our credentials
+
+        def attempt() -> httpx.Response:
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:
+                raise _Retryable(f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})") from exc
+            if response.status_code in ok:
+                return response
+            detail = self.redact(response.text[:300].strip())
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(detail or response.reason_phrase, response.status_code, _retry_after(response))
+            error = VendorAuthError if response.status_code in (401, 403) else VendorError
+            raise error(self.vendor, endpoint, detail or response.reason_phrase, response.status_code)
+
+        try:
+            for try_ in Retrying(
+                retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+                stop=stop_after_attempt(self.retry.attempts),
+                wait=self._wait,
+                before_sleep=lambda state: self._log_retry(endpoint, state),
+                reraise=True,
+            ):
+                with try_:
+                    return attempt()
+        except _Retryable as exc:
+            raise VendorError(self.vendor, endpoint, f"gave up after {self.retry.attempts} attempts: {exc.cause}",
+                              exc.status) from exc
+        raise AssertionError("unreachable")
+
+    def get_json(self, path: str, *, endpoint: str | None = None, **kwargs: Any) -> Any:
+        response = self.request("GET", path, endpoint=endpoint, **kwargs)
+        return self.json(response, endpoint or f"GET {path.split('?')[0]}")
+
+    def json(self, response: httpx.Response, endpoint: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise VendorError(self.vendor, endpoint, f"response is not JSON: {self.redact(response.text[:200])!r}",
+                              response.status_code) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            if exc.retry_after > self.retry.max_retry_after_s:
+                raise VendorError(self.vendor, "rate limit",
+                                  f"asked to wait {exc.retry_after:.0f}s (Retry-After), over the "
+                                  f"{self.retry.max_retry_after_s:.0f}s we accept; try again later", exc.status)
+            return exc.retry_after + random.uniform(0, 0.1)
+        backoff = min(self.retry.backoff_max_s, self.retry.backoff_s * 2 ** (state.attempt_number - 1))
+        return backoff * random.uniform(0.5, 1.0)  # jitter so parallel runs do not retry in lockstep
+
+    def _log_retry(self, endpoint: str, state: RetryCallState) -> None:
+        self.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        status = f"HTTP {exc.status}" if isinstance(exc, _Retryable) and exc.status else "no response"
+        cause = exc.cause if isinstance(exc, _Retryable) else str(exc)
+        log.warning("%s: %s %s (%s), retry %d of %d", self.vendor, endpoint, status, cause[:120],
+                    state.attempt_number, self.retry.attempts - 1)
