@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ class HeaderAuth(httpx.Auth):
     def __init__(self, header: str, value: str) -> None:
         self.header, self.value = header, value
 
-    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - generator protocol of httpx.Auth
+    def auth_flow(self, request: httpx.Request):
         request.headers[self.header] = self.value
         yield request
 
@@ -85,16 +86,17 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         try:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             return None
 
 
 class VendorClient:
     def __init__(self, vendor: str, base_url: str, *, auth: httpx.Auth | None = None, secrets: Iterable[str] = (),
-                 timeout_s: float = 60.0, retry: RetryPolicy | None = None, headers: dict[str, str] | None = None) -> None:
+                 timeout_s: float = 60.0, retry: RetryPolicy | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.vendor = vendor
         self.retry = retry or RetryPolicy()
         self.redact = Redactor(secrets)

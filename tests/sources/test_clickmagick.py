@@ -1,0 +1,117 @@
+"""ClickMagick source against the sandbox: truth counts, idempotent re-runs, advances, faults, bad keys, kills."""
+
+from __future__ import annotations
+
+import time
+
+import dlt
+import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
+from simulator.credentials import CREDENTIALS
+from simulator.process import running_sandbox
+from sources.clickmagick import clickmagick_source
+from tests.conftest import TEST_SCALE, TEST_SEED
+from tests.warehouse import count, run_cli, sandbox_env, snapshot, start_cli
+
+KEY = CREDENTIALS["clickmagick"]["api_key"]
+START = "2026-09-01T00:00:00Z"
+END = "2026-11-10T00:00:00Z"  # past the sandbox clock even after advances; fewer empty windows than "now"
+KINDS = ("sales", "actions", "engagements")
+
+
+def load(sandbox, warehouse, api_key: str = KEY, **kwargs):
+    pipeline = make_pipeline("clickmagick", warehouse)
+    source = clickmagick_source(base_url=sandbox.vendor_url("clickmagick"), api_key=api_key, initial_start=START,
+                                end_time=END, **kwargs)
+    pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+    info = pipeline.last_trace.last_normalize_info
+    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
+
+
+def cm_sales_status(truth_lines):
+    return {line["order_ref"]: line["status"] for line in truth_lines
+            if "clickmagick" in line["vendors"] and line["type"] == "sale"}
+
+
+def test_full_load_noop_rerun_and_advance(fresh_sandbox, tmp_path):
+    sb, wh = fresh_sandbox, tmp_path / "wh.duckdb"
+    _, loaded = load(sb, wh)
+    truth = sb.truth()["clickmagick"]
+    for kind in KINDS:
+        assert loaded[kind] == truth[kind]
+        assert count(wh, f"select count(*) from clickmagick.{kind}") == truth[kind]
+    assert count(wh, "select count(*) from clickmagick.projects") == truth["projects"]
+    # Every model's credits sum to one for every conversion with tracked clicks.
+    assert count(wh, "select count(*) from (select conversion_id, attribution_model, sum(share) s "
+                     "from clickmagick.sales__credits group by all) where abs(s - 1) > 1e-9") == 0
+    assert count(wh, "select count(distinct attribution_model) from clickmagick.sales__credits") == 5
+
+    _, again = load(sb, wh)
+    assert not set(again) & {*KINDS, *(f"{k}__credits" for k in KINDS)}, again
+
+    before = cm_sales_status(sb.control("GET", "truth/conversions"))
+    sb.advance(24 * 5)
+    after = cm_sales_status(sb.control("GET", "truth/conversions"))
+    new = set(after) - set(before)
+    refunded = {ref for ref in before if before[ref] != "refunded" and after[ref] == "refunded"}
+    assert new and refunded
+    _, delta = load(sb, wh)
+    assert delta["sales"] == len(new) + len(refunded)
+    truth = sb.truth()["clickmagick"]
+    for kind in KINDS:
+        assert count(wh, f"select count(*) from clickmagick.{kind}") == truth[kind]
+    in_table = count(wh, "select count(*) from clickmagick.sales where status = 'refunded'")
+    assert in_table == sum(1 for status in after.values() if status == "refunded")
+
+
+def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
+    settings = {"window_hours": 72, "attribution_models": ["first_click", "linear"]}
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as clean:
+        load(clean, tmp_path / "clean.duckdb", **settings)
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as faulty:
+        faulty.set_faults(rate_5xx=0.10, rate_drop=0.03, rate_429=0.02, storm_length=2, retry_after=1)
+        load(faulty, tmp_path / "faulty.duckdb", **settings)
+        counts = faulty.control("GET", "faults")["counts"]
+    assert counts["5xx"] and counts["drop"] and counts["429"]
+    assert snapshot(tmp_path / "faulty.duckdb", "clickmagick") == snapshot(tmp_path / "clean.duckdb", "clickmagick")
+
+
+def test_bad_key_fails_fast_and_leaves_state_untouched(sandbox, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    pipeline, _ = load(sandbox, wh)
+    state_before = dict(pipeline.state["sources"])
+    tables_before = snapshot(wh, "clickmagick")
+    started = time.monotonic()
+    with pytest.raises(PipelineStepFailed) as failure:
+        load(sandbox, wh, api_key="not-the-key")
+    assert time.monotonic() - started < 10  # 401 is not retried
+    message = str(failure.value)
+    assert "ClickMagick" in message and "HTTP 401" in message and "not-the-key" not in message
+    reopened = dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
+    assert dict(reopened.state["sources"]) == state_before
+    assert snapshot(wh, "clickmagick") == tables_before
+
+
+def test_bad_key_exits_non_zero_from_the_runner(sandbox, tmp_path):
+    env = sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__API_KEY="wrong-key-123")
+    done = run_cli(["--vendors", "clickmagick", "--warehouse", str(tmp_path / "wh.duckdb"), "--no-transform"], env)
+    assert done.returncode == 1
+    assert "ClickMagick" in done.stdout and "HTTP 401" in done.stdout
+    assert "wrong-key-123" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("kill_after_s", [1.0, 2.5])
+def test_killed_run_converges_on_rerun(sandbox, tmp_path, kill_after_s):
+    env = sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END)
+    reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
+    assert run_cli(["--vendors", "clickmagick", "--warehouse", str(reference), "--no-transform"], env).returncode == 0
+    proc = start_cli(["--vendors", "clickmagick", "--warehouse", str(killed), "--no-transform"], env)
+    time.sleep(kill_after_s)
+    assert proc.poll() is None, "the run finished before it could be killed; kill earlier"
+    proc.kill()
+    proc.wait()
+    rerun = run_cli(["--vendors", "clickmagick", "--warehouse", str(killed), "--no-transform"], env)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert snapshot(killed, "clickmagick") == snapshot(reference, "clickmagick")

@@ -1,0 +1,63 @@
+"""Helpers for tests that load into a DuckDB warehouse: runs, snapshots, the runner CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.vendors import env_key
+from simulator.credentials import CREDENTIALS
+from simulator.process import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
+
+
+def sandbox_env(sandbox: SandboxProcess, vendors: list[str], **overrides: str) -> dict[str, str]:
+    """Environment that points the given sources at a sandbox, as an operator would configure it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    for vendor in vendors:
+        env[env_key(vendor, "base_url")] = sandbox.vendor_url(vendor)
+        for key, value in CREDENTIALS[vendor].items():
+            env[env_key(vendor, key)] = value
+    env.update(overrides)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def tables(warehouse: str | Path, dataset: str) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select table_name from information_schema.tables where table_schema = ? "
+                           "and table_name not like '\\_dlt%' escape '\\' order by 1", [dataset]).fetchall()
+    return [r[0] for r in rows]
+
+
+def snapshot(warehouse: str | Path, dataset: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every data table's rows, sorted, without dlt's bookkeeping columns: equal snapshots = equal tables."""
+    out = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in tables(warehouse, dataset):
+            columns = [c[0] for c in con.execute(f'describe "{dataset}"."{table}"').fetchall()
+                       if c[0] not in DLT_COLUMNS]
+            select = ", ".join(f'"{c}"' for c in sorted(columns))
+            out[table] = sorted(con.execute(f'select {select} from "{dataset}"."{table}"').fetchall(), key=repr)
+    return out
+
+
+def count(warehouse: str | Path, sql: str) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
