@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import dlt
 
 from sources.clickmagick import clickmagick_source
+from sources.integr8 import integr8_source
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Vendor:
 
 VENDORS: dict[str, Vendor] = {
     "clickmagick": Vendor("clickmagick", clickmagick_source, ("api_key",)),
+    "integr8": Vendor("integr8", integr8_source, ("api_key",)),
 }
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

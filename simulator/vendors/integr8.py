@@ -459,9 +459,9 @@ class Vendor:
         elapsed = time.monotonic() - state["created"]
         if export["status"] in ("COMPLETED", "ERROR"):
             return export
-        if elapsed < 0.2:
+        if elapsed < 0.1:
             export["status"] = "PENDING"
-        elif state["ready"] is None or elapsed < 0.5:
+        elif state["ready"] is None or elapsed < 0.3:
             export["status"] = "IN_PROGRESS"
         elif state["fail"]:
             export["status"] = "ERROR"

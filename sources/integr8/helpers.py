@@ -1,0 +1,99 @@
+"""Integr8 over HTTP: directory paging, report cursors, and conforming rows to one Arrow schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.common.http import HeaderAuth, VendorClient, VendorError
+from sources.integr8 import settings
+
+
+def make_client(base_url: str, api_key: str) -> VendorClient:
+    return VendorClient(settings.VENDOR, base_url, auth=HeaderAuth("API-KEY", api_key), secrets=[api_key])
+
+
+def wall_time(moment: datetime, tz: str) -> str:
+    """A UTC instant as Integr8's `YYYY-MM-DD HH:MM:SS` wall-clock time in `tz`."""
+    return moment.astimezone(ZoneInfo(tz)).strftime(settings.TIME_FORMAT)
+
+
+def directory(client: VendorClient, path: str, endpoint: str) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a page-number listing (`page[number]`, `meta.total_page`)."""
+    number = 1
+    while True:
+        params = {"page[size]": settings.MAX_PAGE_SIZE, "page[number]": number}
+        body = client.get_json(path, params=params, endpoint=endpoint)
+        if not isinstance(body, dict) or "data" not in body or "meta" not in body:
+            raise VendorError(client.vendor, endpoint, "response has no data/meta")
+        if body["data"]:
+            yield body["data"]
+        if number >= int(body["meta"].get("total_page") or 0) or not body["data"]:
+            return
+        number += 1
+
+
+def report_rows(client: VendorClient, report: str, integration_id: str, start: datetime, end: datetime, tz: str,
+                page_size: int) -> list[dict[str, Any]]:
+    """All rows of one report window, following `page[after]` = endCursor while hasNextPage."""
+    endpoint = f"GET reports/v2/{report}"
+    params: dict[str, Any] = {"integration_id": integration_id, "start_time": wall_time(start, tz),
+                              "end_time": wall_time(end, tz), "timezone": tz, "page[size]": page_size}
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    while True:
+        body = client.get_json(settings.REPORT_PATH.format(report=report), params=params, endpoint=endpoint)
+        try:
+            page, info = body["data"]["data"], body["data"]["pageInfo"]
+        except (KeyError, TypeError):
+            raise VendorError(client.vendor, endpoint, "response has no data.data/pageInfo") from None
+        rows += page
+        if not info.get("hasNextPage") or not page:
+            return rows
+        cursor = info.get("endCursor")
+        if not cursor or cursor in seen:
+            raise VendorError(client.vendor, endpoint, f"cursor {cursor!r} missing or repeated")
+        seen.add(cursor)
+        params["page[after]"] = cursor
+
+
+def raw_schema(table: str, fields: list[str]) -> pa.Schema:
+    """Types as they arrive: wall-clock times still text."""
+    return pa.schema([(f, pa.string() if settings.FIELDS[table][f] == settings.WALL_TIME else settings.FIELDS[table][f])
+                      for f in fields])
+
+
+def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
+    """Wall-clock times in `tz` become UTC timestamps; everything else already has its type."""
+    columns = []
+    for name in data.column_names:
+        column = data.column(name)
+        if settings.FIELDS[table][name] == settings.WALL_TIME:
+            naive = pc.strptime(column, format=settings.TIME_FORMAT, unit="s", error_is_null=False)
+            local = pc.assume_timezone(naive, timezone=tz, ambiguous="earliest", nonexistent="earliest")
+            column = local.cast(pa.timestamp("us", tz="UTC"))
+        columns.append(column)
+    key = settings.TABLES[table][2]
+    schema = pa.schema([pa.field(name, col.type, nullable=name != key)
+                        for name, col in zip(data.column_names, columns, strict=True)])
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz: str) -> pa.Table:
+    projected = [{f: row.get(f) for f in fields} for row in rows]
+    return conform(table, pa.Table.from_pylist(projected, schema=raw_schema(table, fields)), tz)
+
+
+def column_hints(table: str, fields: list[str], primary_key: str) -> dict[str, dict[str, Any]]:
+    names = {pa.string(): "text", pa.float64(): "double", pa.int64(): "bigint", pa.bool_(): "bool"}
+    hints: dict[str, dict[str, Any]] = {}
+    for field in fields:
+        kind = settings.FIELDS[table][field]
+        hints[field] = {"data_type": "timestamp" if kind == settings.WALL_TIME else names[kind],  # type: ignore[index]
+                        "nullable": field != primary_key}
+    return hints

@@ -1,0 +1,50 @@
+"""Integr8 endpoints, limits, defaults and the typed schema of every report and export, as data."""
+
+import pyarrow as pa
+
+VENDOR = "Integr8"
+ADVERTISERS_PATH = "/api/v2/advertisers"
+OFFERS_PATH = "/api/v2/offers/{integration_id}"
+PUBLISHERS_PATH = "/api/v2/publishers"
+REPORT_PATH = "/api/v2/reports/v2/{report}"
+EXPORT_PATH = "/api/v2/download-center/{export}-export/{integration_id}"
+EXPORT_STATUS_PATH = "/api/v2/downloadcenter-exports/{export_id}"
+ARTIFACT_URL_PATH = "/downloadcenter-artifact-url"
+
+MAX_PAGE_SIZE = 100
+REPORT_MAX_DAYS = 31  # wider report windows fail (402)
+DEFAULT_WINDOW_HOURS = 24
+DEFAULT_LOOKBACK_HOURS = 96  # conversions are approved or rejected within three days
+DEFAULT_EXPORT_THRESHOLD_HOURS = 7 * 24  # ranges longer than this go through the Download Center
+EXPORT_CHUNK_DAYS = 92  # one export per quarter and integration; Integr8 documents no maximum
+EXPORT_POLL_FIRST_S = 0.2
+EXPORT_POLL_MAX_S = 10.0
+EXPORT_TIMEOUT_S = 1800.0
+EXPORT_ATTEMPTS = 3  # an export that ends in ERROR is recreated this many times in all
+URL_ATTEMPTS = 3  # an expired signed URL is requested again this many times in all
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+TEXT, FLOAT, INT, BOOL, WALL_TIME = pa.string(), pa.float64(), pa.int64(), pa.bool_(), "wall_time"
+_TRAFFIC = {"integration_id": TEXT, "advertiser": TEXT, "advertiser_id": TEXT, "offer": TEXT, "offer_id": TEXT, "publisher": TEXT,
+            "publisher_id": TEXT}
+# Field -> Arrow type; WALL_TIME marks wall-clock times in the request time zone, stored as UTC timestamps.
+FIELDS: dict[str, dict[str, object]] = {
+    "clicks": {"real_tx_id": TEXT, "tx_id": TEXT, **_TRAFFIC, "sub_id": TEXT, "click_time": WALL_TIME, "referer": TEXT, "click_ip": TEXT,
+               "user_agent": TEXT, "device_id": TEXT, "country": TEXT, "is_bot": BOOL, "proxy_type": TEXT, "revenue": FLOAT,
+               "payout": FLOAT, "status": TEXT, "rejection_reason": TEXT, "gclid": TEXT, "msclkid": TEXT, "fbclid": TEXT, "ttclid": TEXT},
+    "conversions": {"real_tx_id": TEXT, "tx_id": TEXT, "click_tx_id": TEXT, **_TRAFFIC, "goal": TEXT, "click_time": WALL_TIME,
+                    "conversion_time": WALL_TIME, "conversion_ip": TEXT, "user_agent": TEXT, "device_id": TEXT, "country": TEXT,
+                    "external_transaction_id": TEXT, "third_party_status": TEXT, "purchase_value": FLOAT, "revenue": FLOAT,
+                    "payout": FLOAT, "currency": TEXT, "status": TEXT, "rejection_reason": TEXT, "session_time": INT},
+    "impressions": {"real_tx_id": TEXT, "tx_id": TEXT, **_TRAFFIC, "request_time": WALL_TIME, "ip": TEXT, "user_agent": TEXT,
+                    "device_id": TEXT, "country": TEXT},
+    "postback_logs": {"id": TEXT, "conversion_tx_id": TEXT, **_TRAFFIC, "url": TEXT, "http_status": INT, "attempt": INT,
+                      "sent_at": WALL_TIME, "response_time_ms": INT},
+}
+# Per table: (Reports API table or None, Download Center export, primary key, cursor field).
+TABLES = {
+    "clicks": ("click-table", "clicks", "real_tx_id", "click_time"),
+    "conversions": ("conversion-table", "conversions", "real_tx_id", "conversion_time"),
+    "impressions": ("impression-table", "impressions", "real_tx_id", "request_time"),
+    "postback_logs": (None, "postbacks", "id", "sent_at"),
+}
