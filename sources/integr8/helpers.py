@@ -38,12 +38,18 @@ def directory(client: VendorClient, path: str, endpoint: str) -> Iterator[list[d
         number += 1
 
 
-def report_rows(client: VendorClient, report: str, integration_id: str, start: datetime, end: datetime, tz: str,
-                page_size: int) -> list[dict[str, Any]]:
+def report_rows(
+    client: VendorClient, report: str, integration_id: str, start: datetime, end: datetime, tz: str, page_size: int
+) -> list[dict[str, Any]]:
     """All rows of one report window, following `page[after]` = endCursor while hasNextPage."""
     endpoint = f"GET reports/v2/{report}"
-    params: dict[str, Any] = {"integration_id": integration_id, "start_time": wall_time(start, tz),
-                              "end_time": wall_time(end, tz), "timezone": tz, "page[size]": page_size}
+    params: dict[str, Any] = {
+        "integration_id": integration_id,
+        "start_time": wall_time(start, tz),
+        "end_time": wall_time(end, tz),
+        "timezone": tz,
+        "page[size]": page_size,
+    }
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     while True:
@@ -64,8 +70,12 @@ def report_rows(client: VendorClient, report: str, integration_id: str, start: d
 
 def raw_schema(table: str, fields: list[str]) -> pa.Schema:
     """Types as they arrive: wall-clock times still text."""
-    return pa.schema([(f, pa.string() if settings.FIELDS[table][f] == settings.WALL_TIME else settings.FIELDS[table][f])
-                      for f in fields])
+    return pa.schema(
+        [
+            (f, pa.string() if settings.FIELDS[table][f] == settings.WALL_TIME else settings.FIELDS[table][f])
+            for f in fields
+        ]
+    )
 
 
 def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
@@ -79,8 +89,9 @@ def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
             column = local.cast(pa.timestamp("us", tz="UTC"))
         columns.append(column)
     key = settings.TABLES[table][2]
-    schema = pa.schema([pa.field(name, col.type, nullable=name != key)
-                        for name, col in zip(data.column_names, columns, strict=True)])
+    schema = pa.schema(
+        [pa.field(name, col.type, nullable=name != key) for name, col in zip(data.column_names, columns, strict=True)]
+    )
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -94,6 +105,8 @@ def column_hints(table: str, fields: list[str], primary_key: str) -> dict[str, d
     hints: dict[str, dict[str, Any]] = {}
     for field in fields:
         kind = settings.FIELDS[table][field]
-        hints[field] = {"data_type": "timestamp" if kind == settings.WALL_TIME else names[kind],  # type: ignore[index]
-                        "nullable": field != primary_key}
+        hints[field] = {
+            "data_type": "timestamp" if kind == settings.WALL_TIME else names[kind],  # type: ignore[index]
+            "nullable": field != primary_key,
+        }
     return hints
