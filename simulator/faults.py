@@ -24,6 +24,8 @@ class FaultConfig:
     slow_ms: int = 0
     export_error_rate: float = 0.0  # share of Integr8 exports that end in ERROR
     url_ttl_s: float = 300.0  # lifetime of Integr8 signed download URLs
+    expired_urls: int = 0  # the next N signed URLs are issued already expired
+    failed_exports: int = 0  # the next N Integr8 exports end in ERROR
     token_ttl_s: float = 3600.0  # lifetime of Webmarketer access tokens
     vendors: tuple[str, ...] = VENDORS  # vendors the request faults apply to
 
@@ -33,8 +35,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "flaky": {"rate_5xx": 0.10, "rate_drop": 0.03, "rate_429": 0.03},
     "storm": {"rate_429": 0.15, "storm_length": 4},
     "slow": {"rate_slow": 0.3, "slow_ms": 400},
-    "exports": {"export_error_rate": 0.5, "url_ttl_s": 0.5},
-    "chaos": {"rate_5xx": 0.10, "rate_drop": 0.03, "rate_429": 0.03, "export_error_rate": 0.3, "url_ttl_s": 1.0,
+    "exports": {"export_error_rate": 0.5, "expired_urls": 3},
+    "chaos": {"rate_5xx": 0.10, "rate_drop": 0.03, "rate_429": 0.03, "export_error_rate": 0.3, "expired_urls": 3,
               "token_ttl_s": 5.0},
 }
 
@@ -86,6 +88,15 @@ class FaultInjector:
                     return name
                 r -= rate
             return None
+
+    def take(self, budget: str) -> bool:
+        """Spend one of a counted fault (`expired_urls`, `failed_exports`); False once none are left."""
+        with self._lock:
+            if getattr(self.config, budget) <= 0:
+                return False
+            setattr(self.config, budget, getattr(self.config, budget) - 1)
+            self.counts[budget] = self.counts.get(budget, 0) + 1
+            return True
 
     def roll(self, rate: float) -> bool:
         with self._lock:

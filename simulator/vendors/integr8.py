@@ -427,7 +427,8 @@ class Vendor:
             "notify_by_email": False,
         }
         state = {"export": export, "created": time.monotonic(), "ready": None,
-                 "fail": self.sb.faults.roll(self.sb.faults.config.export_error_rate)}
+                 "fail": self.sb.faults.take("failed_exports")
+                 or self.sb.faults.roll(self.sb.faults.config.export_error_rate)}
         self.exports[export_id] = state
         with self.sb.lock:
             idx, _ = self._select(kind, brand, lo, hi, {}, tz)  # type: ignore[arg-type]
@@ -502,7 +503,8 @@ class Vendor:
         name = request.arg("artifact_name")
         if not name or name not in self.artifacts:
             raise HttpError(error(404, "artifact not found"))
-        expires = int(time.time() + self.sb.faults.config.url_ttl_s)
+        ttl = -1.0 if self.sb.faults.take("expired_urls") else self.sb.faults.config.url_ttl_s
+        expires = int(time.time() + ttl)
         signature = hmac.new(SIGNING_KEY, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
         url = f"{self.sb.base_url}/integr8/_artifacts/{name}?expires={expires}&signature={signature}"
         return Response.of_json({"url": url})

@@ -1,0 +1,110 @@
+"""Integr8 source against the sandbox: truth, idempotence, status changes, both paths equal, faults, bad key."""
+
+from __future__ import annotations
+
+import dlt
+import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
+from simulator.credentials import CREDENTIALS
+from simulator.process import running_sandbox
+from sources.integr8 import integr8_source
+from tests.conftest import TEST_SCALE, TEST_SEED
+from tests.warehouse import count, run_cli, sandbox_env, snapshot
+
+KEY = CREDENTIALS["integr8"]["api_key"]
+INTEGRATIONS = ["int-surf-7f3a", "int-alpine-91c2", "int-outback-44d8"]
+EVENTS = ("clicks", "conversions", "impressions", "postback_logs")
+
+
+def load(sandbox, warehouse, api_key: str = KEY, end_time: str = "2026-11-10T00:00:00Z", **kwargs):
+    pipeline = make_pipeline("integr8", warehouse)
+    source = integr8_source(base_url=sandbox.vendor_url("integr8"), api_key=api_key, integration_ids=INTEGRATIONS,
+                            initial_start="2026-09-01T00:00:00Z", end_time=end_time, **kwargs)
+    pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+    info = pipeline.last_trace.last_normalize_info
+    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
+
+
+def test_full_load_rerun_and_advance_with_status_changes(fresh_sandbox, tmp_path):
+    sb, wh = fresh_sandbox, tmp_path / "wh.duckdb"
+    _, loaded = load(sb, wh)
+    truth = sb.truth()["integr8"]
+    for table in (*EVENTS, "advertisers", "offers", "publishers"):
+        assert count(wh, f"select count(*) from integr8.{table}") == truth[table], table
+    assert set(loaded) >= set(EVENTS)
+
+    _, again = load(sb, wh)
+    assert not set(again) & set(EVENTS), again
+
+    before = snapshot(wh, "integr8")
+    processing_before = count(wh, "select count(*) from integr8.conversions where status = 'processing'")
+    sb.advance(24 * 3)
+    _, delta = load(sb, wh)
+    truth = sb.truth()["integr8"]
+    for table in EVENTS:
+        assert count(wh, f"select count(*) from integr8.{table}") == truth[table], table
+        key = "id" if table == "postback_logs" else "real_tx_id"
+        assert count(wh, f"select count(*) - count(distinct {key}) from integr8.{table}") == 0
+    # Exactly the new and the changed conversions arrived, and an independent full load agrees.
+    fresh = tmp_path / "fresh.duckdb"
+    load(sb, fresh)
+    after = snapshot(fresh, "integr8")
+    assert snapshot(wh, "integr8") == after
+    changed_or_new = set(after["conversions"]) - set(before["conversions"])
+    assert delta["conversions"] == len(changed_or_new)
+    assert processing_before > 0
+    decided = count(wh, "select count(*) from integr8.conversions where status in ('approved', 'rejected') "
+                        "and conversion_time < timestamp '2026-10-13'")
+    assert decided == count(wh, "select count(*) from integr8.conversions where conversion_time < "
+                                "timestamp '2026-10-13'")
+    assert count(wh, "select count(*) from integr8.conversions where status = 'rejected' "
+                     "and rejection_reason is null") == 0
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York"])
+def test_export_and_report_paths_give_identical_tables(sandbox, tmp_path, timezone):
+    window = {"end_time": "2026-10-20T00:00:00Z", "timezone": timezone}
+    load(sandbox, tmp_path / "export.duckdb", export_threshold_hours=0, **window)
+    load(sandbox, tmp_path / "report.duckdb", export_threshold_hours=10**6, window_hours=24 * 7, **window)
+    exported = snapshot(tmp_path / "export.duckdb", "integr8")
+    reported = snapshot(tmp_path / "report.duckdb", "integr8")
+    assert exported == reported
+    assert len(exported["clicks"]) > 100
+    if timezone != "UTC":  # times are stored in UTC whatever zone was requested
+        load(sandbox, tmp_path / "utc.duckdb", export_threshold_hours=0, end_time=window["end_time"])
+        assert snapshot(tmp_path / "utc.duckdb", "integr8") == exported
+
+
+def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
+    settings = {"end_time": "2026-10-20T00:00:00Z", "window_hours": 24 * 5, "export_threshold_hours": 24 * 10}
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as clean:
+        load(clean, tmp_path / "clean.duckdb", **settings)
+        clean.advance(24)
+        load(clean, tmp_path / "clean.duckdb", **settings)
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as faulty:
+        faulty.set_faults(rate_5xx=0.10, rate_drop=0.03, rate_429=0.02, storm_length=2, retry_after=1,
+                          failed_exports=3, expired_urls=2)
+        load(faulty, tmp_path / "faulty.duckdb", **settings)
+        faulty.advance(24)
+        load(faulty, tmp_path / "faulty.duckdb", **settings)
+        counts = faulty.control("GET", "faults")["counts"]
+    assert counts["5xx"] and counts["drop"] and counts["429"]
+    assert counts["expired_urls"] == 2 and counts["failed_exports"] == 3
+    assert snapshot(tmp_path / "faulty.duckdb", "integr8") == snapshot(tmp_path / "clean.duckdb", "integr8")
+
+
+def test_bad_key_is_clear_and_leaves_state_untouched(sandbox, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    pipeline, _ = load(sandbox, wh)
+    state = dict(pipeline.state["sources"])
+    with pytest.raises(PipelineStepFailed) as failure:
+        load(sandbox, wh, api_key="nope-nope")
+    assert "Integr8" in str(failure.value) and "HTTP 401" in str(failure.value)
+    reopened = dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
+    assert dict(reopened.state["sources"]) == state
+    env = sandbox_env(sandbox, ["integr8"], SOURCES__INTEGR8__API_KEY="nope-nope")
+    done = run_cli(["--vendors", "integr8", "--warehouse", str(wh), "--no-transform"], env)
+    assert done.returncode == 1 and "Integr8" in done.stdout and "HTTP 401" in done.stdout
+    assert "nope-nope" not in done.stdout + done.stderr
