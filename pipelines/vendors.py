@@ -12,6 +12,7 @@ import dlt
 
 from sources.clickmagick import clickmagick_source
 from sources.integr8 import integr8_source
+from sources.webmarketer import webmarketer_source
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Vendor:
 VENDORS: dict[str, Vendor] = {
     "clickmagick": Vendor("clickmagick", clickmagick_source, ("api_key",)),
     "integr8": Vendor("integr8", integr8_source, ("api_key",)),
+    "webmarketer": Vendor("webmarketer", webmarketer_source, ("client_id", "client_secret")),
 }
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
