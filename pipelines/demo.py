@@ -1,0 +1,70 @@
+"""`make demo`: a sandbox on a free port, the whole pipeline against it, the headline, then stop.
+
+    python -m pipelines.demo [--warehouse demo.duckdb] [--seed 7] [--scale 1]
+
+The demo warehouse is rebuilt from scratch each time (it holds synthetic data only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lock import WarehouseLock
+from pipelines.run import print_summary, run
+from pipelines.vendors import VENDORS, use_sandbox
+from pipelines.warehouse import pipelines_dir
+from simulator.process import running_sandbox
+
+HEADLINE = """
+select channel, attribution_model, sum(conversions) as conversions, round(sum(revenue), 2) as revenue,
+       round(sum(spend), 2) as spend, round(sum(revenue) / nullif(sum(spend), 0), 2) as roas
+from marts.channel_performance
+where attribution_model in ('last_touch', 'linear', 'markov')
+group by all order by attribution_model, revenue desc
+"""
+
+
+def headline(warehouse: str) -> None:
+    with duckdb.connect(warehouse, read_only=True) as con:
+        has_marts = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
+                                "and table_name = 'channel_performance'").fetchone()[0]
+        if not has_marts:
+            print("\n(no marts yet: the row counts above are what was loaded)")
+            return
+        print("\nmarts.channel_performance, by channel and model:")
+        con.sql(HEADLINE).show(max_rows=60)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warehouse", default="demo.duckdb")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    warehouse = Path(args.warehouse)
+    with WarehouseLock(warehouse):
+        warehouse.unlink(missing_ok=True)
+        Path(f"{warehouse}.wal").unlink(missing_ok=True)
+        shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
+        print(f"starting the sandbox (seed {args.seed}, scale {args.scale}) ...")
+        with running_sandbox(seed=args.seed, scale=args.scale) as sandbox:
+            print(f"sandbox at {sandbox.url}; loading {', '.join(VENDORS)} into {warehouse}")
+            use_sandbox(sandbox.url, list(VENDORS))
+            summary = run(list(VENDORS), str(warehouse))
+        print_summary(summary)
+    headline(str(warehouse))
+    print(f"\nquery it: .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}').sql('show all tables').show()\"")
+    return summary.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
