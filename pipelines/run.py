@@ -3,8 +3,8 @@
     python -m pipelines.run [--vendors a,b] [--warehouse PATH] [--no-transform] [--full-refresh]
                             [--backfill-from DATE] [--summary-json PATH]
 
-Exit codes: 0 all loaded; 2 partial (some vendors failed, the others loaded); 1 nothing loaded or the
-transforms failed; 75 another run holds the warehouse lock.
+Exit codes: 0 all loaded and built; 1 nothing loaded, or the transforms failed; 2 usage error;
+3 partial (some vendors failed, the others loaded); 75 another run holds the warehouse lock.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pipelines.vendors import VENDORS, fill_sandbox_credentials
 from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
 from sources.common.http import VendorError
 
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 2, 75
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
 log = logging.getLogger("pipelines.run")
 
 

@@ -1,0 +1,83 @@
+"""The runner as a scheduler would call it: locking, partial runs, kills, summaries, refresh and backfill."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from pipelines.lock import WarehouseLock
+from pipelines.vendors import VENDORS
+from tests.warehouse import count, run_cli, sandbox_env, snapshot, start_cli
+
+ALL = list(VENDORS)
+END = {f"SOURCES__{v.upper()}__END_TIME": "2026-11-10T00:00:00Z" for v in ALL}
+
+
+def test_overlapping_run_is_refused_with_its_own_exit_code(sandbox, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    env = sandbox_env(sandbox, ALL, **END)
+    first = start_cli(["--warehouse", str(wh), "--no-transform"], env)
+    try:
+        time.sleep(1.0)
+        assert first.poll() is None, "the first run ended before the overlap could be tried"
+        second = run_cli(["--warehouse", str(wh), "--no-transform"], env)
+    finally:
+        first.wait(300)
+    assert second.returncode == 75
+    assert "another run is writing" in second.stderr
+    assert first.returncode == 0
+    with WarehouseLock(wh):  # released when the first run ended
+        pass
+
+
+def test_a_vendor_down_gives_a_partial_run_with_the_others_loaded(sandbox, tmp_path):
+    wh, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
+    env = sandbox_env(sandbox, ALL, SOURCES__INTEGR8__API_KEY="revoked-key", **END)
+    done = run_cli(["--warehouse", str(wh), "--no-transform", "--summary-json", str(summary)], env)
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = json.loads(summary.read_text())
+    status = {v["vendor"]: v["status"] for v in report["vendors"]}
+    assert report["status"] == "partial" and status == {"clickmagick": "loaded", "integr8": "failed",
+                                                        "webmarketer": "loaded"}
+    failed = next(v for v in report["vendors"] if v["vendor"] == "integr8")
+    assert "Integr8" in failed["error"] and "HTTP 401" in failed["error"]
+    loaded = next(v for v in report["vendors"] if v["vendor"] == "clickmagick")
+    assert loaded["rows"]["sales"] == sandbox.truth()["clickmagick"]["sales"]
+    assert count(wh, "select count(*) from webmarketer.events") == sandbox.truth()["webmarketer"]["events"]
+    assert "revoked-key" not in done.stdout + done.stderr + summary.read_text()
+
+
+@pytest.mark.parametrize("kill_after_s", [2.0, 4.5])
+def test_killed_run_converges_to_the_uninterrupted_tables(sandbox, tmp_path, kill_after_s):
+    env = sandbox_env(sandbox, ALL, **END)
+    reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
+    assert run_cli(["--warehouse", str(reference), "--no-transform"], env).returncode == 0
+    proc = start_cli(["--warehouse", str(killed), "--no-transform"], env)
+    time.sleep(kill_after_s)
+    assert proc.poll() is None, "the run finished before it could be killed; kill earlier"
+    proc.kill()
+    proc.wait()
+    rerun = run_cli(["--warehouse", str(killed), "--no-transform"], env)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    for vendor in ALL:
+        assert snapshot(killed, vendor) == snapshot(reference, vendor), vendor
+
+
+def test_full_refresh_and_backfill_converge_to_the_same_tables(sandbox, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    env = sandbox_env(sandbox, ["clickmagick", "webmarketer"], **END)
+    args = ["--vendors", "clickmagick,webmarketer", "--warehouse", str(wh), "--no-transform"]
+    assert run_cli(args, env).returncode == 0
+    reference = {v: snapshot(wh, v) for v in ("clickmagick", "webmarketer")}
+    backfill = run_cli([*args, "--backfill-from", "2026-09-15"], env)
+    assert backfill.returncode == 0 and "sales" in backfill.stdout  # re-read and merged
+    refresh = run_cli([*args, "--full-refresh"], env)
+    assert refresh.returncode == 0
+    assert {v: snapshot(wh, v) for v in ("clickmagick", "webmarketer")} == reference
+
+
+def test_unknown_vendor_is_a_usage_error(tmp_path):
+    done = run_cli(["--vendors", "clickmagick,nosuchvendor", "--warehouse", str(tmp_path / "w.duckdb")], {})
+    assert done.returncode == 2 and "nosuchvendor" in done.stderr
