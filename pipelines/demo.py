@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             summary = run(list(VENDORS), str(warehouse))
         print_summary(summary)
     headline(str(warehouse))
-    print(f"\nquery it: .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}').sql('show all tables').show()\"")
+    query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"
+    print(f'\nquery it: .venv/bin/python -c "{query}"')
     return summary.exit_code
 
 

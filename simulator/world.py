@@ -209,7 +209,8 @@ def _touches(world: World, rng: np.random.Generator) -> None:
 
     cost = np.round(COST_PER_CLICK[channel] * rng.uniform(0.6, 1.4, total), 2)
     cm_observed = rng.random(total) < 0.92
-    i8_tracked = np.isin(channel, [CH["affiliate"], CH["display"], CH["paid_social"]])
+    # Integr8 tracks the links of its offers: affiliates, display, and prospecting social.
+    i8_tracked = np.isin(campaign, OFFER_CAMPAIGNS)
     i8_observed = i8_tracked & (rng.random(total) < 0.97)
     world.touches = {
         "visitor": visitor,
@@ -253,6 +254,10 @@ def _conversions(world: World, rng: np.random.Generator) -> None:
     wm = (kind < 2) & (rng.random(m) < 0.75)
     cm |= ~(i8 | wm)
     i8_rejected = i8 & (rng.random(m) < 0.07)
+    # A record may lack the order reference only where other identifiers still tie it to the order:
+    # Integr8's click was also seen by ClickMagick (s2), or Webmarketer has the email ClickMagick has too.
+    i8_linkable = cm & (last_i8 >= 0) & t["cm_observed"][np.maximum(last_i8, 0)]
+    wm_linkable = cm & v["has_email"][who]
     order = np.argsort(time, kind="stable")
     world.conversions = {
         k: a[order]
@@ -273,8 +278,8 @@ def _conversions(world: World, rng: np.random.Generator) -> None:
             "cm_visible_at": time + _delays(rng, m),
             "i8_visible_at": time + _delays(rng, m),
             "wm_visible_at": time + _delays(rng, m),
-            "i8_ref_missing": rng.random(m) < 0.08,
-            "wm_ref_missing": rng.random(m) < 0.05,
+            "i8_ref_missing": (rng.random(m) < 0.08) & i8_linkable,
+            "wm_ref_missing": (rng.random(m) < 0.05) & wm_linkable,
             "key": rng.integers(0, 2**63, m, dtype=np.int64),
             "key2": rng.integers(0, 2**63, m, dtype=np.int64),
         }.items()
