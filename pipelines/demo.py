@@ -21,24 +21,30 @@ from pipelines.vendors import VENDORS, use_sandbox
 from pipelines.warehouse import pipelines_dir
 from simulator.process import running_sandbox
 
-HEADLINE = """
-select channel, attribution_model, sum(conversions) as conversions, round(sum(revenue), 2) as revenue,
+BY_MODEL = """
+pivot (select channel, attribution_model, conversions from marts.channel_performance)
+on attribution_model in ('first_touch', 'last_touch', 'linear', 'time_decay', 'markov', 'shapley')
+using round(sum(conversions), 1) group by channel order by channel
+"""
+BY_CURRENCY = """
+select currency, channel, round(sum(conversions), 1) as conversions, round(sum(revenue), 2) as revenue,
        round(sum(spend), 2) as spend, round(sum(revenue) / nullif(sum(spend), 0), 2) as roas
-from marts.channel_performance
-where attribution_model in ('last_touch', 'linear', 'markov')
-group by all order by attribution_model, revenue desc
+from marts.channel_performance where attribution_model = 'markov'
+group by all order by currency, revenue desc
 """
 
 
 def headline(warehouse: str) -> None:
     with duckdb.connect(warehouse, read_only=True) as con:
         has_marts = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
-                                "and table_name = 'channel_performance'").fetchone()[0]
+                                "and table_name = 'channel_performance'").fetchall()[0][0]
         if not has_marts:
             print("\n(no marts yet: the row counts above are what was loaded)")
             return
-        print("\nmarts.channel_performance, by channel and model:")
-        con.sql(HEADLINE).show(max_rows=60)
+        print("\nmarts.channel_performance: credited conversions by channel and model")
+        con.sql(BY_MODEL).show(max_rows=60)
+        print("Markov: revenue, spend and ROAS by currency and channel")
+        con.sql(BY_CURRENCY).show(max_rows=60)
 
 
 def main(argv: list[str] | None = None) -> int:

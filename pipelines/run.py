@@ -85,7 +85,7 @@ def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh
     fill_sandbox_credentials(vendors)
     results = [extract(v, warehouse, full_refresh, backfill_from) for v in vendors]
     loaded = [r for r in results if r.status == "loaded"]
-    transform_result = run_transforms(warehouse, vendors=[r.vendor for r in loaded]) if transform and loaded else None
+    transform_result = run_transforms(warehouse) if transform and loaded else None
     if not loaded or (transform_result is not None and transform_result.status == "failed"):
         status, code = "failed", EXIT_FAILED
     elif len(loaded) < len(results):

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
 
 
@@ -24,14 +26,32 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_transforms(warehouse: str, vendors: list[str] | None = None, select: str | None = None) -> TransformResult:
+SOURCE_DATASETS = ("clickmagick", "integr8", "webmarketer")
+
+
+def missing_datasets(warehouse: str) -> list[str]:
+    with duckdb.connect(warehouse, read_only=True) as con:
+        rows = con.execute("select distinct table_schema from information_schema.tables").fetchall()
+    present = {row[0] for row in rows}
+    return [d for d in SOURCE_DATASETS if d not in present]
+
+
+def run_transforms(warehouse: str, select: str | None = None) -> TransformResult:
+    """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once."""
     started = time.monotonic()
-    if not (TRANSFORMS / "dbt_project.yml").exists():
-        return TransformResult("skipped", 0.0, "no dbt project in transforms/ yet")
-    command = [dbt_executable(), "build", "--project-dir", str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)]
+    missing = missing_datasets(warehouse)
+    if missing:
+        return TransformResult("skipped", 0.0, f"not every vendor has been loaded yet (missing: {', '.join(missing)})")
+    command = [dbt_executable(), "--no-use-colors", "build", "--project-dir", str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)]
     if select:
         command += ["--select", select]
-    env = {**os.environ, "WAREHOUSE_PATH": str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # The Python models import the algorithms from the repo's `attribution` package.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
+    }
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=TRANSFORMS)
     tail = [line for line in done.stdout.splitlines() if line.strip()][-3:]
     detail = " | ".join(line.split(" ", 1)[-1].strip() for line in tail)

@@ -60,4 +60,4 @@ def snapshot(warehouse: str | Path, dataset: str) -> dict[str, list[tuple[Any, .
 
 def count(warehouse: str | Path, sql: str) -> int:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchone()[0]
+        return con.execute(sql).fetchall()[0][0]

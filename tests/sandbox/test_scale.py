@@ -7,7 +7,7 @@ import pytest
 
 from simulator.world import generate
 
-SCALE_FOR_A_MILLION = 400
+SCALE_FOR_A_MILLION = 450
 
 
 @pytest.mark.slow

@@ -1,0 +1,10 @@
+"""Channel credit by Markov removal effect over the path summary (see attribution.datadriven)."""
+
+from attribution.datadriven import markov_attribution
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    order = int(dbt.config.get("markov_order") or 1)
+    paths = dbt.ref("int_paths__summarised").df()
+    return markov_attribution(paths, order=order)

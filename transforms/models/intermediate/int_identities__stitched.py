@@ -1,0 +1,9 @@
+"""One person per connected component of the identifier graph (see attribution.identity)."""
+
+from attribution.identity import connected_components
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    edges = dbt.ref("int_identity__edges").df()
+    return connected_components(edges)

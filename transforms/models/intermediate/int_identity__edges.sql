@@ -1,0 +1,37 @@
+-- The identifier graph: two identifiers are joined when one record carries both.
+-- Nodes are prefixed keys: email:, cmv: (ClickMagick visitor), dev: (device), wmu: (Webmarketer user),
+-- ref: (order reference), i8tx: (Integr8 click transaction id, which ClickMagick sees as s2).
+with
+
+records as (
+    select * from {{ ref('int_conversions__unioned') }}
+),
+
+record_edges as (
+    select person_node as node_a, person_node as node_b from records
+    union all
+    select person_node, 'email:' || email from records where email is not null
+    union all
+    select person_node, 'ref:' || order_ref from records where order_ref is not null
+    union all
+    select person_node, 'i8tx:' || click_tx_id from records where click_tx_id is not null
+),
+
+credited_clicks as (
+    select distinct 'cmv:' || c.visitor_id as node_a, 'i8tx:' || k.integr8_tx_id as node_b
+    from {{ ref('stg_clickmagick__credits') }} as k
+    inner join {{ ref('stg_clickmagick__conversions') }} as c using (conversion_id)
+    where k.integr8_tx_id is not null
+),
+
+integr8_clicks as (
+    select 'i8tx:' || tx_id as node_a, 'dev:' || device_id as node_b
+    from {{ ref('stg_integr8__clicks') }}
+    where not is_bot
+)
+
+select distinct node_a, node_b from record_edges
+union
+select node_a, node_b from credited_clicks
+union
+select node_a, node_b from integr8_clicks

@@ -1,0 +1,50 @@
+-- Every touch in its journey. A converting journey holds the person's touches after their previous
+-- conversion and before this one; the touches after a person's last conversion (or of a person who
+-- never converted) form one open, non-converting journey. No lookback or transform yet.
+with
+
+conversions as (
+    select
+        conversion_id,
+        person_id,
+        converted_at,
+        lag(converted_at) over (partition by person_id order by converted_at, conversion_id) as previous_at
+    from {{ ref('int_conversions__deduplicated') }}
+),
+
+last_conversion as (
+    select person_id, max(converted_at) as last_converted_at from conversions group by person_id
+),
+
+touches as (
+    select * from {{ ref('int_touches__classified') }}
+),
+
+converting as (
+    select c.conversion_id as journey_id, c.conversion_id, c.converted_at as ends_at, t.*
+    from conversions as c
+    inner join touches as t
+        on t.person_id = c.person_id
+        and t.touched_at < c.converted_at
+        and (c.previous_at is null or t.touched_at >= c.previous_at)
+),
+
+open_journeys as (
+    select
+        'open:' || t.person_id as journey_id,
+        cast(null as varchar) as conversion_id,
+        max(t.touched_at) over (partition by t.person_id) as ends_at,
+        t.*
+    from touches as t
+    left join last_conversion as l using (person_id)
+    where l.last_converted_at is null or t.touched_at >= l.last_converted_at
+)
+
+select
+    *,
+    row_number() over (partition by journey_id order by touched_at, touch_id) as touch_number
+from (
+    select * from converting
+    union all by name
+    select * from open_journeys
+)

@@ -1,0 +1,73 @@
+-- Every observed touch once. ClickMagick's credited clicks (distinct across models) and Integr8's
+-- clicks (bots excluded) are the same touch when ClickMagick's s2 carries the Integr8 transaction id,
+-- or failing that when both saw the same ad click id. UTMs come from the site tracker (ClickMagick)
+-- when it saw the touch; otherwise from Integr8's publisher and offer.
+with
+
+clickmagick_clicks as (
+    select
+        k.click_id,
+        min(k.clicked_at) as clicked_at,
+        any_value(k.utm_source) as utm_source,
+        any_value(k.utm_medium) as utm_medium,
+        any_value(k.utm_campaign) as utm_campaign,
+        any_value(k.utm_content) as utm_content,
+        any_value(k.utm_term) as utm_term,
+        any_value(k.gclid) as gclid,
+        any_value(k.msclkid) as msclkid,
+        any_value(k.fbclid) as fbclid,
+        any_value(k.ttclid) as ttclid,
+        any_value(k.integr8_tx_id) as integr8_tx_id,
+        any_value(c.visitor_id) as visitor_id
+    from {{ ref('stg_clickmagick__credits') }} as k
+    inner join {{ ref('stg_clickmagick__conversions') }} as c using (conversion_id)
+    group by k.click_id
+),
+
+integr8_clicks as (
+    select * from {{ ref('stg_integr8__clicks') }} where not is_bot
+),
+
+integr8_ad_ids as (
+    unpivot (select tx_id, gclid, msclkid, fbclid, ttclid from integr8_clicks)
+    on gclid, msclkid, fbclid, ttclid into name id_type value ad_click_id
+),
+
+clickmagick_resolved as (
+    select
+        c.*,
+        coalesce(c.integr8_tx_id, (
+            select min(a.tx_id) from integr8_ad_ids as a
+            where a.ad_click_id in (c.gclid, c.msclkid, c.fbclid, c.ttclid)
+        )) as tx_id
+    from clickmagick_clicks as c
+),
+
+joined as (
+    select
+        coalesce('i8:' || coalesce(c.tx_id, i.tx_id), 'cm:' || c.click_id) as touch_id,
+        coalesce(c.clicked_at, i.clicked_at) as touched_at,
+        case when c.click_id is not null then c.utm_source else coalesce(p.utm_source, i.publisher) end as source,
+        case when c.click_id is not null then c.utm_medium else coalesce(p.utm_medium, 'affiliate') end as medium,
+        case when c.click_id is not null then c.utm_campaign else i.offer end as campaign,
+        c.utm_content as content,
+        c.utm_term as term,
+        i.publisher,
+        i.offer,
+        i.offer_id,
+        coalesce(c.gclid, i.gclid) as gclid,
+        coalesce(c.msclkid, i.msclkid) as msclkid,
+        coalesce(c.fbclid, i.fbclid) as fbclid,
+        coalesce(c.ttclid, i.ttclid) as ttclid,
+        i.cost,
+        c.click_id as clickmagick_click_id,
+        i.tx_id as integr8_tx_id,
+        c.click_id is not null as seen_by_clickmagick,
+        i.tx_id is not null as seen_by_integr8,
+        case when i.device_id is not null then 'dev:' || i.device_id else 'cmv:' || c.visitor_id end as person_node
+    from clickmagick_resolved as c
+    full outer join integr8_clicks as i on i.tx_id = c.tx_id
+    left join {{ ref('integr8_publisher_sources') }} as p on p.publisher = i.publisher
+)
+
+select * from joined

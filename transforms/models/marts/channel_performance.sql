@@ -1,0 +1,83 @@
+-- Day x channel x campaign x model: credited conversions and revenue, and what the campaign cost that day.
+-- Spend: Webmarketer outlays for the campaigns they cover; Integr8 click payouts for the other campaigns;
+-- Integr8 conversion payouts (commissions) always. Spend is the same under every model.
+with
+
+credited as (
+    select
+        conversion_date as day,
+        channel,
+        campaign,
+        currency,
+        attribution_model,
+        sum(credit) as conversions,
+        sum(credit) filter (where status = 'completed') as completed_conversions,
+        sum(revenue_credit) as revenue
+    from {{ ref('attribution') }}
+    group by all
+),
+
+campaign_channels as (
+    select campaign, arg_max(channel, touches) as channel
+    from (select campaign, channel, count(*) as touches from {{ ref('int_touches__classified') }}
+          where campaign is not null group by all)
+    group by campaign
+),
+
+outlays as (
+    select o.spend_date as day, c.campaign_slug as campaign, o.currency, sum(o.amount) as spend
+    from {{ ref('stg_webmarketer__outlays') }} as o
+    inner join {{ ref('stg_webmarketer__campaigns') }} as c using (campaign_id)
+    group by all
+),
+
+click_costs as (
+    select cast(k.clicked_at as date) as day, k.offer as campaign, o.currency, sum(k.cost) as spend
+    from {{ ref('stg_integr8__clicks') }} as k
+    left join {{ ref('stg_integr8__offers') }} as o on o.offer_id = k.offer_id and o.integration_id = k.integration_id
+    where k.offer not in (select campaign from outlays)
+    group by all
+),
+
+commissions as (
+    select cast(converted_at as date) as day, offer as campaign, currency, sum(payout) as spend
+    from {{ ref('stg_integr8__conversions') }}
+    where status != 'rejected'
+    group by all
+),
+
+spend as (
+    select day, campaign, any_value(currency) as currency, sum(spend) as spend
+    from (select * from outlays union all select * from click_costs union all select * from commissions)
+    group by day, campaign
+),
+
+models as (
+    select distinct attribution_model from {{ ref('attribution') }}
+),
+
+spend_by_model as (
+    select s.day, coalesce(cc.channel, 'other') as channel, s.campaign, s.currency, m.attribution_model, s.spend
+    from spend as s
+    cross join models as m
+    left join campaign_channels as cc using (campaign)
+)
+
+select
+    coalesce(c.day, s.day) as day,
+    coalesce(c.channel, s.channel) as channel,
+    coalesce(c.campaign, s.campaign) as campaign,
+    coalesce(c.currency, s.currency) as currency,
+    coalesce(c.attribution_model, s.attribution_model) as attribution_model,
+    coalesce(c.conversions, 0) as conversions,
+    coalesce(c.completed_conversions, 0) as completed_conversions,
+    coalesce(c.revenue, 0) as revenue,
+    coalesce(s.spend, 0) as spend,
+    coalesce(c.revenue, 0) / nullif(s.spend, 0) as roas,
+    s.spend / nullif(c.completed_conversions, 0) as cpa
+from credited as c
+full outer join spend_by_model as s
+    on s.day = c.day
+    and s.campaign is not distinct from c.campaign
+    and s.channel = c.channel
+    and s.attribution_model = c.attribution_model

@@ -1,0 +1,8 @@
+select
+    integration_id,
+    id as offer_id,
+    name as offer_name,
+    channel,
+    payout_type,
+    upper(currency) as currency
+from {{ source('integr8', 'offers') }}

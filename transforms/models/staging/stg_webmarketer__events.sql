@@ -1,0 +1,17 @@
+select
+    id as event_id,
+    project_id,
+    case event_type when 'order' then 'sale' when 'lead' then 'action' else event_type end as conversion_type,
+    event_date as converted_at,
+    nullif(upper(trim(order_ref)), '') as order_ref,
+    cast(turnover as double) as revenue,
+    upper(turnover_currency) as currency,
+    nullif(lower(trim(email)), '') as email,
+    coalesce(external_id, user_id) as user_id,
+    paid_at,
+    refund_at as refunded_at,
+    created_at,
+    updated_at,
+    _dlt_load_id as load_id
+from {{ source('webmarketer', 'events') }}
+qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1

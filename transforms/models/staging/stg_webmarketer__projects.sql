@@ -1,0 +1,6 @@
+select
+    id as project_id,
+    name as project_name,
+    timezone as time_zone,
+    upper(currency) as currency
+from {{ source('webmarketer', 'projects') }}
