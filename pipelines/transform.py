@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def missing_datasets(warehouse: str) -> list[str]:
     return [d for d in SOURCE_DATASETS if d not in present]
 
 
-def run_transforms(warehouse: str, select: str | None = None) -> TransformResult:
+def run_transforms(warehouse: str, select: str | None = None, variables: dict[str, object] | None = None) -> TransformResult:
     """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once."""
     started = time.monotonic()
     missing = missing_datasets(warehouse)
@@ -45,6 +46,8 @@ def run_transforms(warehouse: str, select: str | None = None) -> TransformResult
     command = [dbt_executable(), "--no-use-colors", "build", "--project-dir", str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)]
     if select:
         command += ["--select", select]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
     env = {
         **os.environ,
         "WAREHOUSE_PATH": str(Path(warehouse).resolve()),

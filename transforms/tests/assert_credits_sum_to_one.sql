@@ -1,0 +1,5 @@
+-- Every model's credits for every conversion sum to 1.
+select conversion_id, attribution_model, sum(credit) as total
+from {{ ref('attribution') }}
+group by all
+having abs(sum(credit) - 1) > 1e-9
