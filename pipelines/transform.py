@@ -37,13 +37,23 @@ def missing_datasets(warehouse: str) -> list[str]:
     return [d for d in SOURCE_DATASETS if d not in present]
 
 
-def run_transforms(warehouse: str, select: str | None = None, variables: dict[str, object] | None = None) -> TransformResult:
+def run_transforms(
+    warehouse: str, select: str | None = None, variables: dict[str, object] | None = None
+) -> TransformResult:
     """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once."""
     started = time.monotonic()
     missing = missing_datasets(warehouse)
     if missing:
         return TransformResult("skipped", 0.0, f"not every vendor has been loaded yet (missing: {', '.join(missing)})")
-    command = [dbt_executable(), "--no-use-colors", "build", "--project-dir", str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)]
+    command = [
+        dbt_executable(),
+        "--no-use-colors",
+        "build",
+        "--project-dir",
+        str(TRANSFORMS),
+        "--profiles-dir",
+        str(TRANSFORMS),
+    ]
     if select:
         command += ["--select", select]
     if variables:

@@ -57,7 +57,9 @@ def test_shapley_matches_the_hand_solution_and_is_efficient():
 
 
 def test_connected_components_are_deterministic():
-    edges = pd.DataFrame({"node_a": ["email:x", "dev:1", "cmv:9", "ref:R2"], "node_b": ["cmv:9", "tx:5", "tx:5", "dev:7"]})
+    edges = pd.DataFrame(
+        {"node_a": ["email:x", "dev:1", "cmv:9", "ref:R2"], "node_b": ["cmv:9", "tx:5", "tx:5", "dev:7"]}
+    )
     result = connected_components(edges).set_index("node")["person_id"]
     assert result["email:x"] == result["dev:1"] == result["tx:5"]
     assert result["ref:R2"] == result["dev:7"] != result["email:x"]

@@ -50,16 +50,21 @@ def test_touch_paths_equal_the_truths_observed_paths(built):
     warehouse, truth = built
     ours = defaultdict(list)
     for conversion, touched_at, channel, source, medium, campaign in rows(
-        warehouse, "select conversion_id, touched_at, channel, source, medium, campaign "
-                   "from intermediate.int_journeys__assembled where conversion_id is not null "
-                   "order by conversion_id, touch_number"):
+        warehouse,
+        "select conversion_id, touched_at, channel, source, medium, campaign "
+        "from intermediate.int_journeys__assembled where conversion_id is not null "
+        "order by conversion_id, touch_number",
+    ):
         ours[conversion].append((iso(touched_at), channel, source, medium, campaign))
     linked = 0
     for line in truth:
         both = any({"clickmagick", "integr8"} <= set(t["vendors"]) for t in line["path"])
         linkable = "integr8" in line["vendors"] or ("clickmagick" in line["vendors"] and both)
-        wanted = [(t["time"], t["channel"], t["source"], t["medium"], t["campaign"]) for t in line["path"]
-                  if t["vendors"] and (linkable or "clickmagick" in t["vendors"])]
+        wanted = [
+            (t["time"], t["channel"], t["source"], t["medium"], t["campaign"])
+            for t in line["path"]
+            if t["vendors"] and (linkable or "clickmagick" in t["vendors"])
+        ]
         assert ours.get(line["order_ref"], []) == wanted, line["order_ref"]
         linked += linkable
     assert linked > len(truth) / 3
@@ -69,15 +74,19 @@ def heuristic_credits(journey: list[tuple[str, str, float]]) -> dict[str, dict[s
     """Independent credits for one path: (touch_id, channel, age in seconds) in time order."""
     n = len(journey)
     ids = [t[0] for t in journey]
-    out: dict[str, dict[str, float]] = {m: defaultdict(float) for m in (
-        "first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay")}
+    out: dict[str, dict[str, float]] = {
+        m: defaultdict(float)
+        for m in ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay")
+    }
     out["first_touch"][ids[0]] += 1
     out["last_touch"][ids[-1]] += 1
     non_direct = [t[0] for t in journey if t[1] != "direct"]
     out["last_non_direct"][non_direct[-1] if non_direct else ids[-1]] += 1
     for i, touch in enumerate(ids):
         out["linear"][touch] += 1 / n
-        out["position_based"][touch] += 1.0 if n == 1 else 0.5 if n == 2 else (0.4 if i in (0, n - 1) else 0.2 / (n - 2))
+        out["position_based"][touch] += (
+            1.0 if n == 1 else 0.5 if n == 2 else (0.4 if i in (0, n - 1) else 0.2 / (n - 2))
+        )
     weights = [2 ** (-t[2] / HALF_LIFE_S) for t in journey]
     for touch, weight in zip(ids, weights, strict=True):
         out["time_decay"][touch] += weight / sum(weights)
@@ -88,19 +97,26 @@ def test_heuristic_models_match_an_independent_computation(built):
     warehouse, _ = built
     journeys = defaultdict(list)
     for conversion, touch, channel, age in rows(
-        warehouse, "select conversion_id, touch_id, channel, epoch(ends_at) - epoch(touched_at) "
-                   "from intermediate.int_journeys__transformed where conversion_id is not null "
-                   "order by conversion_id, touch_number"):
+        warehouse,
+        "select conversion_id, touch_id, channel, epoch(ends_at) - epoch(touched_at) "
+        "from intermediate.int_journeys__transformed where conversion_id is not null "
+        "order by conversion_id, touch_number",
+    ):
         journeys[conversion].append((touch, channel, age))
     mart = defaultdict(float)
     for conversion, model, touch, credit in rows(
-        warehouse, "select conversion_id, attribution_model, touch_id, credit from marts.attribution "
-                   "where attribution_model not in ('markov', 'shapley') and touch_id is not null"):
+        warehouse,
+        "select conversion_id, attribution_model, touch_id, credit from marts.attribution "
+        "where attribution_model not in ('markov', 'shapley') and touch_id is not null",
+    ):
         mart[(conversion, model, touch)] += credit
-    expected = {(conversion, model, touch): credit
-                for conversion, journey in journeys.items()
-                for model, credits in heuristic_credits(journey).items()
-                for touch, credit in credits.items() if credit > 0}
+    expected = {
+        (conversion, model, touch): credit
+        for conversion, journey in journeys.items()
+        for model, credits in heuristic_credits(journey).items()
+        for touch, credit in credits.items()
+        if credit > 0
+    }
     assert set(mart) == set(expected)
     for key, credit in expected.items():
         assert mart[key] == pytest.approx(credit, abs=1e-9), key
@@ -122,22 +138,32 @@ def transform(path: list[str], name: str) -> list[int]:
     return keep
 
 
-@pytest.mark.parametrize("transforms", [["exposure"], ["first"], ["remove_if_not_all:direct"],
-                                        ["remove_if_last_and_not_all:direct", "exposure"]])
+@pytest.mark.parametrize(
+    "transforms",
+    [["exposure"], ["first"], ["remove_if_not_all:direct"], ["remove_if_last_and_not_all:direct", "exposure"]],
+)
 def test_path_transforms_match_their_definitions(built, tmp_path, transforms):
     warehouse, _ = built
     copy = tmp_path / "wh.duckdb"
     copy.write_bytes(warehouse.read_bytes())
-    result = run_transforms(str(copy), select="int_journeys__assembled+",
-                            variables={"path_transforms": transforms, "path_lookback_days": 365})
+    result = run_transforms(
+        str(copy),
+        select="int_journeys__assembled+",
+        variables={"path_transforms": transforms, "path_lookback_days": 365},
+    )
     assert result.status == "built", result.detail
     assembled = defaultdict(list)
-    for journey, touch, channel in rows(copy, "select journey_id, touch_id, channel from "
-                                              "intermediate.int_journeys__assembled order by journey_id, touch_number"):
+    for journey, touch, channel in rows(
+        copy,
+        "select journey_id, touch_id, channel from "
+        "intermediate.int_journeys__assembled order by journey_id, touch_number",
+    ):
         assembled[journey].append((touch, channel))
     transformed = defaultdict(list)
-    for journey, touch in rows(copy, "select journey_id, touch_id from intermediate.int_journeys__transformed "
-                                     "order by journey_id, touch_number"):
+    for journey, touch in rows(
+        copy,
+        "select journey_id, touch_id from intermediate.int_journeys__transformed order by journey_id, touch_number",
+    ):
         transformed[journey].append(touch)
     for journey, touches in assembled.items():
         kept = touches
