@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import ChangeFilter, now_utc, utc, windows
+from sources.common.incremental import MERGE_UNIQUE_ROWS, ChangeFilter, now_utc, utc, windows
 from sources.integr8 import exports, helpers, settings
 
 
@@ -76,6 +76,7 @@ def integr8_source(
         fields[table] = [key, *[f for f in chosen if f != key]]
         if settings.TABLES[table][3] not in fields[table]:
             fields[table].append(settings.TABLES[table][3])
+    integration_ids = list(dict.fromkeys(integration_ids))  # a repeated id would load its rows twice
     client = helpers.make_client(base_url, api_key)
     start, stop = utc(initial_start), utc(end_time) if end_time else None
     backfill = utc(backfill_from) if backfill_from else None
@@ -99,7 +100,7 @@ def integr8_source(
     def events(table: str) -> DltResource:
         _, _, key, cursor_field = settings.TABLES[table]
 
-        @dlt.resource(name=table, primary_key=key, write_disposition="merge",
+        @dlt.resource(name=table, primary_key=key, write_disposition=MERGE_UNIQUE_ROWS,
                       columns=helpers.column_hints(table, fields[table], key))
         def read(
             cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(

@@ -58,8 +58,7 @@ def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], d
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":
             archive = _download(client, finished["artifact"]["name"], endpoint)
-            data = _read_csv(client, export.table, archive, fields, delimiter, endpoint)
-            return helpers.conform(export.table, data, tz)
+            return read_export(archive, export.table, fields, delimiter, tz, endpoint)
         log.warning("Integr8: export %s ended in ERROR (%s); attempt %d of %d", export.job_id,
                     finished.get("error") or "no reason given", export.attempts, settings.EXPORT_ATTEMPTS)
         if export.attempts >= settings.EXPORT_ATTEMPTS:
@@ -112,16 +111,17 @@ def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
     raise VendorError(client.vendor, endpoint, f"signed URL refused {settings.URL_ATTEMPTS} times (expired?)", 403)
 
 
-def _read_csv(client: VendorClient, table: str, archive: bytes, fields: list[str], delimiter: str,
-              endpoint: str) -> pa.Table:
+def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
+                endpoint: str = "Download Center export") -> pa.Table:
+    """A Download Center zip as a typed Arrow table, times in UTC: the CSV goes straight into Arrow."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
             members = [n for n in zf.namelist() if n.lower().endswith(".csv")]
             if len(members) != 1:
-                raise VendorError(client.vendor, endpoint, f"expected one CSV in the zip, found {members}")
+                raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found {members}")
             data = zf.read(members[0])
     except zipfile.BadZipFile as exc:
-        raise VendorError(client.vendor, endpoint, f"artifact is not a zip: {exc}") from exc
+        raise VendorError(settings.VENDOR, endpoint, f"artifact is not a zip: {exc}") from exc
     schema = helpers.raw_schema(table, fields)
     try:
         parsed = pacsv.read_csv(
@@ -131,5 +131,5 @@ def _read_csv(client: VendorClient, table: str, archive: bytes, fields: list[str
                                                  strings_can_be_null=True, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, KeyError) as exc:
-        raise VendorError(client.vendor, endpoint, f"CSV does not match the requested fields: {exc}") from exc
-    return parsed.select(fields).cast(schema)
+        raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
+    return helpers.conform(table, parsed.select(fields).cast(schema), tz)

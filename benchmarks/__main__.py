@@ -1,0 +1,183 @@
+"""`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
+
+    python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--only NAME ...]
+
+1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
+2. no-op: wall time of an incremental run that finds nothing new
+3. export: a 1,000,000-row Integr8 click export into DuckDB vs DuckDB alone reading the same zipped CSV (<= 2x)
+4. attribution: dbt build time at scale S and 2S (target <= 2.2x, near-linear)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import tempfile
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import dlt
+import duckdb
+import httpx
+import numpy as np
+import pyarrow.csv as pacsv
+
+from pipelines.run import run
+from pipelines.transform import run_transforms
+from pipelines.vendors import VENDORS, use_sandbox
+from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
+from simulator.credentials import CREDENTIALS
+from simulator.process import running_sandbox
+from simulator.vendors.integr8 import clicks_table
+from simulator.world import generate
+from sources.clickmagick import clickmagick_source
+from sources.clickmagick import settings as cm_settings
+from sources.common.incremental import utc, windows
+from sources.integr8 import helpers as i8_helpers
+from sources.integr8.exports import read_export
+
+START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
+RESULTS: list[tuple[str, str]] = []
+
+
+def report(name: str, value: str) -> None:
+    RESULTS.append((name, value))
+    print(f"  {name:<58} {value}", flush=True)
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - started, out
+
+
+def bare_clickmagick(base: str) -> int:
+    """The same pages the source reads, fetched with a plain httpx loop and thrown away."""
+    records = 0
+    with httpx.Client(base_url=base, headers={"X-APIKEY": CREDENTIALS["clickmagick"]["api_key"]}, timeout=60) as client:
+        for lo, hi in windows(utc(START), utc(END), timedelta(hours=cm_settings.DEFAULT_WINDOW_HOURS)):
+            for kind in cm_settings.KINDS:
+                for model in cm_settings.ATTRIBUTION_MODELS:
+                    params = {"start_time": lo.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              "end_time": hi.strftime("%Y-%m-%dT%H:%M:%SZ"), "limit": 100}
+                    while True:
+                        body = client.get(f"/v1/campaigns/{kind}/{model}", params=params).json()
+                        records += len(body[kind])
+                        if not body["cursor"]["next"]:
+                            break
+                        params["cursor"] = body["cursor"]["next"]
+    return records
+
+
+def bench_extraction(scale: float, work: Path) -> None:
+    print(f"ClickMagick extraction (sandbox scale {scale}) ...", flush=True)
+    with running_sandbox(seed=7, scale=scale) as sb:
+        sales = sb.truth()["clickmagick"]["sales"]
+        base = sb.vendor_url("clickmagick")
+        bare_s, _ = timed(bare_clickmagick, base)
+        pipeline = make_pipeline("clickmagick", work / "extract.duckdb")
+        source = clickmagick_source(base_url=base, api_key=CREDENTIALS["clickmagick"]["api_key"],
+                                    initial_start=START, end_time=END)
+        pipe_s, _ = timed(pipeline.run, source, loader_file_format=LOADER_FILE_FORMAT)
+        again = clickmagick_source(base_url=base, api_key=CREDENTIALS["clickmagick"]["api_key"],
+                                   initial_start=START, end_time=END)
+        noop_s, _ = timed(pipeline.run, again, loader_file_format=LOADER_FILE_FORMAT)
+    report(f"bare httpx loop, {sales:,} sales x 5 models", f"{bare_s:7.2f} s")
+    report("same pages through the dlt pipeline into DuckDB", f"{pipe_s:7.2f} s")
+    report("ratio pipeline / bare loop (target <= 1.5)", f"{pipe_s / bare_s:7.2f} x")
+    report("no-op incremental run (nothing new, 16-day lookback)", f"{noop_s:7.2f} s")
+
+
+def click_export(rows: int) -> bytes:
+    """A zipped Download Center click export of `rows` rows, as the sandbox writes it."""
+    scale = rows / 2_400 + 1  # ~2,480 Integr8 clicks per unit of scale
+    world = generate(7, scale)
+    table = clicks_table(world, np.arange(min(rows, len(world.i8_clicks["time"]))), "UTC", world.clock)
+    csv_buf = io.BytesIO()
+    pacsv.write_csv(table, csv_buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("click_logs.csv", csv_buf.getvalue())
+    return out.getvalue()
+
+
+def bench_export(rows: int, work: Path) -> None:
+    print(f"Integr8 export of {rows:,} clicks ...", flush=True)
+    archive = click_export(rows)
+    fields = list(i8_helpers.raw_schema("clicks", list(i8_helpers.settings.FIELDS["clicks"])).names)
+
+    def duckdb_alone() -> int:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            csv_path = work / "clicks.csv"
+            csv_path.write_bytes(zf.read(zf.namelist()[0]))
+        with duckdb.connect(str(work / "baseline.duckdb")) as con:
+            con.execute("create or replace table clicks as select * from read_csv(?, header = true)", [str(csv_path)])
+            return con.execute("select count(*) from clicks").fetchall()[0][0]
+
+    def ours() -> int:
+        @dlt.resource(name="clicks", primary_key="real_tx_id", write_disposition="merge",
+                      columns=i8_helpers.column_hints("clicks", fields, "real_tx_id"))
+        def clicks():
+            yield read_export(archive, "clicks", fields, ",", "UTC")
+
+        pipeline = make_pipeline("integr8_bench", work / "export.duckdb")
+        pipeline.run(clicks(), loader_file_format=LOADER_FILE_FORMAT)
+        with duckdb.connect(str(work / "export.duckdb"), read_only=True) as con:
+            return con.execute("select count(*) from integr8_bench.clicks").fetchall()[0][0]
+
+    base_s, base_rows = timed(duckdb_alone)
+    ours_s, our_rows = timed(ours)
+    assert base_rows == our_rows, (base_rows, our_rows)
+    report(f"DuckDB alone: unzip + read_csv into a table ({base_rows:,} rows)", f"{base_s:7.2f} s")
+    report("ours: zip -> Arrow (typed, UTC) -> dlt merge into DuckDB", f"{ours_s:7.2f} s")
+    report("ratio ours / DuckDB alone (target <= 2)", f"{ours_s / base_s:7.2f} x")
+
+
+def bench_attribution(scale: float, work: Path) -> None:
+    seconds = {}
+    for factor in (1, 2):
+        s = scale * factor
+        print(f"attribution build at scale {s} (loading the warehouse first) ...", flush=True)
+        warehouse = work / f"model-{factor}.duckdb"
+        with running_sandbox(seed=7, scale=s) as sb:
+            use_sandbox(sb.url, list(VENDORS))
+            summary = run(list(VENDORS), str(warehouse), transform=False)
+            assert summary.status == "ok", summary
+        seconds[factor], result = timed(run_transforms, str(warehouse))
+        assert result.status == "built", result.detail
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            n = con.execute("select count(*) from marts.conversions").fetchall()[0][0]
+        report(f"dbt build at scale {s} ({n:,} conversions)", f"{seconds[factor]:7.2f} s")
+    report("ratio 2S / S (target <= 2.2)", f"{seconds[2] / seconds[1]:7.2f} x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cm-scale", type=float, default=40)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument("--model-scale", type=float, default=20)
+    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution"])
+    args = parser.parse_args(argv)
+    chosen = set(args.only or ["extraction", "export", "attribution"])
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        if "extraction" in chosen:
+            bench_extraction(args.cm_scale, work)
+        if "export" in chosen:
+            bench_export(args.export_rows, work)
+        if "attribution" in chosen:
+            bench_attribution(args.model_scale, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\nsummary")
+    for name, value in RESULTS:
+        print(f"  {name:<58} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
