@@ -1,4 +1,8 @@
-"""`python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE]`."""
+"""The vendor sandbox.
+
+    python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE]
+    python -m simulator ctl URL advance HOURS | truth | conversions | received | faults [PROFILE] [KEY=VALUE ...]
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
     serve.add_argument("--cm-work-budget", type=int, default=20_000,
                        help="ClickMagick work units allowed per API key per 5 minutes")
+    ctl = sub.add_parser("ctl", help="drive a running sandbox through its /_sim/ control endpoints")
+    ctl.add_argument("url", help="the sandbox root, e.g. http://127.0.0.1:8765")
+    ctl.add_argument("action", choices=["advance", "truth", "conversions", "received", "faults"])
+    ctl.add_argument("values", nargs="*", help="advance: HOURS; faults: [PROFILE] [KEY=VALUE ...]")
     args = parser.parse_args(argv)
+    if args.command == "ctl":
+        return control(args.url, args.action, args.values)
 
     from simulator.sandbox import Sandbox  # heavy imports only once the arguments are valid
 
@@ -43,6 +53,31 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+    return 0
+
+
+def control(url: str, action: str, values: list[str]) -> int:
+    import json
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... conversions | head` ends quietly, like any Unix tool
+
+    from simulator.process import call_control
+
+    if action == "advance":
+        result = call_control(url, "POST", f"advance?hours={float(values[0]) if values else 24.0}")
+    elif action == "faults" and values:
+        settings = dict(v.split("=", 1) for v in values if "=" in v)
+        profile = next((v for v in values if "=" not in v), None)
+        body = {k: json.loads(v) if v[:1] in "0123456789-.[tf" else v for k, v in settings.items()}
+        result = call_control(url, "POST", "faults", {"profile": profile, **body})
+    else:
+        path = {"truth": "truth", "conversions": "truth/conversions", "received": "received", "faults": "faults"}
+        result = call_control(url, "GET", path[action])
+    if isinstance(result, list):
+        for line in result:
+            print(json.dumps(line))
+    else:
+        print(json.dumps(result, indent=2))
     return 0
 
 

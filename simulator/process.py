@@ -59,15 +59,7 @@ class SandboxProcess:
         return f"{self.url}/{vendor}"
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """Call a `/_sim/` endpoint; JSON in, JSON (or JSON Lines as a list) out."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_sim/{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            text = response.read().decode()
-        if response.headers.get("Content-Type", "").startswith("application/x-ndjson"):
-            return [json.loads(line) for line in text.splitlines() if line]
-        return json.loads(text)
+        return call_control(self.url, method, path, body)
 
     def truth(self) -> dict[str, dict[str, int]]:
         return self.control("GET", "truth")["counts"]
@@ -86,6 +78,19 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def call_control(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call a sandbox's `/_sim/` endpoint; JSON in, JSON (or JSON Lines as a list) out."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url.rstrip('/')}/_sim/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        text = response.read().decode()
+        kind = response.headers.get("Content-Type", "")
+    if kind.startswith("application/x-ndjson"):
+        return [json.loads(line) for line in text.splitlines() if line]
+    return json.loads(text)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import dlt
 import duckdb
 
 from pipelines.vendors import env_key
@@ -37,6 +38,11 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subpr
 def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def committed_state(pipeline: Any) -> dict[str, Any]:
+    """The pipeline's source state as persisted (re-read from disk, not the object in memory)."""
+    return dict(dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir).state["sources"])
 
 
 def tables(warehouse: str | Path, dataset: str) -> list[str]:

@@ -184,11 +184,7 @@ class Vendor:
             idx = np.flatnonzero(c["wm"] & (c["wm_visible_at"] <= self.sb.clock))
             idx = idx[views.brand_of_conversion(world, idx) == brand]
             updated = self._event_updated_at(idx)
-            keep = np.ones(len(idx), dtype=bool)
-            if since is not None:
-                keep &= updated >= since
-            if until is not None:
-                keep &= updated <= until
+            keep = _within(updated, since, until)
             idx, updated = idx[keep], updated[keep]
             order = np.lexsort((c["number"][idx], updated))
             idx, updated = idx[order], updated[order]
@@ -258,10 +254,7 @@ class Vendor:
         with self.sb.lock:
             idx = self.sb.visible(tr)
             idx = idx[tr["brand"][idx] == brand]
-            if since is not None:
-                idx = idx[tr["time"][idx] >= since]
-            if until is not None:
-                idx = idx[tr["time"][idx] <= until]
+            idx = idx[_within(tr["time"][idx], since, until)]
         page = idx[offset : offset + limit]
         pid = BRANDS[brand].wm_project_id
         uuids = render.uuids(tr["key"][page].astype(np.uint64), tr["key2"][page].astype(np.uint64)).astype(str)
@@ -319,11 +312,7 @@ class Vendor:
             idx = idx[o["wm_campaign"][idx] == j]
             edited = o["edit_at"][idx] <= self.sb.clock
             updated = np.where(edited, o["edit_at"][idx], o["created_at"][idx])
-            keep = np.ones(len(idx), dtype=bool)
-            if since is not None:
-                keep &= updated >= since
-            if until is not None:
-                keep &= updated <= until
+            keep = _within(updated, since, until)
             idx, updated, edited = idx[keep], updated[keep], edited[keep]
             order = np.lexsort((o["day"][idx], updated))
             idx, updated, edited = idx[order], updated[order], edited[order]
@@ -340,6 +329,16 @@ class Vendor:
                          "country": None, "region": None, "deletedAt": None,
                          "createdAt": _ms_z(int(o["created_at"][row])), "updatedAt": _ms_z(int(updated[i]))})
         return self._envelope(rows, len(idx), offset, limit)
+
+
+def _within(values: np.ndarray, since: int | None, until: int | None) -> np.ndarray:
+    """Mask of `values` in [since, until], both inclusive and optional (Webmarketer's `since`/`until`)."""
+    keep = np.ones(len(values), dtype=bool)
+    if since is not None:
+        keep &= values >= since
+    if until is not None:
+        keep &= values <= until
+    return keep
 
 
 def _ms_z(epoch_s: int) -> str:

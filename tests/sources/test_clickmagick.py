@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import dlt
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -13,7 +12,7 @@ from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.clickmagick import clickmagick_source
 from tests.conftest import TEST_SCALE, TEST_SEED
-from tests.warehouse import count, run_cli, sandbox_env, snapshot, start_cli
+from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot, start_cli
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
 START = "2026-09-01T00:00:00Z"
@@ -81,7 +80,7 @@ def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
 def test_bad_key_fails_fast_and_leaves_state_untouched(sandbox, tmp_path):
     wh = tmp_path / "wh.duckdb"
     pipeline, _ = load(sandbox, wh)
-    state_before = dict(pipeline.state["sources"])
+    state_before = committed_state(pipeline)
     tables_before = snapshot(wh, "clickmagick")
     started = time.monotonic()
     with pytest.raises(PipelineStepFailed) as failure:
@@ -89,8 +88,7 @@ def test_bad_key_fails_fast_and_leaves_state_untouched(sandbox, tmp_path):
     assert time.monotonic() - started < 10  # 401 is not retried
     message = str(failure.value)
     assert "ClickMagick" in message and "HTTP 401" in message and "not-the-key" not in message
-    reopened = dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
-    assert dict(reopened.state["sources"]) == state_before
+    assert committed_state(pipeline) == state_before
     assert snapshot(wh, "clickmagick") == tables_before
 
 

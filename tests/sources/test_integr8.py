@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dlt
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -11,7 +10,7 @@ from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.integr8 import integr8_source
 from tests.conftest import TEST_SCALE, TEST_SEED
-from tests.warehouse import count, run_cli, sandbox_env, snapshot
+from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot
 
 KEY = CREDENTIALS["integr8"]["api_key"]
 INTEGRATIONS = ["int-surf-7f3a", "int-alpine-91c2", "int-outback-44d8"]
@@ -98,12 +97,11 @@ def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
 def test_bad_key_is_clear_and_leaves_state_untouched(sandbox, tmp_path):
     wh = tmp_path / "wh.duckdb"
     pipeline, _ = load(sandbox, wh)
-    state = dict(pipeline.state["sources"])
+    state = committed_state(pipeline)
     with pytest.raises(PipelineStepFailed) as failure:
         load(sandbox, wh, api_key="nope-nope")
     assert "Integr8" in str(failure.value) and "HTTP 401" in str(failure.value)
-    reopened = dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
-    assert dict(reopened.state["sources"]) == state
+    assert committed_state(pipeline) == state
     env = sandbox_env(sandbox, ["integr8"], SOURCES__INTEGR8__API_KEY="nope-nope")
     done = run_cli(["--vendors", "integr8", "--warehouse", str(wh), "--no-transform"], env)
     assert done.returncode == 1 and "Integr8" in done.stdout and "HTTP 401" in done.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dlt
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -11,7 +10,7 @@ from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.webmarketer import webmarketer_source
 from tests.conftest import TEST_SCALE, TEST_SEED
-from tests.warehouse import count, run_cli, sandbox_env, snapshot
+from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot
 
 CREDS = CREDENTIALS["webmarketer"]
 TABLES = ("projects", "event_types", "events", "trashed_events", "campaigns", "outlays")
@@ -96,13 +95,12 @@ def test_revoked_token_is_refreshed_transparently(fresh_sandbox):
 def test_bad_credentials_fail_clearly_and_leave_state(sandbox, tmp_path):
     wh = tmp_path / "wh.duckdb"
     pipeline, _ = load(sandbox, wh)
-    state = dict(pipeline.state["sources"])
+    state = committed_state(pipeline)
     with pytest.raises(PipelineStepFailed) as failure:
         load(sandbox, wh, client_secret="wrong-secret-9")
     message = str(failure.value)
     assert "Webmarketer" in message and "HTTP 401" in message and "wrong-secret-9" not in message
-    reopened = dlt.attach(pipeline_name=pipeline.pipeline_name, pipelines_dir=pipeline.pipelines_dir)
-    assert dict(reopened.state["sources"]) == state
+    assert committed_state(pipeline) == state
     env = sandbox_env(sandbox, ["webmarketer"], SOURCES__WEBMARKETER__CLIENT_SECRET="wrong-secret-9")
     done = run_cli(["--vendors", "webmarketer", "--warehouse", str(wh), "--no-transform"], env)
     assert done.returncode == 1 and "Webmarketer" in done.stdout and "wrong-secret-9" not in done.stdout + done.stderr
