@@ -50,11 +50,6 @@ def uuids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.view("S36").ravel()
 
 
-def prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
-    """`prefix` + decimal number, as an Arrow string array."""
-    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), "")
-
-
 def ipv4(values: np.ndarray) -> pa.Array:
     """Dotted quads from uint32 values, as an Arrow string array."""
     v = values.astype(np.uint64)
@@ -68,11 +63,6 @@ def timestamps(epoch_s: np.ndarray, tz: str = "UTC") -> pa.Array:
     return pa.array(epoch_s.astype("datetime64[s]"), type=pa.timestamp("s")).cast(
         pa.timestamp("s", tz="UTC")
     ).cast(pa.timestamp("s", tz=tz))
-
-
-def fmt_iso_z(epoch_s: np.ndarray) -> pa.Array:
-    """`YYYY-MM-DDTHH:MM:SSZ` (ClickMagick)."""
-    return pc.strftime(timestamps(epoch_s), format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def fmt_local(epoch_s: np.ndarray, tz: str) -> pa.Array:

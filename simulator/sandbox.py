@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -72,15 +73,9 @@ class Sandbox:
             sleep_ms(self.faults.config.slow_ms)
         return None
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         server = make_server(host, port, self.router(), self.before)
         self.base_url = f"http://{host}:{server.server_address[1]}"
-        return server
-
-    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0):
-        server = self.serve(host, port)
-        thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
-        thread.start()
         return server
 
     def describe(self) -> dict[str, Any]:

@@ -102,10 +102,6 @@ def order_refs(world: World, conv: np.ndarray) -> np.ndarray:
     return np.char.add(prefix.astype(str), c["number"][conv].astype(str)).astype(object)
 
 
-def brand_of_touch(world: World, touch: np.ndarray) -> np.ndarray:
-    return world.visitors["brand"][world.touches["visitor"][touch]]
-
-
 def brand_of_conversion(world: World, conv: np.ndarray) -> np.ndarray:
     return world.visitors["brand"][world.conversions["visitor"][conv]]
 
