@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
 from pipelines.lock import WarehouseBusy, WarehouseLock
 from pipelines.transform import TransformResult, run_transforms
-from pipelines.vendors import VENDORS, fill_sandbox_credentials
+from pipelines.vendors import VENDORS, env_key, fill_sandbox_credentials
 from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
 from sources.common.http import VendorError
 
@@ -71,7 +73,14 @@ def extract(vendor: str, warehouse: str, full_refresh: bool = False, backfill_fr
                      refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # one vendor failing must not stop the others
         cause = _vendor_error(exc)
-        message = str(cause) if isinstance(cause, VendorError) else f"{vendor}: {type(cause).__name__}: {cause}"
+        if isinstance(cause, VendorError):
+            message = str(cause)
+        elif isinstance(cause, ConfigFieldMissingException):
+            where = ", ".join(env_key(vendor, field) for field in cause.fields)
+            message = (f"{vendor}: missing setting(s) {', '.join(cause.fields)}: put them in .dlt/secrets.toml "
+                       f"under [sources.{vendor}] or set {where}")
+        else:
+            message = f"{vendor}: {type(cause).__name__}: {cause}"
         log.error("%s failed: %s", vendor, message)
         return VendorResult(vendor, "failed", time.monotonic() - started, error=message)
     info = pipeline.last_trace.last_normalize_info

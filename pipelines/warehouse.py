@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dlt
@@ -24,5 +25,5 @@ def make_pipeline(vendor: str, warehouse: str | os.PathLike[str] = DEFAULT_WAREH
         destination=dlt.destinations.duckdb(str(Path(warehouse).resolve())),
         dataset_name=vendor,
         pipelines_dir=pipelines_dir(warehouse),
-        progress="log" if os.isatty(2) else None,
+        progress="log" if sys.stdout.isatty() else None,  # dlt writes progress to stdout
     )

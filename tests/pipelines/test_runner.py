@@ -81,3 +81,16 @@ def test_full_refresh_and_backfill_converge_to_the_same_tables(sandbox, tmp_path
 def test_unknown_vendor_is_a_usage_error(tmp_path):
     done = run_cli(["--vendors", "clickmagick,nosuchvendor", "--warehouse", str(tmp_path / "w.duckdb")], {})
     assert done.returncode == 2 and "nosuchvendor" in done.stderr
+
+
+def test_sandbox_credentials_fill_in_only_for_loopback_urls(sandbox, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    base = {k: v for k, v in sandbox_env(sandbox, []).items()}
+    local = {**base, "SOURCES__CLICKMAGICK__BASE_URL": sandbox.vendor_url("clickmagick"), **END}
+    done = run_cli(["--vendors", "clickmagick", "--warehouse", str(wh), "--no-transform"], local)
+    assert done.returncode == 0, done.stdout + done.stderr  # the key came from [sandbox.clickmagick]
+    remote = {**base, "SOURCES__CLICKMAGICK__BASE_URL": "https://api.clickmagick.example", **END}
+    done = run_cli(["--vendors", "clickmagick", "--warehouse", str(wh), "--no-transform"], remote)
+    assert done.returncode == 1
+    assert "missing setting(s) api_key" in done.stdout and "SOURCES__CLICKMAGICK__API_KEY" in done.stdout
+    assert "cm-sandbox-key" not in done.stdout + done.stderr
