@@ -90,6 +90,7 @@ def clickmagick_source(
                 begin = backfill
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)
+            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
             for lo, hi in windows(begin, stop or now_utc(), timedelta(hours=window_hours)):
                 rows = _read_window(client, kind, models, lo, hi, page_size, filters)
                 changed = [row for row in rows if seen.changed(row["id"], row, row["timestamp"]) or backfill]

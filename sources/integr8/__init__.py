@@ -111,6 +111,7 @@ def integr8_source(
             end = stop or now_utc()
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)
+            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
             latest = begin
             for data in read_range(client, table, integration_ids, begin, end, timezone, fields[table], plan,
                                    page_size):

@@ -99,6 +99,7 @@ def webmarketer_source(
             begin = backfill or (max(start, utc(cursor.start_value)) if cursor.start_value else start)
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)
+            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
             batch: list[dict[str, Any]] = []
             for row in read(begin, stop or now_utc()):
                 if backfill or seen.changed(row["id"], row, row[cursor_field]):
@@ -139,11 +140,8 @@ def webmarketer_source(
         campaigns,
         incremental("events", "updated_at", read_events, columns=settings.EVENT_COLUMNS,
                     nested_hints={"metrics": dlt.mark.make_nested_hints(columns=settings.METRIC_COLUMNS)}),
-        incremental("trashed_events", "processing_date", read_trash,
+        incremental("trashed_events", "processing_date", read_trash, columns=settings.TRASHED_EVENT_COLUMNS,
                     nested_hints={"errors": dlt.mark.make_nested_hints(columns=settings.TRASH_ERROR_COLUMNS)}),
-        incremental("outlays", "updated_at", read_outlays,
-                    columns={"deleted_at": {"data_type": "timestamp", "nullable": True},
-                             "country": {"data_type": "text", "nullable": True},
-                             "region": {"data_type": "text", "nullable": True}}),
+        incremental("outlays", "updated_at", read_outlays, columns=settings.OUTLAY_COLUMNS),
     ]
 

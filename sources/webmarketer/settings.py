@@ -49,3 +49,26 @@ TRASH_ERROR_COLUMNS = {
     "field_is_pii": {"data_type": "bool", "nullable": True},
     "value": {"data_type": "text", "nullable": True},
 }
+TRASHED_EVENT_COLUMNS = {
+    "id": {"data_type": "text", "nullable": False},
+    "project_id": {"data_type": "text"},
+    "event_type_id": {"data_type": "text", "nullable": True},
+    "event_type_ref": {"data_type": "text", "nullable": True},
+    "processing_date": {"data_type": "timestamp", "nullable": False},
+    "raw_event_date": {"data_type": "timestamp", "nullable": True},
+}
+OUTLAY_COLUMNS = {
+    "id": {"data_type": "text", "nullable": False},
+    "project_id": {"data_type": "text"},
+    "integration_id": {"data_type": "text"},
+    "campaign_id": {"data_type": "text"},
+    "amount": {"data_type": "double"},
+    "currency": {"data_type": "text"},
+    "start_date": {"data_type": "timestamp"},
+    "end_date": {"data_type": "timestamp"},
+    "country": {"data_type": "text", "nullable": True},
+    "region": {"data_type": "text", "nullable": True},
+    "deleted_at": {"data_type": "timestamp", "nullable": True},
+    "created_at": {"data_type": "timestamp"},
+    "updated_at": {"data_type": "timestamp", "nullable": False},
+}

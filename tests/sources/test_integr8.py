@@ -23,7 +23,7 @@ def load(sandbox, warehouse, api_key: str = KEY, end_time: str = "2026-11-10T00:
                             initial_start="2026-09-01T00:00:00Z", end_time=end_time, **kwargs)
     pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
     info = pipeline.last_trace.last_normalize_info
-    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
+    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt") and n}
 
 
 def test_full_load_rerun_and_advance_with_status_changes(fresh_sandbox, tmp_path):

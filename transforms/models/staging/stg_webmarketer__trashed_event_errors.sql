@@ -11,4 +11,6 @@ select
     e.field_type,
     e.value
 from {{ source('webmarketer', 'trashed_events') }} as t
-left join {{ source('webmarketer', 'trashed_events__errors') }} as e on e._dlt_parent_id = t._dlt_id
+left join {{ source_or_empty('webmarketer', 'trashed_events__errors', {
+    'error_type': 'varchar', 'field_storage_key': 'varchar', 'field_entity': 'varchar', 'field_type': 'varchar',
+    'value': 'varchar', '_dlt_parent_id': 'varchar'}) }} as e on e._dlt_parent_id = t._dlt_id

@@ -1,0 +1,14 @@
+{#-
+  A source table, or an empty relation with the given columns when the table does not exist yet.
+  dlt creates nested tables (ClickMagick credits, Webmarketer trash errors) only once they receive
+  rows, so a young account would otherwise fail the whole build.
+-#}
+{% macro source_or_empty(source_name, table_name, columns) -%}
+    {%- set declared = source(source_name, table_name) -%}
+    {%- set relation = load_relation(declared) if execute else declared -%}
+    {%- if relation is not none -%}
+        {{ relation }}
+    {%- else -%}
+        (select {% for name, type in columns.items() %}cast(null as {{ type }}) as "{{ name }}"{{ ", " if not loop.last }}{% endfor %} where false)
+    {%- endif -%}
+{%- endmacro %}
