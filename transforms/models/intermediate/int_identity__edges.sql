@@ -1,5 +1,6 @@
 -- The identifier graph: two identifiers are joined when one record carries both.
--- Nodes are prefixed keys: email:, cmv: (ClickMagick visitor), dev: (device), wmu: (Webmarketer user),
+-- Nodes are prefixed keys: email: (md5 of the normalised address, so no address is copied here),
+-- cmv: (ClickMagick visitor), dev: (device), wmu: (Webmarketer user),
 -- ref: (order reference), i8tx: (Integr8 click transaction id, which ClickMagick sees as s2).
 with
 
@@ -10,7 +11,7 @@ records as (
 record_edges as (
     select person_node as node_a, person_node as node_b from records
     union all
-    select person_node, 'email:' || email from records where email is not null
+    select person_node, 'email:' || md5(email) from records where email is not null
     union all
     select person_node, 'ref:' || order_ref from records where order_ref is not null
     union all
