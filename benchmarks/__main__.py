@@ -35,7 +35,7 @@ from simulator.vendors.integr8 import clicks_table
 from simulator.world import generate
 from sources.clickmagick import clickmagick_source
 from sources.clickmagick import settings as cm_settings
-from sources.common.incremental import MERGE_UNIQUE_ROWS, utc, windows
+from sources.common.incremental import utc, windows
 from sources.integr8 import helpers as i8_helpers
 from sources.integr8.exports import read_export
 
@@ -119,7 +119,7 @@ def bench_export(rows: int, work: Path) -> None:
 
     def ours() -> int:
         # Loaded exactly as the Integr8 source loads its event tables.
-        @dlt.resource(name="clicks", primary_key="real_tx_id", write_disposition=MERGE_UNIQUE_ROWS,
+        @dlt.resource(name="clicks", primary_key="real_tx_id", write_disposition="merge",
                       columns=i8_helpers.column_hints("clicks", fields, "real_tx_id"))
         def clicks():
             yield read_export(archive, "clicks", fields, ",", "UTC")

@@ -17,7 +17,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import MERGE_UNIQUE_ROWS, ChangeFilter, now_utc, utc, windows
+from sources.common.incremental import ChangeFilter, now_utc, utc, windows
 
 
 @dlt.source(name="clickmagick", section="clickmagick", max_table_nesting=1)
@@ -75,7 +75,7 @@ def clickmagick_source(
 
     def conversions(kind: str) -> DltResource:
         # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
-        @dlt.resource(name=kind, primary_key=settings.PRIMARY_KEY, write_disposition=MERGE_UNIQUE_ROWS,
+        @dlt.resource(name=kind, primary_key=settings.PRIMARY_KEY, write_disposition="merge",
                       parallelized=True,
                       columns=settings.CONVERSION_COLUMNS,
                       nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})

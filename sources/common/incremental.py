@@ -19,10 +19,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Merge without dlt's staging de-duplication: for resources whose rows are unique per load by
-# construction (non-overlapping windows, one row per key within a window), which halves load time.
-MERGE_UNIQUE_ROWS = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
-
 
 def utc(value: str | datetime | date) -> datetime:
     """An aware UTC datetime from ISO-8601 text (`Z` or an offset) or a datetime; naive means UTC."""

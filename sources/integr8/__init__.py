@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import MERGE_UNIQUE_ROWS, ChangeFilter, now_utc, utc, windows
+from sources.common.incremental import ChangeFilter, now_utc, utc, windows
 from sources.integr8 import exports, helpers, settings
 
 
@@ -100,7 +100,8 @@ def integr8_source(
     def events(table: str) -> DltResource:
         _, _, key, cursor_field = settings.TABLES[table]
 
-        @dlt.resource(name=table, primary_key=key, write_disposition=MERGE_UNIQUE_ROWS,
+        # A plain merge: dlt de-duplicates staging by key, which keeps a load retried after a kill exact.
+        @dlt.resource(name=table, primary_key=key, write_disposition="merge",
                       columns=helpers.column_hints(table, fields[table], key))
         def read(
             cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(

@@ -112,19 +112,17 @@ def webmarketer_source(
 
         return resource
 
-    def read_events(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        for project in projects_list():
-            path = settings.EVENTS_PATH.format(project=project["id"])
-            for page in helpers.pages(client, path, "GET events", since=helpers.rfc3339(begin),
-                                      until=helpers.rfc3339(end)):
-                yield from (helpers.event_row(e) for e in page)
+    def per_project(path: str, endpoint: str, to_row: Callable[[dict[str, Any]], dict[str, Any]]
+                    ) -> Callable[[datetime, datetime], Iterator[dict[str, Any]]]:
+        """A reader of a project-scoped list between `since` and `until`, for every project."""
 
-    def read_trash(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        for project in projects_list():
-            path = settings.TRASHED_EVENTS_PATH.format(project=project["id"])
-            for page in helpers.pages(client, path, "GET trashed-events", since=helpers.rfc3339(begin),
-                                      until=helpers.rfc3339(end)):
-                yield from (helpers.trashed_row(t) for t in page)
+        def read(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+            for project in projects_list():
+                for page in helpers.pages(client, path.format(project=project["id"]), endpoint,
+                                          since=helpers.rfc3339(begin), until=helpers.rfc3339(end)):
+                    yield from (to_row(item) for item in page)
+
+        return read
 
     def read_outlays(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         for campaign in campaigns_list():
@@ -138,9 +136,12 @@ def webmarketer_source(
         projects,
         event_types,
         campaigns,
-        incremental("events", "updated_at", read_events, columns=settings.EVENT_COLUMNS,
+        incremental("events", "updated_at", per_project(settings.EVENTS_PATH, "GET events", helpers.event_row),
+                    columns=settings.EVENT_COLUMNS,
                     nested_hints={"metrics": dlt.mark.make_nested_hints(columns=settings.METRIC_COLUMNS)}),
-        incremental("trashed_events", "processing_date", read_trash, columns=settings.TRASHED_EVENT_COLUMNS,
+        incremental("trashed_events", "processing_date",
+                    per_project(settings.TRASHED_EVENTS_PATH, "GET trashed-events", helpers.trashed_row),
+                    columns=settings.TRASHED_EVENT_COLUMNS,
                     nested_hints={"errors": dlt.mark.make_nested_hints(columns=settings.TRASH_ERROR_COLUMNS)}),
         incremental("outlays", "updated_at", read_outlays, columns=settings.OUTLAY_COLUMNS),
     ]

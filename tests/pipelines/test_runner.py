@@ -49,7 +49,7 @@ def test_a_vendor_down_gives_a_partial_run_with_the_others_loaded(sandbox, tmp_p
     assert "revoked-key" not in done.stdout + done.stderr + summary.read_text()
 
 
-@pytest.mark.parametrize("kill_after_s", [2.0, 4.5])
+@pytest.mark.parametrize("kill_after_s", [2.0, 4.5, 7.0])
 def test_killed_run_converges_to_the_uninterrupted_tables(sandbox, tmp_path, kill_after_s):
     env = sandbox_env(sandbox, ALL, **END)
     reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
