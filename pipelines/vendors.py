@@ -34,14 +34,20 @@ def env_key(vendor: str, key: str) -> str:
     return f"SOURCES__{vendor.upper()}__{key.upper()}"
 
 
-def use_sandbox(base_url: str, vendors: list[str]) -> None:
-    """Point `vendors` at a sandbox (the demo, tests): base URLs and its fixed public credentials."""
+def sandbox_settings(base_url: str, vendors: list[str]) -> dict[str, str]:
+    """The environment that points `vendors` at a sandbox: base URLs and its fixed public credentials."""
     from simulator.credentials import CREDENTIALS
 
+    settings = {}
     for vendor in vendors:
-        os.environ[env_key(vendor, "base_url")] = f"{base_url.rstrip('/')}/{vendor}"
-        for key, value in CREDENTIALS[vendor].items():
-            os.environ[env_key(vendor, key)] = value
+        settings[env_key(vendor, "base_url")] = f"{base_url.rstrip('/')}/{vendor}"
+        settings.update({env_key(vendor, key): value for key, value in CREDENTIALS[vendor].items()})
+    return settings
+
+
+def use_sandbox(base_url: str, vendors: list[str]) -> None:
+    """Point `vendors` at a sandbox in this process (the demo, benchmarks)."""
+    os.environ.update(sandbox_settings(base_url, vendors))
 
 
 def fill_sandbox_credentials(vendors: list[str]) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from pipelines.vendors import env_key
-from simulator.credentials import CREDENTIALS
+from pipelines.vendors import sandbox_settings
 from simulator.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,12 +21,7 @@ DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dl
 def sandbox_env(sandbox: SandboxProcess, vendors: list[str], **overrides: str) -> dict[str, str]:
     """Environment that points the given sources at a sandbox, as an operator would configure it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
-    for vendor in vendors:
-        env[env_key(vendor, "base_url")] = sandbox.vendor_url(vendor)
-        for key, value in CREDENTIALS[vendor].items():
-            env[env_key(vendor, key)] = value
-    env.update(overrides)
-    return env
+    return {**env, **sandbox_settings(sandbox.url, vendors), **overrides}
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:

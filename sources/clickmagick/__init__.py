@@ -9,6 +9,7 @@ content changed, and merged on `id`, so re-runs never duplicate.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import ChangeFilter, now_utc, utc, windows
+from sources.common.incremental import ChangeFilter, now_utc, read_from, utc, windows
 
 
 @dlt.source(name="clickmagick", section="clickmagick", max_table_nesting=1)
@@ -63,14 +64,18 @@ def clickmagick_source(
     stop = utc(end_time) if end_time else None
     backfill = utc(backfill_from) if backfill_from else None
 
+    @functools.cache
+    def project_list() -> tuple[dict[str, Any], ...]:  # fetched once, read by both project resources
+        return tuple(helpers.list_projects(client))
+
     @dlt.resource(name="projects", primary_key="id", write_disposition="merge")
     def projects() -> Iterator[list[dict[str, Any]]]:
-        yield helpers.list_projects(client)
+        yield list(project_list())
 
     @dlt.resource(name="project_settings", primary_key="id", write_disposition="merge",
                   columns={"project_domain": {"data_type": "text"}, "attribution_window": {"data_type": "bigint"}})
     def project_settings() -> Iterator[list[dict[str, Any]]]:
-        ids = [p["id"] for p in helpers.list_projects(client)]
+        ids = [p["id"] for p in project_list()]
         yield helpers.project_settings(client, ids)
 
     def conversions(kind: str) -> DltResource:
@@ -84,10 +89,7 @@ def clickmagick_source(
                 settings.CURSOR, initial_value=start, lag=lookback_hours * 3600.0
             ),
         ) -> Iterator[list[dict[str, Any]]]:
-            # start_value is the last high-water mark less the lookback (dlt applies the lag).
-            begin = max(start, utc(cursor.start_value)) if cursor.start_value else start
-            if backfill:
-                begin = backfill
+            begin = read_from(cursor.start_value, start, backfill)
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)
             yield dlt.mark.materialize_table_schema()  # the table exists even before its first record

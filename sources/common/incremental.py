@@ -34,6 +34,14 @@ def utc(value: str | datetime | date) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -> datetime:
+    """Where a run starts reading: the backfill date if given, else the incremental cursor's start
+    (the last high-water mark less the lookback, which dlt applies as `lag`), never before `initial`."""
+    if backfill is not None:
+        return backfill
+    return max(initial, utc(cursor_start)) if cursor_start else initial
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 

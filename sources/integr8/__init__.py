@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import ChangeFilter, now_utc, utc, windows
+from sources.common.incremental import ChangeFilter, now_utc, read_from, utc, windows
 from sources.integr8 import exports, helpers, settings
 
 
@@ -108,7 +108,7 @@ def integr8_source(
                 cursor_field, initial_value=start, lag=lookback_hours * 3600.0
             ),
         ) -> Iterator[pa.Table]:
-            begin = backfill or (max(start, utc(cursor.start_value)) if cursor.start_value else start)
+            begin = read_from(cursor.start_value, start, backfill)
             end = stop or now_utc()
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)

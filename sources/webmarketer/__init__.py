@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from sources.common.incremental import ChangeFilter, now_utc, utc
+from sources.common.incremental import ChangeFilter, now_utc, read_from, utc
 from sources.webmarketer import helpers, settings
 
 
@@ -96,7 +96,7 @@ def webmarketer_source(
                 cursor_field, initial_value=start, lag=lookback_hours * 3600.0
             ),
         ) -> Iterator[list[dict[str, Any]]]:
-            begin = backfill or (max(start, utc(cursor.start_value)) if cursor.start_value else start)
+            begin = read_from(cursor.start_value, start, backfill)
             seen = ChangeFilter(dlt.current.resource_state())
             seen.forget_before(begin)
             yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
