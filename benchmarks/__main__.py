@@ -25,9 +25,10 @@ import httpx
 import numpy as np
 import pyarrow.csv as pacsv
 
+from pipelines.registry import SOURCES
 from pipelines.run import run
 from pipelines.transform import run_transforms
-from pipelines.vendors import VENDORS, use_sandbox
+from pipelines.vendors import use_sandbox
 from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
@@ -144,8 +145,8 @@ def bench_attribution(scale: float, work: Path) -> None:
         print(f"attribution build at scale {s} (loading the warehouse first) ...", flush=True)
         warehouse = work / f"model-{factor}.duckdb"
         with running_sandbox(seed=7, scale=s) as sb:
-            use_sandbox(sb.url, list(VENDORS))
-            summary = run(list(VENDORS), str(warehouse), transform=False)
+            use_sandbox(sb.url, list(SOURCES))
+            summary = run(list(SOURCES), str(warehouse), transform=False)
             assert summary.status == "ok", summary
         seconds[factor], result = timed(run_transforms, str(warehouse))
         assert result.status == "built", result.detail

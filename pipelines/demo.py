@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lock import WarehouseLock
+from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
-from pipelines.vendors import VENDORS, use_sandbox
+from pipelines.vendors import use_sandbox
 from pipelines.warehouse import pipelines_dir
 from simulator.process import running_sandbox
 
@@ -63,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
         print(f"starting the sandbox (seed {args.seed}, scale {args.scale}) ...")
         with running_sandbox(seed=args.seed, scale=args.scale) as sandbox:
-            print(f"sandbox at {sandbox.url}; loading {', '.join(VENDORS)} into {warehouse}")
-            use_sandbox(sandbox.url, list(VENDORS))
-            summary = run(list(VENDORS), str(warehouse))
+            print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse}")
+            use_sandbox(sandbox.url, list(SOURCES))
+            summary = run(list(SOURCES), str(warehouse))
         print_summary(summary)
     headline(str(warehouse))
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"

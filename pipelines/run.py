@@ -21,8 +21,9 @@ from typing import Any
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines.lock import WarehouseBusy, WarehouseLock
+from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
-from pipelines.vendors import VENDORS, env_key, fill_sandbox_credentials
+from pipelines.vendors import env_key, fill_sandbox_credentials
 from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
 from sources.common.http import VendorError
 
@@ -68,7 +69,7 @@ def extract(vendor: str, warehouse: str, full_refresh: bool = False, backfill_fr
     started = time.monotonic()
     pipeline = make_pipeline(vendor, warehouse)
     try:
-        source = VENDORS[vendor].source(**({"backfill_from": backfill_from} if backfill_from else {}))
+        source = SOURCES[vendor].source(**({"backfill_from": backfill_from} if backfill_from else {}))
         pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT,
                      refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # one vendor failing must not stop the others
@@ -119,8 +120,8 @@ def print_summary(summary: RunSummary) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vendors", default=",".join(VENDORS),
-                        help=f"comma-separated subset of {', '.join(VENDORS)} (default: all)")
+    parser.add_argument("--vendors", default=",".join(SOURCES),
+                        help=f"comma-separated subset of {', '.join(SOURCES)} (default: all)")
     parser.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help="DuckDB file (default: %(default)s)")
     parser.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
     parser.add_argument("--full-refresh", action="store_true", help="drop each vendor's tables and state first")
@@ -128,9 +129,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--summary-json", metavar="PATH", help="also write the run summary as JSON")
     args = parser.parse_args(argv)
     args.vendor_list = [v.strip() for v in args.vendors.split(",") if v.strip()]
-    unknown = [v for v in args.vendor_list if v not in VENDORS]
+    unknown = [v for v in args.vendor_list if v not in SOURCES]
     if unknown or not args.vendor_list:
-        parser.error(f"unknown vendors {unknown}; choose from {', '.join(VENDORS)}")
+        parser.error(f"unknown vendors {unknown}; choose from {', '.join(SOURCES)}")
     return args
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.registry import SOURCES
+
 TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
 
 
@@ -27,14 +29,11 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-SOURCE_DATASETS = ("clickmagick", "integr8", "webmarketer")
-
-
 def missing_datasets(warehouse: str) -> list[str]:
     with duckdb.connect(warehouse, read_only=True) as con:
         rows = con.execute("select distinct table_schema from information_schema.tables").fetchall()
     present = {row[0] for row in rows}
-    return [d for d in SOURCE_DATASETS if d not in present]
+    return [name for name in SOURCES if name not in present]
 
 
 def run_transforms(

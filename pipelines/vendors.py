@@ -1,32 +1,14 @@
-"""The vendors the runner extracts, how to build each source, and sandbox credentials."""
+"""Vendor settings as the operator gives them: environment keys, and sandbox credentials for loopback URLs."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
 
-from sources.clickmagick import clickmagick_source
-from sources.integr8 import integr8_source
-from sources.webmarketer import webmarketer_source
+from pipelines.registry import SOURCES
 
-
-@dataclass(frozen=True)
-class Vendor:
-    name: str
-    source: Callable[..., Any]
-    secrets: tuple[str, ...]  # secret settings, e.g. api_key
-
-
-VENDORS: dict[str, Vendor] = {
-    "clickmagick": Vendor("clickmagick", clickmagick_source, ("api_key",)),
-    "integr8": Vendor("integr8", integr8_source, ("api_key",)),
-    "webmarketer": Vendor("webmarketer", webmarketer_source, ("client_id", "client_secret")),
-}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -57,7 +39,7 @@ def fill_sandbox_credentials(vendors: list[str]) -> None:
         base_url = dlt.config.get(f"sources.{vendor}.base_url") or ""
         if urlsplit(base_url).hostname not in LOOPBACK:
             continue
-        for key in VENDORS[vendor].secrets:
+        for key in SOURCES[vendor].secrets:
             if dlt.secrets.get(f"sources.{vendor}.{key}") is None:
                 value = dlt.config.get(f"sandbox.{vendor}.{key}")
                 if value:

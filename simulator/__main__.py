@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--scale", type=float, default=1.0, help="world size; 1 = 2,500 visitors")
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
-    serve.add_argument("--cm-work-budget", type=int, default=20_000,
-                       help="ClickMagick work units allowed per API key per 5 minutes")
+    serve.add_argument("--work-budget", type=int, default=20_000,
+                       help="work units allowed per API key per 5 minutes, for vendors that meter work")
     ctl = sub.add_parser("ctl", help="drive a running sandbox through its /_sim/ control endpoints")
     ctl.add_argument("url", help="the sandbox root, e.g. http://127.0.0.1:8765")
     ctl.add_argument("action", choices=["advance", "truth", "conversions", "received", "faults"])
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sandbox = Sandbox(seed=args.seed, scale=args.scale, faults=config_from(args.faults),
-                      cm_work_budget=args.cm_work_budget)
+                      work_budget=args.work_budget)
     server = sandbox.serve(args.host, args.port)
     print(f"sandbox listening on {sandbox.base_url} (seed {args.seed}, scale {args.scale}, faults {args.faults}, "
           f"ready in {time.monotonic() - started:.1f}s)")

@@ -1,9 +1,5 @@
-"""Fixed sandbox credentials; documented in the README and pre-filled in `.dlt/config.toml`."""
+"""Fixed sandbox credentials, from each vendor module; documented in the README and in `.dlt/config.toml`."""
 
-CREDENTIALS: dict[str, dict[str, str]] = {
-    "clickmagick": {"api_key": "cm-sandbox-key"},
-    "integr8": {"api_key": "i8-sandbox-key"},
-    "webmarketer": {"client_id": "wm-sandbox-client", "client_secret": "wm-sandbox-secret"},
-    "improvely": {"api_key": "imp-sandbox-key"},
-    "convertloop": {"app_id": "cl-sandbox-app", "api_key": "cl-sandbox-key"},
-}
+from simulator.vendors import MODULES
+
+CREDENTIALS: dict[str, dict[str, str]] = {name: dict(module.CREDENTIALS) for name, module in MODULES.items()}

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-VENDORS = ("clickmagick", "integr8", "webmarketer", "improvely", "convertloop")
+from simulator.vendors import NAMES
 
 
 @dataclass
@@ -27,7 +27,7 @@ class FaultConfig:
     expired_urls: int = 0  # the next N signed URLs are issued already expired
     failed_exports: int = 0  # the next N Integr8 exports end in ERROR
     token_ttl_s: float = 3600.0  # lifetime of Webmarketer access tokens
-    vendors: tuple[str, ...] = VENDORS  # vendors the request faults apply to
+    vendors: tuple[str, ...] = field(default_factory=lambda: NAMES)  # vendors the request faults apply to
 
 
 PROFILES: dict[str, dict[str, Any]] = {

@@ -3,49 +3,34 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-import numpy as np
-
 from simulator import control
-from simulator.credentials import CREDENTIALS
+from simulator.context import VendorContext
 from simulator.faults import FaultConfig, FaultInjector
 from simulator.http import Drop, HttpError, Request, Response, Route, Router, make_server, sleep_ms
-from simulator.vendors import clickmagick, convertloop, improvely, integr8, webmarketer
+from simulator.vendors import MODULES
 from simulator.world import World, generate
-
-VENDOR_MODULES = {
-    "clickmagick": clickmagick,
-    "integr8": integr8,
-    "webmarketer": webmarketer,
-    "improvely": improvely,
-    "convertloop": convertloop,
-}
 
 
 class Sandbox:
     def __init__(self, seed: int = 7, scale: float = 1.0, faults: FaultConfig | None = None,
-                 cm_work_budget: int = 20_000) -> None:
+                 work_budget: int = 20_000) -> None:
         self.seed = seed
         self.scale = scale
         self.world: World = generate(seed, scale)
         self.lock = threading.RLock()  # guards the clock and mutable vendor state
         self.faults = FaultInjector(seed, faults)
-        self.received: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-        self.cm_work_budget = cm_work_budget
         self.base_url = ""
-        self.vendors: dict[str, Any] = {name: module.Vendor(self) for name, module in VENDOR_MODULES.items()}
+        # Each vendor sees the sandbox only through its own narrow context.
+        self.contexts = {name: VendorContext(name, self.world, self.lock, self.faults, work_budget)
+                         for name in MODULES}
+        self.vendors: dict[str, Any] = {name: module.Vendor(self.contexts[name]) for name, module in MODULES.items()}
 
     @property
     def clock(self) -> int:
         return self.world.clock
-
-    def visible(self, table: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> np.ndarray:
-        """Indices in [lo, hi) of `table` whose records the clock has revealed."""
-        hi = len(table["visible_at"]) if hi is None else hi
-        return lo + np.flatnonzero(table["visible_at"][lo:hi] <= self.clock)
 
     def router(self) -> Router:
         router = Router()
@@ -54,6 +39,9 @@ class Sandbox:
                 router.add(method, f"/{name}{path}", handler, name)
         for method, path, handler in control.routes(self):
             router.add(method, path, handler, "_sim")
+        for vendor in self.vendors.values():
+            for method, path, handler in getattr(vendor, "control_routes", list)():
+                router.add(method, path, handler, "_sim")
         return router
 
     def before(self, route: Route, request: Request) -> Response | None:
@@ -76,10 +64,12 @@ class Sandbox:
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         server = make_server(host, port, self.router(), self.before)
         self.base_url = f"http://{host}:{server.server_address[1]}"
+        for name, ctx in self.contexts.items():
+            ctx.base_url = f"{self.base_url}/{name}"
         return server
 
     def describe(self) -> dict[str, Any]:
         return {
-            name: {"base_url": f"{self.base_url}/{name}", "credentials": CREDENTIALS[name]}
-            for name in self.vendors
+            name: {"base_url": ctx.base_url, "credentials": MODULES[name].CREDENTIALS}
+            for name, ctx in self.contexts.items()
         }

@@ -96,6 +96,12 @@ def visitor_ids(world: World, visitor: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def click_tx_ids(world: World, click: np.ndarray) -> np.ndarray:
+    """The transaction id of tracked clicks: Integr8's `tx_id`, which the landing page passes on as `s2`."""
+    k = world.i8_clicks
+    return render.ulids(k["ms"][click], k["entropy"][click]).astype(str).astype(object)
+
+
 def order_refs(world: World, conv: np.ndarray) -> np.ndarray:
     c = world.conversions
     prefix = np.array(["ORD-", "LEAD-", "ENG-"], dtype=object)[c["kind"][conv]]

@@ -153,8 +153,8 @@ def generate(seed: int = 7, scale: float = 1.0) -> World:
     _visitors(world, rng, n_visitors)
     _touches(world, rng)
     _conversions(world, rng)
-    _integr8(world, rng)
-    _webmarketer(world, rng)
+    _network_records(world, rng)
+    _event_platform_records(world, rng)
     return world
 
 
@@ -295,7 +295,8 @@ def _last_flagged_touch(flag: np.ndarray, starts: np.ndarray, counts: np.ndarray
     return np.where(last >= starts, last, -1)
 
 
-def _integr8(world: World, rng: np.random.Generator) -> None:
+def _network_records(world: World, rng: np.random.Generator) -> None:
+    """The affiliate network's (Integr8's) clicks, impressions, conversions and postbacks."""
     t, c = world.touches, world.conversions
     real = np.flatnonzero(t["i8_observed"])
     # Extra bot clicks that belong to no journey; Integr8 rejects them.
@@ -378,7 +379,8 @@ def _integr8(world: World, rng: np.random.Generator) -> None:
     }
 
 
-def _webmarketer(world: World, rng: np.random.Generator) -> None:
+def _event_platform_records(world: World, rng: np.random.Generator) -> None:
+    """The event platform's (Webmarketer's) trashed events and campaign outlays."""
     c = world.conversions
     n_wm = int(c["wm"].sum())
     n_trash = max(3, int(n_wm * 0.04))

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator import views
-from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
 from simulator.vendors.common import (
     WorkMeter,
@@ -26,11 +25,13 @@ from simulator.vendors.common import (
     time_slice,
     window,
 )
-from simulator.vendors.integr8 import click_tx_ids
 from simulator.world import ATTRIBUTION_MODELS, BRANDS, DAY, HORIZON_DAYS, TIME_DECAY_HALF_LIFE_S
 
 if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+    from simulator.context import VendorContext
+
+NAME = "clickmagick"
+CREDENTIALS = {"api_key": "cm-sandbox-key"}
 
 KINDS = {"sales": 0, "actions": 1, "engagements": 2}
 UTM_FILTERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -69,11 +70,26 @@ def credit_shares(model: str, times: np.ndarray, conversion_time: int) -> np.nda
 
 
 class Vendor:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
-        self.meter = WorkMeter(sandbox.cm_work_budget)
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
+        self.meter = WorkMeter(ctx.work_budget)
         self.reports: dict[int, dict[str, Any]] = {}
         self._report_ids = itertools.count(3_752_921)
+
+    # --- ground truth ---------------------------------------------------------------------------
+    def reported(self) -> np.ndarray:
+        """Which of the world's conversions ClickMagick has reported by now."""
+        c = self.ctx.world.conversions
+        return c["cm"] & (c["cm_visible_at"] <= self.ctx.clock)
+
+    def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
+        """Which touches of a conversion's path ClickMagick shows (through its credits, so only when reported)."""
+        return self.ctx.world.touches["cm_observed"][touches] & reported
+
+    def truth_counts(self) -> dict[str, int]:
+        c, reported = self.ctx.world.conversions, self.reported()
+        return {"projects": len(BRANDS), **{kind: int((reported & (c["kind"] == k)).sum())
+                                            for kind, k in KINDS.items()}}
 
     def routes(self) -> list[tuple[str, str, Any]]:
         routes: list[tuple[str, str, Any]] = [
@@ -95,7 +111,7 @@ class Vendor:
 
     # --- helpers -------------------------------------------------------------------------------
     def _auth(self, request: Request) -> None:
-        if request.headers.get("x-apikey") != CREDENTIALS["clickmagick"]["api_key"]:
+        if request.headers.get("x-apikey") != CREDENTIALS["api_key"]:
             raise HttpError(error(401, "Invalid or missing API key"))
 
     def _brand(self, project_id: str | None) -> int | None:
@@ -156,10 +172,10 @@ class Vendor:
         direction, position = decode_cursor(cursor, error) if cursor else ("n", -1)
         self._charge(lo, hi)
 
-        world, c = self.sb.world, self.sb.world.conversions
-        with self.sb.lock:
+        world, c = self.ctx.world, self.ctx.world.conversions
+        with self.ctx.lock:
             start, stop = time_slice(c["time"], lo, hi)
-            idx = self.sb.visible({"visible_at": c["cm_visible_at"]}, start, stop)
+            idx = self.ctx.visible({"visible_at": c["cm_visible_at"]}, start, stop)
             idx = idx[c["cm"][idx] & (c["kind"][idx] == KINDS[kind])]
             if brand is not None:
                 idx = idx[views.brand_of_conversion(world, idx) == brand]
@@ -192,7 +208,7 @@ class Vendor:
     def _records(self, page: np.ndarray, model: str) -> list[dict[str, Any]]:
         if len(page) == 0:
             return []
-        world, c = self.sb.world, self.sb.world.conversions
+        world, c = self.ctx.world, self.ctx.world.conversions
         visitor = c["visitor"][page]
         ids = views.visitor_ids(world, visitor)
         refs = views.order_refs(world, page)
@@ -202,7 +218,7 @@ class Vendor:
         click_ids = views.touch_click_ids(world, np.maximum(last, 0))
         out = []
         for i, conv in enumerate(page):
-            refunded = c["refund_at"][conv] <= self.sb.clock
+            refunded = c["refund_at"][conv] <= self.ctx.clock
             has_last = last[i] >= 0
             record = {
                 "id": int(c["number"][conv]) + 5_000_000,
@@ -228,7 +244,7 @@ class Vendor:
         return out
 
     def _clicks(self, visitor: int, conversion_time: int, model: str) -> list[dict[str, Any]]:
-        world, t = self.sb.world, self.sb.world.touches
+        world, t = self.ctx.world, self.ctx.world.touches
         start = int(world.visitors["touch_start"][visitor])
         span = np.arange(start, start + int(world.visitors["touch_count"][visitor]))
         touch = span[t["cm_observed"][span] & (t["time"][span] < conversion_time)]
@@ -261,7 +277,7 @@ class Vendor:
         self._charge(lo, hi)
         report_id = next(self._report_ids)
         self.reports[report_id] = {"brand": brand, "model": model, "lo": lo, "hi": hi,
-                                   "created": time.monotonic(), "clock": self.sb.clock}
+                                   "created": time.monotonic(), "clock": self.ctx.clock}
         return Response.of_json({"report_id": report_id, "status": "OK", "errors": [], "warnings": []})
 
     def get_report(self, request: Request) -> Response:
@@ -274,11 +290,11 @@ class Vendor:
         if elapsed < 1.0:
             return Response.of_json({"progress": {"percent": int(elapsed * 100), "message": "generating"},
                                      "status": "OK"}, 202)
-        c = self.sb.world.conversions
+        c = self.ctx.world.conversions
         start, stop = time_slice(c["time"], report["lo"], report["hi"])
         idx = np.arange(start, stop)
         idx = idx[(c["cm_visible_at"][idx] <= report["clock"]) & c["cm"][idx]]
-        idx = idx[views.brand_of_conversion(self.sb.world, idx) == report["brand"]]
+        idx = idx[views.brand_of_conversion(self.ctx.world, idx) == report["brand"]]
         kind = c["kind"][idx]
         stats = {
             "attribution_model": report["model"],
@@ -293,5 +309,5 @@ class Vendor:
 
 def _i8_tx_ids(world: Any, i8_click: np.ndarray) -> list[str | None]:
     """Integr8 transaction id of each click (passed to the landing page as `s2`), or None."""
-    ids = click_tx_ids(world, np.maximum(i8_click, 0))
+    ids = views.click_tx_ids(world, np.maximum(i8_click, 0))
     return [ids[j] if i8_click[j] >= 0 else None for j in range(len(i8_click))]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
 
 if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+    from simulator.context import VendorContext
+
+NAME = "convertloop"
+CREDENTIALS = {"app_id": "cl-sandbox-app", "api_key": "cl-sandbox-key"}
 
 IDENTITY_KEYS = ("pid", "user_id", "email")
 TIME_KEYS = ("occurred_at", "ocurred_at", "occured_at")
@@ -24,14 +26,14 @@ def _unprocessable(message: str) -> HttpError:
 
 
 class Vendor:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
 
     def routes(self) -> list[tuple[str, str, Any]]:
         return [("POST", "/v1/people", self.people), ("POST", "/v1/event_logs", self.event_logs)]
 
     def _body(self, request: Request) -> dict[str, Any]:
-        creds = CREDENTIALS["convertloop"]
+        creds = CREDENTIALS
         expected = base64.b64encode(f"{creds['app_id']}:{creds['api_key']}".encode()).decode()
         if request.headers.get("authorization") != f"Basic {expected}":
             raise HttpError(Response.of_json({"success": False, "errors": ["Unauthorized"]}, 401))
@@ -44,8 +46,7 @@ class Vendor:
         person = self._body(request)
         if not any(person.get(k) for k in IDENTITY_KEYS):
             raise _unprocessable("pid, user_id or email is required")
-        with self.sb.lock:
-            self.sb.received["convertloop"]["people"].append(person)
+        self.ctx.record("people", person)
         return Response.of_json({"success": True})
 
     def event_logs(self, request: Request) -> Response:
@@ -58,6 +59,5 @@ class Vendor:
         times = [event[k] for k in TIME_KEYS if k in event]
         if times and not isinstance(times[0], (str, int)):
             raise _unprocessable("occurred_at must be a datetime")
-        with self.sb.lock:
-            self.sb.received["convertloop"]["event_logs"].append(event)
+        self.ctx.record("event_logs", event)
         return Response.of_json({"success": True})

@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
 
 if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+    from simulator.context import VendorContext
+
+NAME = "improvely"
+CREDENTIALS = {"api_key": "imp-sandbox-key"}
 
 
 def error(kind: str, message: str) -> HttpError:
@@ -46,8 +48,8 @@ def _boolean(params: dict[str, str], *names: str) -> None:
 
 
 class Vendor:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
         self.projects: set[int] = {1}
         self._ids = itertools.count(2)
 
@@ -65,14 +67,13 @@ class Vendor:
 
     def _accept(self, request: Request, resource: str) -> dict[str, str]:
         params = _flat(request)
-        if params.get("key") != CREDENTIALS["improvely"]["api_key"]:
+        if params.get("key") != CREDENTIALS["api_key"]:
             raise error("authentication", "Invalid API key.")
         return params
 
     def _record(self, resource: str, params: dict[str, str]) -> None:
         safe = {k: v for k, v in params.items() if k not in ("key", "password")}
-        with self.sb.lock:
-            self.sb.received["improvely"][resource].append(safe)
+        self.ctx.record(resource, safe)
 
     def _project_id(self, params: dict[str, str], name: str = "project") -> int:
         try:

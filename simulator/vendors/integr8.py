@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from simulator import render, views
-from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
 from simulator.vendors.common import int_arg, time_slice, window, zone
 from simulator.world import (
@@ -39,7 +38,10 @@ from simulator.world import (
 )
 
 if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+    from simulator.context import VendorContext
+
+NAME = "integr8"
+CREDENTIALS = {"api_key": "i8-sandbox-key"}
 
 REPORT_MAX_DAYS = 31  # wider report windows fail with 402; the Download Center is for volume
 SIGNING_KEY = b"integr8-sandbox-signing-key"
@@ -53,11 +55,6 @@ def error(status: int, message: str) -> Response:
     titles = {400: "Bad Request", 401: "Unauthorized", 402: "Request Failed", 403: "Forbidden", 404: "Not Found"}
     return Response.of_json({"errors": [{"status": str(status), "title": titles.get(status, "Error"),
                                          "detail": message}]}, status)
-
-
-def click_tx_ids(world: World, click: np.ndarray) -> np.ndarray:
-    k = world.i8_clicks
-    return render.ulids(k["ms"][click], k["entropy"][click]).astype(str).astype(object)
 
 
 def _tx_ids(table: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
@@ -150,7 +147,7 @@ def conversions_table(world: World, idx: np.ndarray, tz: str, clock: int) -> pa.
     return views.to_arrow({
         "real_tx_id": _tx_ids(k, idx),
         "tx_id": _tx_ids(k, idx),
-        "click_tx_id": click_tx_ids(world, click),
+        "click_tx_id": views.click_tx_ids(world, click),
         **_brand_cols(clicks["campaign"][click]),
         "publisher": PUBLISHER_NAMES[pub],
         "publisher_id": PUBLISHER_IDS[pub],
@@ -251,12 +248,45 @@ FILTERS = {"filter[status]": "status", "filter[offer_id]": "offer_id", "filter[p
 
 
 class Vendor:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
         self.exports: dict[str, dict[str, Any]] = {}
         self.artifacts: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+
+    # --- ground truth ---------------------------------------------------------------------------
+    def reported(self) -> np.ndarray:
+        """Which of the world's conversions Integr8 has reported by now."""
+        c = self.ctx.world.conversions
+        return c["i8"] & (c["i8_visible_at"] <= self.ctx.clock)
+
+    def rejected(self) -> np.ndarray:
+        """Reported conversions whose fraud review rejected them by now."""
+        c = self.ctx.world.conversions
+        return self.reported() & c["i8_rejected"] & (c["i8_decided_at"] <= self.ctx.clock)
+
+    def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
+        """Which touches Integr8 tracked as clicks that it has shown by now (reported or not)."""
+        world = self.ctx.world
+        click = world.touches["i8_click"][touches]
+        return (click >= 0) & (world.i8_clicks["visible_at"][np.maximum(click, 0)] <= self.ctx.clock)
+
+    def truth_counts(self) -> dict[str, int]:
+        world = self.ctx.world
+
+        def visible(table: dict[str, np.ndarray]) -> int:
+            return int((table["visible_at"] <= self.ctx.clock).sum())
+
+        return {
+            "advertisers": len(BRANDS),
+            "offers": len(OFFER_CAMPAIGNS),
+            "publishers": len(PUBLISHERS),
+            "clicks": visible(world.i8_clicks),
+            "conversions": visible(world.i8_conversions),
+            "impressions": visible(world.i8_impressions),
+            "postback_logs": visible(world.i8_postbacks),
+        }
 
     def routes(self) -> list[tuple[str, str, Any]]:
         routes: list[tuple[str, str, Any]] = [
@@ -277,7 +307,7 @@ class Vendor:
 
     # --- helpers -------------------------------------------------------------------------------
     def _auth(self, request: Request) -> None:
-        if request.headers.get("api-key") != CREDENTIALS["integr8"]["api_key"]:
+        if request.headers.get("api-key") != CREDENTIALS["api_key"]:
             raise HttpError(error(401, "No valid API key provided."))
 
     def _brand(self, integration_id: str | None) -> int:
@@ -300,13 +330,13 @@ class Vendor:
             np.ndarray, pa.Table | None]:
         """Visible rows of `kind` for a brand in [lo, hi), after filters; ascending real_tx_id."""
         spec = TABLES[kind]
-        table = getattr(self.sb.world, spec.table)
+        table = getattr(self.ctx.world, spec.table)
         start, stop = time_slice(table["time"], lo, hi)
-        idx = self.sb.visible(table, start, stop)
-        idx = idx[spec.brand_of(self.sb.world, idx) == brand]
+        idx = self.ctx.visible(table, start, stop)
+        idx = idx[spec.brand_of(self.ctx.world, idx) == brand]
         if not filters or not len(idx):
             return idx, None
-        rendered = spec.build(self.sb.world, idx, tz, self.sb.clock)
+        rendered = spec.build(self.ctx.world, idx, tz, self.ctx.clock)
         keep = np.ones(len(idx), dtype=bool)
         for column, wanted in filters.items():
             values = np.asarray(rendered.column(column).to_pylist(), dtype=object)
@@ -355,9 +385,9 @@ class Vendor:
         if hi - lo > REPORT_MAX_DAYS * 86_400:  # type: ignore[operator]
             raise HttpError(error(402, f"time range over {REPORT_MAX_DAYS} days; use the Download Center"))
         filters = {col: request.arg(key) for key, col in FILTERS.items() if request.arg(key)}
-        with self.sb.lock:
+        with self.ctx.lock:
             idx, rendered = self._select(kind, brand, lo, hi, filters, tz)  # type: ignore[arg-type]
-            ids = _tx_ids(getattr(self.sb.world, TABLES[kind].table), idx).astype(str)
+            ids = _tx_ids(getattr(self.ctx.world, TABLES[kind].table), idx).astype(str)
             # Listing order is newest first: position p in `ids` is listed at len-1-p.
             if after:
                 cut = int(np.searchsorted(ids, after, "left"))  # rows older than the cursor
@@ -368,7 +398,7 @@ class Vendor:
             else:
                 chosen = np.arange(max(0, len(ids) - size), len(ids))[::-1]
             if rendered is None:
-                rendered = TABLES[kind].build(self.sb.world, idx[chosen], tz, self.sb.clock)
+                rendered = TABLES[kind].build(self.ctx.world, idx[chosen], tz, self.ctx.clock)
             else:
                 rendered = rendered.take(pa.array(chosen, type=pa.int64()))
         rows = rendered.to_pylist()
@@ -398,7 +428,7 @@ class Vendor:
         if not fields_arg:
             raise HttpError(error(400, "missing required parameter fields"))
         fields = [f.strip() for f in fields_arg.split(",") if f.strip()]
-        known = TABLES[kind].build(self.sb.world, np.zeros(0, dtype=np.int64), "UTC", 0).column_names
+        known = TABLES[kind].build(self.ctx.world, np.zeros(0, dtype=np.int64), "UTC", 0).column_names
         unknown = [f for f in fields if f not in known]
         if unknown:
             raise HttpError(error(400, f"unknown fields {unknown}; available: {', '.join(known)}"))
@@ -427,12 +457,12 @@ class Vendor:
             "notify_by_email": False,
         }
         state = {"export": export, "created": time.monotonic(), "ready": None,
-                 "fail": self.sb.faults.take("failed_exports")
-                 or self.sb.faults.roll(self.sb.faults.config.export_error_rate)}
+                 "fail": self.ctx.faults.take("failed_exports")
+                 or self.ctx.faults.roll(self.ctx.faults.config.export_error_rate)}
         self.exports[export_id] = state
-        with self.sb.lock:
+        with self.ctx.lock:
             idx, _ = self._select(kind, brand, lo, hi, {}, tz)  # type: ignore[arg-type]
-            clock = self.sb.clock
+            clock = self.ctx.clock
         threading.Thread(target=self._build, args=(state, kind, idx, tz, clock, fields, delimiter),
                          daemon=True).start()
         return Response.of_json(export)
@@ -443,7 +473,7 @@ class Vendor:
         if state["fail"]:
             state["ready"] = time.monotonic()
             return
-        table = TABLES[kind].build(self.sb.world, idx, tz, clock).select(fields)
+        table = TABLES[kind].build(self.ctx.world, idx, tz, clock).select(fields)
         csv_buf = io.BytesIO()
         pacsv.write_csv(table, csv_buf, pacsv.WriteOptions(delimiter=delimiter, include_header=True))
         zip_buf = io.BytesIO()
@@ -503,10 +533,10 @@ class Vendor:
         name = request.arg("artifact_name")
         if not name or name not in self.artifacts:
             raise HttpError(error(404, "artifact not found"))
-        ttl = -1.0 if self.sb.faults.take("expired_urls") else self.sb.faults.config.url_ttl_s
+        ttl = -1.0 if self.ctx.faults.take("expired_urls") else self.ctx.faults.config.url_ttl_s
         expires = int(time.time() + ttl)
         signature = hmac.new(SIGNING_KEY, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
-        url = f"{self.sb.base_url}/integr8/_artifacts/{name}?expires={expires}&signature={signature}"
+        url = f"{self.ctx.base_url}/_artifacts/{name}?expires={expires}&signature={signature}"
         return Response.of_json({"url": url})
 
     def download(self, request: Request) -> Response:

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator import render, views
-from simulator.credentials import CREDENTIALS
 from simulator.http import HttpError, Request, Response
 from simulator.vendors.common import int_arg, iso_z, parse_instant
 from simulator.world import BRANDS, CAMPAIGN_BRAND, CAMPAIGNS, DAY, EPOCH, TRASH_ERRORS, WM_CAMPAIGNS, World
 
 if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+    from simulator.context import VendorContext
+
+NAME = "webmarketer"
+CREDENTIALS = {"client_id": "wm-sandbox-client", "client_secret": "wm-sandbox-secret"}
 
 MAX_LIMIT = 100
 EVENT_TYPES = ["order", "lead"]
@@ -63,11 +65,38 @@ def event_types(brand: int) -> list[dict[str, Any]]:
 
 
 class Vendor:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
+    def __init__(self, ctx: VendorContext) -> None:
+        self.ctx = ctx
         self.tokens: dict[str, float] = {}  # access token -> expiry (wall time)
         self.refresh_tokens: set[str] = set()
         self._lock = threading.Lock()
+
+    # --- ground truth and control ----------------------------------------------------------------
+    def reported(self) -> np.ndarray:
+        """Which of the world's conversions Webmarketer has reported by now."""
+        c = self.ctx.world.conversions
+        return c["wm"] & (c["wm_visible_at"] <= self.ctx.clock)
+
+    def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
+        return np.zeros(len(touches), dtype=bool)  # Webmarketer's API shows events, not touches
+
+    def truth_counts(self) -> dict[str, int]:
+        world = self.ctx.world
+        return {
+            "projects": len(BRANDS),
+            "event_types": sum(len(event_types(b)) for b in range(len(BRANDS))),
+            "events": int(self.reported().sum()),
+            "trashed_events": int((world.wm_trash["visible_at"] <= self.ctx.clock).sum()),
+            "campaigns": len(WM_CAMPAIGNS),
+            "outlays": int((world.wm_outlays["visible_at"] <= self.ctx.clock).sum()),
+        }
+
+    def control_routes(self) -> list[tuple[str, str, Any]]:
+        def expire_tokens(_: Request) -> Response:
+            self.expire_all_tokens()
+            return Response.of_json({"expired": True})
+
+        return [("POST", "/_sim/tokens/expire", expire_tokens)]
 
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
@@ -89,7 +118,7 @@ class Vendor:
         if request.headers.get("content-type", "").startswith("application/json"):
             form.update(request.json() or {})
         grant = form.get("grant_type")
-        creds = CREDENTIALS["webmarketer"]
+        creds = CREDENTIALS
         if grant == "client_credentials":
             if form.get("client_id") != creds["client_id"] or form.get("client_secret") != creds["client_secret"]:
                 raise HttpError(Response.of_json({"error": "invalid_client",
@@ -100,7 +129,7 @@ class Vendor:
                                                   "error_description": "Refresh token is invalid"}, 400))
         else:
             raise HttpError(Response.of_json({"error": "unsupported_grant_type"}, 400))
-        ttl = self.sb.faults.config.token_ttl_s
+        ttl = self.ctx.faults.config.token_ttl_s
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         with self._lock:
             self.tokens[access] = time.time() + ttl
@@ -171,17 +200,18 @@ class Vendor:
                                      "projectId": b.wm_project_id, "currency": b.currency}])
 
     def _event_updated_at(self, conv: np.ndarray) -> np.ndarray:
-        c = self.sb.world.conversions
+        c = self.ctx.world.conversions
         refund = c["refund_at"][conv]
-        return np.where(refund <= self.sb.clock, np.maximum(refund, c["wm_visible_at"][conv]), c["wm_visible_at"][conv])
+        shown = c["wm_visible_at"][conv]
+        return np.where(refund <= self.ctx.clock, np.maximum(refund, shown), shown)
 
     def events(self, request: Request) -> Response:
         brand = self._project(request)
         since, until = self._bounds(request)
         offset, limit = self._page(request)
-        world, c = self.sb.world, self.sb.world.conversions
-        with self.sb.lock:
-            idx = np.flatnonzero(c["wm"] & (c["wm_visible_at"] <= self.sb.clock))
+        world, c = self.ctx.world, self.ctx.world.conversions
+        with self.ctx.lock:
+            idx = np.flatnonzero(c["wm"] & (c["wm_visible_at"] <= self.ctx.clock))
             idx = idx[views.brand_of_conversion(world, idx) == brand]
             updated = self._event_updated_at(idx)
             keep = _within(updated, since, until)
@@ -218,7 +248,7 @@ class Vendor:
                 metrics.append(metric("turnover", "statistic", {"type": "currency", "raw": amount, "current": amount},
                                       when, 1))
                 metrics.append(metric("paid", "state", {"type": "state", "raw": 1, "current": 1}, when, 2))
-                if c["refund_at"][conv] <= self.sb.clock:
+                if c["refund_at"][conv] <= self.ctx.clock:
                     metrics.append(metric("refund", "state", {"type": "state", "raw": 1, "current": 1},
                                           _rfc3339(int(c["refund_at"][conv]), tz), 3))
             else:
@@ -250,9 +280,9 @@ class Vendor:
         brand = self._project(request)
         since, until = self._bounds(request)
         offset, limit = self._page(request)
-        tr = self.sb.world.wm_trash
-        with self.sb.lock:
-            idx = self.sb.visible(tr)
+        tr = self.ctx.world.wm_trash
+        with self.ctx.lock:
+            idx = self.ctx.visible(tr)
             idx = idx[tr["brand"][idx] == brand]
             idx = idx[_within(tr["time"][idx], since, until)]
         page = idx[offset : offset + limit]
@@ -306,11 +336,11 @@ class Vendor:
         j = CAMPAIGN_IDS.index(campaign_id)
         since, until = self._bounds(request)
         offset, limit = self._page(request)
-        o = self.sb.world.wm_outlays
-        with self.sb.lock:
-            idx = self.sb.visible(o)
+        o = self.ctx.world.wm_outlays
+        with self.ctx.lock:
+            idx = self.ctx.visible(o)
             idx = idx[o["wm_campaign"][idx] == j]
-            edited = o["edit_at"][idx] <= self.sb.clock
+            edited = o["edit_at"][idx] <= self.ctx.clock
             updated = np.where(edited, o["edit_at"][idx], o["created_at"][idx])
             keep = _within(updated, since, until)
             idx, updated, edited = idx[keep], updated[keep], edited[keep]

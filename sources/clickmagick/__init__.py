@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import ChangeFilter, now_utc, read_from, utc, windows
+from sources.common.incremental import lookback_resource, utc, windows
+from sources.common.spec import SourceSpec
 
 
 @dlt.source(name="clickmagick", section="clickmagick", max_table_nesting=1)
@@ -79,27 +80,15 @@ def clickmagick_source(
         yield helpers.project_settings(client, ids)
 
     def conversions(kind: str) -> DltResource:
-        # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
-        @dlt.resource(name=kind, primary_key=settings.PRIMARY_KEY, write_disposition="merge",
-                      parallelized=True,
-                      columns=settings.CONVERSION_COLUMNS,
-                      nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
-        def read(
-            cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
-                settings.CURSOR, initial_value=start, lag=lookback_hours * 3600.0
-            ),
-        ) -> Iterator[list[dict[str, Any]]]:
-            begin = read_from(cursor.start_value, start, backfill)
-            seen = ChangeFilter(dlt.current.resource_state())
-            seen.forget_before(begin)
-            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
-            for lo, hi in windows(begin, stop or now_utc(), timedelta(hours=window_hours)):
-                rows = _read_window(client, kind, models, lo, hi, page_size, filters)
-                changed = [row for row in rows if seen.changed(row["id"], row, row["timestamp"]) or backfill]
-                if changed:
-                    yield changed
+        def read(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:
+            for lo, hi in windows(begin, end, timedelta(hours=window_hours)):
+                yield _read_window(client, kind, models, lo, hi, page_size, filters)
 
-        return read
+        # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
+        return lookback_resource(kind, primary_key=settings.PRIMARY_KEY, cursor_field=settings.CURSOR, read=read,
+                                 initial=start, lookback=timedelta(hours=lookback_hours), stop=stop,
+                                 backfill=backfill, parallelized=True, columns=settings.CONVERSION_COLUMNS,
+                                 nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
 
     return [projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]
 
@@ -115,3 +104,6 @@ def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo:
                 if model:
                     row["credits"].extend(helpers.credit_rows(model, record))
     return sorted(by_id.values(), key=lambda r: (r["timestamp"], r["id"]))
+
+
+SPEC = SourceSpec("clickmagick", settings.VENDOR, clickmagick_source, ("api_key",))

@@ -93,11 +93,15 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 class VendorClient:
     def __init__(self, vendor: str, base_url: str, *, auth: httpx.Auth | None = None, secrets: Iterable[str] = (),
-                 timeout_s: float = 60.0, retry: RetryPolicy | None = None,
+                 redactor: Redactor | None = None, timeout_s: float = 60.0, retry: RetryPolicy | None = None,
                  headers: dict[str, str] | None = None) -> None:
+        """`redactor` lets an auth flow that learns secrets later (OAuth tokens) share the client's redactor;
+        `secrets` are added to it."""
         self.vendor = vendor
         self.retry = retry or RetryPolicy()
-        self.redact = Redactor(secrets)
+        self.redact = redactor or Redactor(())
+        for secret in secrets:
+            self.redact.add(secret)
         self.retries = 0  # retried attempts so far, for run summaries
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),

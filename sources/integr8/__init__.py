@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
 import pyarrow as pa
-import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import ChangeFilter, now_utc, read_from, utc, windows
+from sources.common.incremental import lookback_resource, utc, windows
+from sources.common.spec import SourceSpec
 from sources.integr8 import exports, helpers, settings
 
 
@@ -69,13 +69,13 @@ def integr8_source(
         raise ValueError(f"Integr8: unknown tables {unknown}; use {list(settings.TABLES)}")
     fields = {t: list(settings.FIELDS[t]) for t in settings.TABLES}
     for table, chosen in (export_fields or {}).items():
-        key = settings.TABLES[table][2]
+        key = settings.TABLES[table].primary_key
         bad = sorted(set(chosen) - set(settings.FIELDS[table]))
         if bad:
             raise ValueError(f"Integr8: unknown {table} fields {bad}")
         fields[table] = [key, *[f for f in chosen if f != key]]
-        if settings.TABLES[table][3] not in fields[table]:
-            fields[table].append(settings.TABLES[table][3])
+        if settings.TABLES[table].cursor not in fields[table]:
+            fields[table].append(settings.TABLES[table].cursor)
     integration_ids = list(dict.fromkeys(integration_ids))  # a repeated id would load its rows twice
     client = helpers.make_client(base_url, api_key)
     start, stop = utc(initial_start), utc(end_time) if end_time else None
@@ -98,32 +98,16 @@ def integr8_source(
         yield from helpers.directory(client, settings.PUBLISHERS_PATH, "GET publishers")
 
     def events(table: str) -> DltResource:
-        _, _, key, cursor_field = settings.TABLES[table]
+        spec = settings.TABLES[table]
+
+        def read(begin: datetime, end: datetime) -> Iterator[pa.Table]:
+            yield from read_range(client, table, integration_ids, begin, end, timezone, fields[table], plan, page_size)
 
         # A plain merge: dlt de-duplicates staging by key, which keeps a load retried after a kill exact.
-        @dlt.resource(name=table, primary_key=key, write_disposition="merge",
-                      columns=helpers.column_hints(table, fields[table], key))
-        def read(
-            cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
-                cursor_field, initial_value=start, lag=lookback_hours * 3600.0
-            ),
-        ) -> Iterator[pa.Table]:
-            begin = read_from(cursor.start_value, start, backfill)
-            end = stop or now_utc()
-            seen = ChangeFilter(dlt.current.resource_state())
-            seen.forget_before(begin)
-            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
-            latest = begin
-            for data in read_range(client, table, integration_ids, begin, end, timezone, fields[table], plan,
-                                   page_size):
-                if data.num_rows:
-                    latest = max(latest, utc(pc.max(data.column(cursor_field)).as_py()))
-                changed = data if backfill else seen.changed_rows(data, key, cursor_field)
-                if changed.num_rows:
-                    yield changed
-            seen.forget_before(latest - timedelta(hours=lookback_hours))
-
-        return read
+        return lookback_resource(table, primary_key=spec.primary_key, cursor_field=spec.cursor, read=read,
+                                 initial=start, lookback=timedelta(hours=lookback_hours), stop=stop,
+                                 backfill=backfill,
+                                 columns=helpers.column_hints(table, fields[table], spec.primary_key))
 
     return [advertisers, offers, publishers, *(events(t) for t in tables)]
 
@@ -135,7 +119,7 @@ class Plan:
         self.window, self.threshold = window, threshold
 
     def uses_exports(self, table: str, begin: datetime, end: datetime) -> bool:
-        return settings.TABLES[table][0] is None or end - begin > self.threshold
+        return settings.TABLES[table].report is None or end - begin > self.threshold
 
 
 def read_range(client: VendorClient, table: str, integrations: Sequence[str], begin: datetime, end: datetime,
@@ -145,8 +129,11 @@ def read_range(client: VendorClient, table: str, integrations: Sequence[str], be
                     for lo, hi in windows(begin, end, timedelta(days=settings.EXPORT_CHUNK_DAYS))]
         yield from exports.export_tables(client, requests, tz, fields)
         return
-    report = settings.TABLES[table][0]
+    report = settings.TABLES[table].report
     for integration in integrations:
         for lo, hi in windows(begin, end, plan.window):
             rows = helpers.report_rows(client, report, integration, lo, hi, tz, page_size)  # type: ignore[arg-type]
             yield helpers.rows_to_arrow(table, rows, fields, tz)
+
+
+SPEC = SourceSpec("integr8", settings.VENDOR, integr8_source, ("api_key",))

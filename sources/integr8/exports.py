@@ -47,13 +47,13 @@ def export_tables(client: VendorClient, requests: list[Export], tz: str, fields:
 
 def _start(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str) -> None:
     export.attempts += 1
-    export.job_id = _create(client, settings.TABLES[export.table][1], export.integration_id, export.start,
+    export.job_id = _create(client, settings.TABLES[export.table].export, export.integration_id, export.start,
                             export.end, tz, fields, delimiter)["id"]
 
 
 def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str,
              timeout_s: float) -> pa.Table:
-    endpoint = f"Download Center {settings.TABLES[export.table][1]} export"
+    endpoint = f"Download Center {settings.TABLES[export.table].export} export"
     while True:
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":

@@ -88,7 +88,7 @@ def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
             local = pc.assume_timezone(naive, timezone=tz, ambiguous="earliest", nonexistent="earliest")
             column = local.cast(pa.timestamp("us", tz="UTC"))
         columns.append(column)
-    key = settings.TABLES[table][2]
+    key = settings.TABLES[table].primary_key
     schema = pa.schema(
         [pa.field(name, col.type, nullable=name != key) for name, col in zip(data.column_names, columns, strict=True)]
     )

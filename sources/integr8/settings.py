@@ -1,5 +1,7 @@
 """Integr8 endpoints, limits, defaults and the typed schema of every report and export, as data."""
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 
 VENDOR = "Integr8"
@@ -101,10 +103,22 @@ FIELDS: dict[str, dict[str, object]] = {
         "response_time_ms": INT,
     },
 }
-# Per table: (Reports API table or None, Download Center export, primary key, cursor field).
+
+
+@dataclass(frozen=True)
+class Table:
+    """How one event table is read: its Reports API table (None: exports only), its Download Center
+    export, its primary key and its cursor field."""
+
+    report: str | None
+    export: str
+    primary_key: str
+    cursor: str
+
+
 TABLES = {
-    "clicks": ("click-table", "clicks", "real_tx_id", "click_time"),
-    "conversions": ("conversion-table", "conversions", "real_tx_id", "conversion_time"),
-    "impressions": ("impression-table", "impressions", "real_tx_id", "request_time"),
-    "postback_logs": (None, "postbacks", "id", "sent_at"),
+    "clicks": Table("click-table", "clicks", "real_tx_id", "click_time"),
+    "conversions": Table("conversion-table", "conversions", "real_tx_id", "conversion_time"),
+    "impressions": Table("impression-table", "impressions", "real_tx_id", "request_time"),
+    "postback_logs": Table(None, "postbacks", "id", "sent_at"),
 }

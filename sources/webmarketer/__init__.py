@@ -9,13 +9,14 @@ are passed on only when changed, and merged on `id`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
-from sources.common.incremental import ChangeFilter, now_utc, read_from, utc
+from sources.common.incremental import lookback_resource, utc
+from sources.common.spec import SourceSpec
 from sources.webmarketer import helpers, settings
 
 
@@ -88,49 +89,30 @@ def webmarketer_source(
     def campaigns() -> Iterator[list[dict[str, Any]]]:
         yield campaigns_list()
 
-    def incremental(name: str, cursor_field: str, read: Callable[[datetime, datetime], Iterator[dict[str, Any]]],
+    def incremental(name: str, cursor_field: str, read: Callable[[datetime, datetime], Iterator[list[dict[str, Any]]]],
                     **hints: Any) -> DltResource:
-        @dlt.resource(name=name, primary_key="id", write_disposition="merge", **hints)
-        def resource(
-            cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
-                cursor_field, initial_value=start, lag=lookback_hours * 3600.0
-            ),
-        ) -> Iterator[list[dict[str, Any]]]:
-            begin = read_from(cursor.start_value, start, backfill)
-            seen = ChangeFilter(dlt.current.resource_state())
-            seen.forget_before(begin)
-            yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
-            batch: list[dict[str, Any]] = []
-            for row in read(begin, stop or now_utc()):
-                if backfill or seen.changed(row["id"], row, row[cursor_field]):
-                    batch.append(row)
-                if len(batch) >= 1000:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
-
-        return resource
+        return lookback_resource(name, primary_key="id", cursor_field=cursor_field, read=read, initial=start,
+                                 lookback=timedelta(hours=lookback_hours), stop=stop, backfill=backfill, **hints)
 
     def per_project(path: str, endpoint: str, to_row: Callable[[dict[str, Any]], dict[str, Any]]
-                    ) -> Callable[[datetime, datetime], Iterator[dict[str, Any]]]:
+                    ) -> Callable[[datetime, datetime], Iterator[list[dict[str, Any]]]]:
         """A reader of a project-scoped list between `since` and `until`, for every project."""
 
-        def read(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        def read(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:
             for project in projects_list():
                 for page in helpers.pages(client, path.format(project=project["id"]), endpoint,
                                           since=helpers.rfc3339(begin), until=helpers.rfc3339(end)):
-                    yield from (to_row(item) for item in page)
+                    yield [to_row(item) for item in page]
 
         return read
 
-    def read_outlays(begin: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    def read_outlays(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:
         for campaign in campaigns_list():
             path = settings.OUTLAYS_PATH.format(project=campaign["projectId"], integration=campaign["integrationId"],
                                                 campaign=campaign["id"])
             for page in helpers.pages(client, path, "GET outlays", since=helpers.rfc3339(begin),
                                       until=helpers.rfc3339(end)):
-                yield from (helpers.outlay_row(o) for o in page)
+                yield [helpers.outlay_row(o) for o in page]
 
     return [
         projects,
@@ -146,3 +128,5 @@ def webmarketer_source(
         incremental("outlays", "updated_at", read_outlays, columns=settings.OUTLAY_COLUMNS),
     ]
 
+
+SPEC = SourceSpec("webmarketer", settings.VENDOR, webmarketer_source, ("client_id", "client_secret"))

@@ -79,9 +79,8 @@ class OAuthToken(httpx.Auth):
 def make_client(base_url: str, client_id: str, client_secret: str, token_path: str) -> VendorClient:
     redact = Redactor([client_secret])
     auth = OAuthToken(f"{base_url.rstrip('/')}{token_path}", client_id, client_secret, redact)
-    client = VendorClient(settings.VENDOR, base_url, auth=auth, secrets=[client_secret])
-    client.redact = redact  # one redactor learns every token the auth obtains
-    return client
+    # One redactor: it learns every token the auth obtains.
+    return VendorClient(settings.VENDOR, base_url, auth=auth, secrets=[client_secret], redactor=redact)
 
 
 def pages(client: VendorClient, path: str, endpoint: str, **params: Any) -> Iterator[list[dict[str, Any]]]:

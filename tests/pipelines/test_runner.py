@@ -8,10 +8,10 @@ import time
 import pytest
 
 from pipelines.lock import WarehouseLock
-from pipelines.vendors import VENDORS
+from pipelines.registry import SOURCES
 from tests.warehouse import count, run_cli, sandbox_env, snapshot, start_cli
 
-ALL = list(VENDORS)
+ALL = list(SOURCES)
 END = {f"SOURCES__{v.upper()}__END_TIME": "2026-11-10T00:00:00Z" for v in ALL}
 
 

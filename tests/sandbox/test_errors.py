@@ -75,7 +75,7 @@ def test_bad_credentials_give_each_vendors_error(sandbox, client):
 
 
 def test_clickmagick_work_budget_answers_429_with_retry_after(client):
-    with running_sandbox(seed=3, scale=0.1, cm_work_budget=100) as sb:
+    with running_sandbox(seed=3, scale=0.1, work_budget=100) as sb:
         url = f"{sb.vendor_url('clickmagick')}/v1/campaigns/sales"
         statuses = [client.get(url, params=WINDOW, headers=CM_KEY) for _ in range(4)]  # 62 days = 63 units each
     assert statuses[0].status_code == 200

@@ -41,7 +41,7 @@ def test_transient_failures_are_retried_then_reported_with_vendor_and_endpoint(f
 
 
 def test_retry_after_beyond_the_ceiling_fails_clearly():
-    with running_sandbox(seed=2, scale=0.05, cm_work_budget=5) as sb, cm_client(sb, max_retry_after_s=60) as client:
+    with running_sandbox(seed=2, scale=0.05, work_budget=5) as sb, cm_client(sb, max_retry_after_s=60) as client:
         window = {"start_time": "2026-09-01T00:00:00Z", "end_time": "2026-09-03T00:00:00Z"}
         client.get_json("/v1/campaigns/sales", params=window)  # 3 units of 5
         with pytest.raises(VendorError) as failure:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from pipelines.registry import SOURCES
 from pipelines.transform import run_transforms
-from pipelines.vendors import VENDORS
 from tests.warehouse import run_cli, sandbox_env
 
 HALF_LIFE_S = 7 * 86400
@@ -19,7 +19,7 @@ HALF_LIFE_S = 7 * 86400
 @pytest.fixture(scope="module")
 def built(sandbox, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("model") / "wh.duckdb"
-    done = run_cli(["--warehouse", str(warehouse)], sandbox_env(sandbox, list(VENDORS)))
+    done = run_cli(["--warehouse", str(warehouse)], sandbox_env(sandbox, list(SOURCES)))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "transforms   built" in done.stdout
     return warehouse, sandbox.control("GET", "truth/conversions")
@@ -175,8 +175,8 @@ def test_path_transforms_match_their_definitions(built, tmp_path, transforms):
 def test_a_young_account_with_empty_tables_still_builds(sandbox, tmp_path):
     """One hour of history: most tables get no rows, some nested tables do not exist yet."""
     warehouse = tmp_path / "young.duckdb"
-    env = sandbox_env(sandbox, list(VENDORS), **{f"SOURCES__{v.upper()}__END_TIME": "2026-09-01T01:00:00Z"
-                                                 for v in VENDORS})
+    env = sandbox_env(sandbox, list(SOURCES), **{f"SOURCES__{v.upper()}__END_TIME": "2026-09-01T01:00:00Z"
+                                                 for v in SOURCES})
     done = run_cli(["--warehouse", str(warehouse)], env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "transforms   built" in done.stdout

@@ -10,9 +10,10 @@ touches as (
 ),
 
 weights as (
-    select 'markov' as attribution_model, channel, share from {{ ref('int_channel_weights__markov') }}
-    union all
-    select 'shapley', channel, share from {{ ref('int_channel_weights__shapley') }}
+    {%- for model in var('attribution_models')['data_driven'] %}
+    {% if not loop.first %}union all{% endif %}
+    select '{{ model }}' as attribution_model, channel, share from {{ ref('int_channel_weights__' ~ model) }}
+    {%- endfor %}
 ),
 
 weighted as (

@@ -24,33 +24,33 @@ decay as (
     from touches
 ),
 
-credits as (
-    select conversion_id, touch_id, 'first_touch' as attribution_model, 1.0 as credit
-    from touches where touch_number = 1
-    union all
-    select conversion_id, touch_id, 'last_touch', 1.0
-    from touches where touch_number = n
-    union all
-    select conversion_id, touch_id, 'last_non_direct', 1.0
-    from touches where touch_number = coalesce(last_non_direct_number, n)
-    union all
-    select conversion_id, touch_id, 'linear', 1.0 / n
-    from touches
-    union all
-    select
-        conversion_id,
-        touch_id,
-        'position_based',
+{%- set rules = {
+    'first_touch': "select conversion_id, touch_id, 1.0 as credit from touches where touch_number = 1",
+    'last_touch': "select conversion_id, touch_id, 1.0 as credit from touches where touch_number = n",
+    'last_non_direct': "select conversion_id, touch_id, 1.0 as credit from touches
+        where touch_number = coalesce(last_non_direct_number, n)",
+    'linear': "select conversion_id, touch_id, 1.0 / n as credit from touches",
+    'position_based': "select conversion_id, touch_id,
         case
             when n = 1 then 1.0
             when n = 2 then 0.5
             when touch_number in (1, n) then 0.4
             else 0.2 / (n - 2)
-        end
-    from touches
-    union all
-    select conversion_id, touch_id, 'time_decay', decay_weight / sum(decay_weight) over (partition by conversion_id)
-    from decay
+        end as credit
+        from touches",
+    'time_decay': "select conversion_id, touch_id,
+        decay_weight / sum(decay_weight) over (partition by conversion_id) as credit
+        from decay",
+} -%}
+
+credits as (
+    {%- for model in var('attribution_models')['heuristic'] %}
+    {%- if model not in rules %}
+    {{ exceptions.raise_compiler_error("unknown heuristic attribution model " ~ model ~ "; known: " ~ (rules.keys() | list)) }}
+    {%- endif %}
+    {% if not loop.first %}union all{% endif %}
+    select conversion_id, touch_id, '{{ model }}' as attribution_model, credit from ({{ rules[model] }})
+    {%- endfor %}
 )
 
 select * from credits

@@ -1,9 +1,40 @@
 -- One conversion per real order (see int_conversion_records__matched for how records find their order),
--- with every vendor's view of it. Refunds and fraud rejections stay visible but earn no attributed revenue.
+-- with every vendor's view of it. Revenue and currency come from the most trusted vendor that reported
+-- them (the vendor_priorities seed). Refunds and fraud rejections stay visible but earn no attributed revenue.
 with
 
 keyed as (
     select * from {{ ref('int_conversion_records__matched') }}
+),
+
+priorities as (
+    select * from {{ ref('vendor_priorities') }}
+),
+
+vendor_views as (
+    select
+        k.order_key,
+        k.vendor,
+        p.revenue_priority,
+        max(k.revenue) as revenue,
+        max(k.currency) as currency,
+        max(k.record_id) as record_id
+    from keyed as k
+    left join priorities as p using (vendor)
+    group by all
+),
+
+trusted as (
+    select
+        order_key,
+        arg_min(revenue, revenue_priority) filter (where revenue is not null) as revenue,
+        arg_min(currency, revenue_priority) filter (where currency is not null) as currency,
+        {%- for vendor in vendor_names() %}
+        max(revenue) filter (where vendor = '{{ vendor }}') as {{ vendor }}_revenue,
+        max(record_id) filter (where vendor = '{{ vendor }}') as {{ vendor }}_record_id,
+        {%- endfor %}
+    from vendor_views
+    group by order_key
 ),
 
 orders as (
@@ -13,38 +44,42 @@ orders as (
         min(person_id) as person_id,
         min(conversion_type) as conversion_type,
         min(converted_at) as converted_at,
-        coalesce(
-            max(revenue) filter (where vendor = 'clickmagick'),
-            max(revenue) filter (where vendor = 'webmarketer'),
-            max(revenue) filter (where vendor = 'integr8')
-        ) as revenue,
-        coalesce(
-            max(currency) filter (where vendor = 'clickmagick'),
-            max(currency) filter (where vendor = 'webmarketer'),
-            max(currency) filter (where vendor = 'integr8')
-        ) as currency,
         case
             when bool_or(vendor_status = 'refunded') then 'refunded'
             when bool_or(vendor_status = 'rejected') then 'rejected'
             else 'completed'
         end as status,
         max(rejection_reason) as rejection_reason,
-        bool_or(vendor_status = 'processing') as awaiting_integr8_decision,
+        bool_or(vendor_status = 'processing') as awaiting_vendor_decision,
         list(distinct vendor order by vendor) as vendors,
         count(distinct vendor) as vendor_count,
         count(*) as vendor_records,
-        max(revenue) filter (where vendor = 'clickmagick') as clickmagick_revenue,
-        max(revenue) filter (where vendor = 'integr8') as integr8_revenue,
-        max(revenue) filter (where vendor = 'webmarketer') as webmarketer_revenue,
-        max(record_id) filter (where vendor = 'clickmagick') as clickmagick_conversion_id,
-        max(record_id) filter (where vendor = 'integr8') as integr8_conversion_id,
-        max(record_id) filter (where vendor = 'webmarketer') as webmarketer_event_id,
         bool_or(is_unmatched) as is_unmatched
     from keyed
     group by order_key
 )
 
 select
-    *,
-    case when status = 'completed' then revenue else 0 end as attributed_revenue
-from orders
+    o.conversion_id,
+    o.order_ref,
+    o.person_id,
+    o.conversion_type,
+    o.converted_at,
+    t.revenue,
+    t.currency,
+    o.status,
+    o.rejection_reason,
+    o.awaiting_vendor_decision,
+    o.vendors,
+    o.vendor_count,
+    o.vendor_records,
+    {%- for vendor in vendor_names() %}
+    t.{{ vendor }}_revenue,
+    {%- endfor %}
+    {%- for vendor in vendor_names() %}
+    t.{{ vendor }}_record_id,
+    {%- endfor %}
+    o.is_unmatched,
+    case when o.status = 'completed' then t.revenue else 0 end as attributed_revenue
+from orders as o
+inner join trusted as t on t.order_key = o.conversion_id

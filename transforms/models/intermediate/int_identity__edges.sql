@@ -19,10 +19,9 @@ record_edges as (
 ),
 
 credited_clicks as (
-    select distinct 'cmv:' || c.visitor_id as node_a, 'i8tx:' || k.integr8_tx_id as node_b
-    from {{ ref('stg_clickmagick__credits') }} as k
-    inner join {{ ref('stg_clickmagick__conversions') }} as c using (conversion_id)
-    where k.integr8_tx_id is not null
+    select distinct 'cmv:' || visitor_id as node_a, 'i8tx:' || integr8_tx_id as node_b
+    from {{ ref('int_clickmagick__clicks') }}
+    where integr8_tx_id is not null
 ),
 
 integr8_clicks as (

@@ -1,8 +1,7 @@
 -- Conversion x touch x model: the share of the conversion each model gives the touch, and that share of
 -- the conversion's attributed revenue. A conversion with no observed touch gets one `(none)` row per model,
 -- so every conversion's credits sum to 1 under every model.
-{% set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay',
-                 'markov', 'shapley'] %}
+{% set models = var('attribution_models')['heuristic'] + var('attribution_models')['data_driven'] %}
 
 with
 

@@ -1,6 +1,5 @@
 -- Day x channel x campaign x model: credited conversions and revenue, and what the campaign cost that day.
--- Spend: Webmarketer outlays for the campaigns they cover; Integr8 click payouts for the other campaigns;
--- Integr8 conversion payouts (commissions) always. Spend is the same under every model.
+-- Spend comes from int_spend__unioned (every vendor's costs) and is the same under every model.
 with
 
 credited as (
@@ -24,31 +23,9 @@ campaign_channels as (
     group by campaign
 ),
 
-outlays as (
-    select o.spend_date as day, c.campaign_slug as campaign, o.currency, sum(o.amount) as spend
-    from {{ ref('stg_webmarketer__outlays') }} as o
-    inner join {{ ref('stg_webmarketer__campaigns') }} as c using (campaign_id)
-    group by all
-),
-
-click_costs as (
-    select cast(k.clicked_at as date) as day, k.offer as campaign, o.currency, sum(k.cost) as spend
-    from {{ ref('stg_integr8__clicks') }} as k
-    left join {{ ref('stg_integr8__offers') }} as o on o.offer_id = k.offer_id and o.integration_id = k.integration_id
-    where k.offer not in (select campaign from outlays)
-    group by all
-),
-
-commissions as (
-    select cast(converted_at as date) as day, offer as campaign, currency, sum(payout) as spend
-    from {{ ref('stg_integr8__conversions') }}
-    where status != 'rejected'
-    group by all
-),
-
 spend as (
     select day, campaign, any_value(currency) as currency, sum(spend) as spend
-    from (select * from outlays union all select * from click_costs union all select * from commissions)
+    from {{ ref('int_spend__unioned') }}
     group by day, campaign
 ),
 

@@ -29,16 +29,16 @@ select
     c.status,
     c.rejection_reason,
     c.attributed_revenue,
-    c.awaiting_integr8_decision,
+    c.awaiting_vendor_decision,
     c.vendors,
     c.vendor_count,
     c.vendor_records,
-    c.clickmagick_revenue,
-    c.integr8_revenue,
-    c.webmarketer_revenue,
-    c.clickmagick_conversion_id,
-    c.integr8_conversion_id,
-    c.webmarketer_event_id,
+    {%- for vendor in vendor_names() %}
+    c.{{ vendor }}_revenue,
+    {%- endfor %}
+    {%- for vendor in vendor_names() %}
+    c.{{ vendor }}_record_id,
+    {%- endfor %}
     c.is_unmatched,
     coalesce(j.touches, 0) as touches,
     j.first_touch_at,

@@ -1,36 +1,10 @@
--- Problems worth watching, one row per check, day and detail: events Webmarketer trashed (by error type
--- and field), conversions Integr8 rejected (by reason), bot clicks, vendor records that matched no order
--- reference, and conversions no touch could be stitched to.
+-- Problems worth watching, one row per check, day and detail: what the vendors flag themselves (trashed
+-- events, rejected conversions, bot clicks: int_quality_issues__unioned), vendor records that matched no
+-- order reference, and conversions no touch could be stitched to.
 with
 
-trashed as (
-    select
-        'trashed_event' as check_name,
-        cast(processed_at as date) as day,
-        'webmarketer' as vendor,
-        coalesce(error_type, 'unknown') || ':' || coalesce(field, 'unknown') as detail,
-        count(distinct trashed_event_id) as records
-    from {{ ref('stg_webmarketer__trashed_event_errors') }}
-    group by all
-),
-
-rejected as (
-    select
-        'rejected_conversion',
-        cast(converted_at as date),
-        'integr8',
-        coalesce(rejection_reason, 'unknown'),
-        count(*)
-    from {{ ref('stg_integr8__conversions') }}
-    where status = 'rejected'
-    group by all
-),
-
-bots as (
-    select 'bot_click', cast(clicked_at as date), 'integr8', coalesce(rejection_reason, 'unknown'), count(*)
-    from {{ ref('stg_integr8__clicks') }}
-    where is_bot
-    group by all
+vendor_flags as (
+    select * from {{ ref('int_quality_issues__unioned') }}
 ),
 
 unmatched as (
@@ -47,8 +21,6 @@ unstitched as (
     group by all
 )
 
-select * from trashed
-union all select * from rejected
-union all select * from bots
+select * from vendor_flags
 union all select * from unmatched
 union all select * from unstitched

@@ -1,0 +1,65 @@
+"""Content fingerprints of every table in a warehouse, to show two builds hold the same data.
+
+    python -m pipelines.fingerprint WAREHOUSE [OTHER]     # one: print; two: compare, exit 1 on a difference
+
+A table's fingerprint is its row count and an order-independent sum of row hashes over its columns in
+order, leaving out dlt's own tables and the columns that say when or in which load a row arrived
+(`_dlt_id`, `_dlt_load_id`, a model's `load_id`), which differ between two equal builds. Floating-point
+values are hashed rounded to 9 decimals (parallel sums differ in the last bits). Column names do not
+enter the hash, so a renamed column with the same values matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import duckdb
+
+SKIPPED_SCHEMA_SUFFIXES = ("_staging",)
+LOAD_COLUMNS = ("load_id",)
+
+
+def fingerprints(warehouse: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    with duckdb.connect(warehouse, read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog') and table_name not like '\\_dlt%' "
+            "escape '\\' order by 1, 2").fetchall()
+        for schema, table in tables:
+            if schema.endswith(SKIPPED_SCHEMA_SUFFIXES):
+                continue
+            columns = [(name, kind) for name, kind in con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+                       if not name.startswith("_dlt") and name not in LOAD_COLUMNS]
+            values = ", ".join(f'round("{c}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
+                               for c, kind in columns) or "1"
+            rows, total = con.execute(
+                f'select count(*), coalesce(sum(hash({values})::hugeint), 0) from "{schema}"."{table}"').fetchone()
+            out[f"{schema}.{table}"] = f"{rows}:{total}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.fingerprint", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("warehouse")
+    parser.add_argument("other", nargs="?")
+    args = parser.parse_args(argv)
+    first = fingerprints(args.warehouse)
+    if not args.other:
+        print(json.dumps(first, indent=2))
+        return 0
+    second = fingerprints(args.other)
+    differences = sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name))
+    for name in differences:
+        print(f"{name}: {first.get(name, 'absent')} vs {second.get(name, 'absent')}")
+    print(f"{len(first.keys() | second.keys()) - len(differences)} tables equal, {len(differences)} differ")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

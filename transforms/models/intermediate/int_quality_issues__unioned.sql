@@ -1,0 +1,37 @@
+-- Problems the vendors themselves flag, one row per check, day, vendor and detail: events Webmarketer
+-- trashed (by error type and field), conversions Integr8 rejected (by reason), Integr8's bot clicks.
+with
+
+trashed as (
+    select
+        'trashed_event' as check_name,
+        cast(processed_at as date) as day,
+        'webmarketer' as vendor,
+        coalesce(error_type, 'unknown') || ':' || coalesce(field, 'unknown') as detail,
+        count(distinct trashed_event_id) as records
+    from {{ ref('stg_webmarketer__trashed_event_errors') }}
+    group by all
+),
+
+rejected as (
+    select
+        'rejected_conversion',
+        cast(converted_at as date),
+        'integr8',
+        coalesce(rejection_reason, 'unknown'),
+        count(*)
+    from {{ ref('stg_integr8__conversions') }}
+    where status = 'rejected'
+    group by all
+),
+
+bots as (
+    select 'bot_click', cast(clicked_at as date), 'integr8', coalesce(rejection_reason, 'unknown'), count(*)
+    from {{ ref('stg_integr8__clicks') }}
+    where is_bot
+    group by all
+)
+
+select * from trashed
+union all select * from rejected
+union all select * from bots
