@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.exceptions import DltException
 
 from pipelines.lock import WarehouseBusy, WarehouseLock
 from pipelines.registry import SOURCES
@@ -26,6 +27,7 @@ from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import env_key, fill_sandbox_credentials
 from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
 from sources.common.http import VendorError
+from sources.common.incremental import now_utc, utc
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
 log = logging.getLogger("pipelines.run")
@@ -54,15 +56,19 @@ class RunSummary:
 
 
 def _vendor_error(exc: BaseException) -> BaseException:
-    """The innermost cause worth showing: our VendorError if there is one, else the root cause."""
+    """The cause worth showing: our VendorError if the chain has one, else a missing setting, else the first
+    exception that is not one of dlt's wrappers. Never an unrelated exception that was merely being handled
+    when the real one was raised (`__context__` past a real error)."""
+    chain: list[BaseException] = []
     seen: BaseException | None = exc
-    root = exc
-    while seen is not None:
-        if isinstance(seen, VendorError):
-            return seen
-        root = seen
-        seen = seen.__cause__ or seen.__context__
-    return root
+    while seen is not None and all(seen is not e for e in chain):
+        chain.append(seen)
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    for wanted in (VendorError, ConfigFieldMissingException):
+        found = next((e for e in chain if isinstance(e, wanted)), None)
+        if found is not None:
+            return found
+    return next((e for e in chain if not isinstance(e, DltException)), chain[-1])
 
 
 def extract(vendor: str, warehouse: str, full_refresh: bool = False, backfill_from: str | None = None) -> VendorResult:
@@ -128,6 +134,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backfill-from", metavar="DATE", help="re-read history from DATE (ISO), merging")
     parser.add_argument("--summary-json", metavar="PATH", help="also write the run summary as JSON")
     args = parser.parse_args(argv)
+    if args.backfill_from:
+        try:
+            backfill = utc(args.backfill_from)
+        except ValueError:
+            parser.error(f"--backfill-from: {args.backfill_from!r} is not an ISO-8601 date or time")
+        if backfill > now_utc():
+            parser.error(f"--backfill-from: {args.backfill_from} is in the future; nothing could be re-read")
     args.vendor_list = [v.strip() for v in args.vendors.split(",") if v.strip()]
     unknown = [v for v in args.vendor_list if v not in SOURCES]
     if unknown or not args.vendor_list:

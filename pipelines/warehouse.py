@@ -14,9 +14,10 @@ LOADER_FILE_FORMAT = "parquet"  # insert_values is ~10x slower on DuckDB
 
 
 def pipelines_dir(warehouse: str | os.PathLike[str]) -> str:
-    """dlt's working state lives beside the warehouse file, so each warehouse has its own."""
+    """dlt's working state lives beside the warehouse file, keyed on its whole name (as the lock is), so
+    `w.duckdb` and `w.db` never share it."""
     path = Path(warehouse).resolve()
-    return str(path.parent / f".{path.stem}.dlt")
+    return str(path.parent / f".{path.name}.dlt")
 
 
 def make_pipeline(vendor: str, warehouse: str | os.PathLike[str] = DEFAULT_WAREHOUSE) -> Pipeline:

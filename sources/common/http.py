@@ -50,6 +50,8 @@ class RetryPolicy:
     backoff_s: float = 0.25  # first backoff; doubles each retry
     backoff_max_s: float = 30.0
     max_retry_after_s: float = 900.0  # honour Retry-After up to this; a longer wait fails the run clearly
+    max_total_wait_s: float = 1800.0  # all of one client's (one vendor's run's) waits together
+    max_redirects: int = 5
 
 
 class HeaderAuth(httpx.Auth):
@@ -71,11 +73,20 @@ class Redactor:
         if secret and len(secret) >= 4 and secret not in self._secrets:
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
 
+    def excerpt(self, text: str, limit: int) -> str:
+        """The first `limit` characters of `text`, masked before the cut so no secret's prefix survives it."""
+        longest = len(self._secrets[0]) if self._secrets else 0
+        return self(text[: limit + longest + 64])[:limit]
+
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         # Tokens and signatures that arrive in URLs or bodies are never ours to print either.
         return re.sub(r"(?i)(signature|token|key|secret|password)=([^&\s\"']+)", r"\1=***", text)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -103,12 +114,14 @@ class VendorClient:
         for secret in secrets:
             self.redact.add(secret)
         self.retries = 0  # retried attempts so far, for run summaries
+        self.waited_s = 0.0  # time spent waiting to retry, against retry.max_total_wait_s
+        self._origin = _origin(httpx.URL(base_url))
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
             timeout=httpx.Timeout(timeout_s, connect=10.0),
             headers={"User-Agent": "attribution-warehouse/0.1", "Accept": "application/json", **(headers or {})},
-            follow_redirects=True,
+            follow_redirects=False,  # followed by _send, which never takes credentials to another origin
         )
 
     def close(self) -> None:
@@ -134,14 +147,14 @@ class VendorClient:
 
         def attempt() -> httpx.Response:
             try:
-                response = self._http.request(method, path, **kwargs)
+                response = self._send(method, path, endpoint, kwargs)
             except httpx.TimeoutException as exc:
                 raise _Retryable(f"timed out ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
                 raise _Retryable(f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})") from exc
             if response.status_code in ok:
                 return response
-            detail = self.redact(response.text[:300].strip())
+            detail = self.redact.excerpt(response.text, 300).strip()
             if response.status_code in RETRY_STATUSES:
                 raise _Retryable(detail or response.reason_phrase, response.status_code, _retry_after(response))
             error = VendorAuthError if response.status_code in (401, 403) else VendorError
@@ -151,7 +164,7 @@ class VendorClient:
             for try_ in Retrying(
                 retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
                 stop=stop_after_attempt(self.retry.attempts),
-                wait=self._wait,
+                wait=lambda state: self._wait(endpoint, state),
                 before_sleep=lambda state: self._log_retry(endpoint, state),
                 reraise=True,
             ):
@@ -162,6 +175,26 @@ class VendorClient:
                               exc.status) from exc
         raise AssertionError("unreachable")
 
+    def _send(self, method: str, path: str, endpoint: str, kwargs: dict[str, Any]) -> httpx.Response:
+        """One request, following redirects ourselves: a hop to another origin than the vendor's goes out
+        without our credentials (httpx would strip only `Authorization`, not `X-APIKEY` or `API-KEY`)."""
+        response = self._http.request(method, path, **kwargs)
+        for _ in range(self.retry.max_redirects):
+            if not response.is_redirect:
+                return response
+            target = response.url.join(response.headers["Location"])
+            follow = {k: v for k, v in kwargs.items() if k not in ("params",)}
+            if response.status_code == 303 or (response.status_code in (301, 302) and method not in ("GET", "HEAD")):
+                method = "GET"
+                follow = {k: v for k, v in follow.items() if k not in ("content", "data", "json", "files")}
+            if _origin(target) != self._origin:
+                follow["auth"] = None
+            response.close()
+            response = self._http.request(method, target, **follow)
+        if response.is_redirect:
+            raise VendorError(self.vendor, endpoint, f"more than {self.retry.max_redirects} redirects")
+        return response
+
     def get_json(self, path: str, *, endpoint: str | None = None, **kwargs: Any) -> Any:
         response = self.request("GET", path, endpoint=endpoint, **kwargs)
         return self.json(response, endpoint or f"GET {path.split('?')[0]}")
@@ -170,19 +203,30 @@ class VendorClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise VendorError(self.vendor, endpoint, f"response is not JSON: {self.redact(response.text[:200])!r}",
+            excerpt = self.redact.excerpt(response.text, 200)
+            raise VendorError(self.vendor, endpoint, f"response is not JSON: {excerpt!r}",
                               response.status_code) from exc
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, endpoint: str, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        status = exc.status if isinstance(exc, _Retryable) else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             if exc.retry_after > self.retry.max_retry_after_s:
-                raise VendorError(self.vendor, "rate limit",
+                raise VendorError(self.vendor, endpoint,
                                   f"asked to wait {exc.retry_after:.0f}s (Retry-After), over the "
-                                  f"{self.retry.max_retry_after_s:.0f}s we accept; try again later", exc.status)
-            return exc.retry_after + random.uniform(0, 0.1)
-        backoff = min(self.retry.backoff_max_s, self.retry.backoff_s * 2 ** (state.attempt_number - 1))
-        return backoff * random.uniform(0.5, 1.0)  # jitter so parallel runs do not retry in lockstep
+                                  f"{self.retry.max_retry_after_s:.0f}s we accept; try again later", status)
+            delay = exc.retry_after + random.uniform(0, 0.1)
+        else:
+            backoff = min(self.retry.backoff_max_s, self.retry.backoff_s * 2 ** (state.attempt_number - 1))
+            delay = backoff * random.uniform(0.5, 1.0)  # jitter so parallel runs do not retry in lockstep
+        if self.waited_s + delay > self.retry.max_total_wait_s:
+            cause = exc.cause if isinstance(exc, _Retryable) else str(exc)
+            raise VendorError(self.vendor, endpoint,
+                              f"retry wait budget spent: waited {self.waited_s:.0f}s this run, another {delay:.0f}s "
+                              f"would pass the {self.retry.max_total_wait_s:.0f}s allowed; last cause: {cause}",
+                              status)
+        self.waited_s += delay
+        return delay
 
     def _log_retry(self, endpoint: str, state: RetryCallState) -> None:
         self.retries += 1

@@ -1,0 +1,50 @@
+"""Runner integrity: working state keyed on the whole warehouse name, the right error shown, usage errors."""
+
+from __future__ import annotations
+
+import dlt
+import pyarrow as pa
+import pytest
+
+from pipelines.run import _vendor_error
+from pipelines.warehouse import pipelines_dir
+from tests.warehouse import count, run_cli, sandbox_env
+
+END = {"SOURCES__CLICKMAGICK__END_TIME": "2026-11-10T00:00:00Z"}
+
+
+def test_two_warehouses_with_one_stem_keep_separate_state(sandbox, tmp_path):
+    assert pipelines_dir(tmp_path / "w.duckdb") != pipelines_dir(tmp_path / "w.db")
+    env = sandbox_env(sandbox, ["clickmagick"], **END)
+    for name in ("w.duckdb", "w.db"):
+        done = run_cli(["--vendors", "clickmagick", "--warehouse", str(tmp_path / name), "--no-transform"], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    truth = sandbox.truth()["clickmagick"]["sales"]
+    assert count(tmp_path / "w.duckdb", "select count(*) from clickmagick.sales") == truth
+    assert count(tmp_path / "w.db", "select count(*) from clickmagick.sales") == truth
+
+
+def test_the_error_shown_is_the_one_raised_not_one_it_was_handling(tmp_path):
+    @dlt.resource(name="amounts")
+    def amounts():
+        try:
+            next(iter([]))
+        except StopIteration:  # an unrelated exception being handled when the real one happens
+            pa.array(["0.00", "twelve"]).cast(pa.float64())
+        yield [{"amount": 1.0}]
+
+    pipeline = dlt.pipeline("error_chain", destination=dlt.destinations.duckdb(str(tmp_path / "e.duckdb")),
+                            pipelines_dir=str(tmp_path / ".dlt"))
+    with pytest.raises(Exception) as failure:
+        pipeline.run(amounts())
+    shown = _vendor_error(failure.value)
+    assert isinstance(shown, pa.ArrowInvalid), repr(shown)
+
+
+@pytest.mark.parametrize(("value", "says"), [("2026-13-45", "is not an ISO-8601 date"), ("yesterday", "is not an ISO"),
+                                             ("2999-01-01", "is in the future")])
+def test_a_bad_backfill_date_is_one_usage_error(tmp_path, value, says):
+    done = run_cli(["--warehouse", str(tmp_path / "w.duckdb"), "--backfill-from", value], {})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--backfill-from" in done.stderr and says in done.stderr
+    assert done.stderr.count("error:") == 1 and not done.stdout

@@ -1,0 +1,93 @@
+"""A small HTTP proxy on loopback that plays a misbehaving vendor: it forwards to the sandbox and lets a
+test rewrite the answer (the body, the status, or a redirect elsewhere). It also records what it was sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+
+@dataclass
+class Exchange:
+    """One request as the proxy saw it, and the upstream answer it may rewrite."""
+
+    method: str
+    path: str  # without the query
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    status: int = 200
+    body: bytes = b""
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def set_json(self, value: Any) -> None:
+        self.body = json.dumps(value).encode()
+        self.response_headers["Content-Type"] = "application/json"
+
+
+Rewrite = Callable[[Exchange], None]
+
+
+class Proxy:
+    def __init__(self, upstream: str | None, rewrite: Rewrite | None = None) -> None:
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.rewrite = rewrite or (lambda exchange: None)
+        self.seen: list[Exchange] = []
+        self.url = ""
+
+    def handle(self, exchange: Exchange, raw_path: str, body: bytes) -> Exchange:
+        self.seen.append(exchange)
+        if self.upstream:
+            headers = {k: v for k, v in exchange.headers.items() if k.lower() not in ("host", "content-length")}
+            answer = httpx.request(exchange.method, self.upstream + raw_path, headers=headers, content=body,
+                                   timeout=60)
+            exchange.status, exchange.body = answer.status_code, answer.content
+            exchange.response_headers = {k: v for k, v in answer.headers.items()
+                                         if k.lower() in ("content-type", "retry-after", "location")}
+        self.rewrite(exchange)
+        return exchange
+
+
+@contextmanager
+def running_proxy(upstream: str | None = None, rewrite: Rewrite | None = None) -> Iterator[Proxy]:
+    """A proxy on a free loopback port; `upstream` None answers 200 with an empty body unless rewritten."""
+    proxy = Proxy(upstream, rewrite)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            exchange = Exchange(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()))
+            done = proxy.handle(exchange, self.path, body)
+            self.send_response(done.status)
+            for key, value in done.response_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(done.body)))
+            self.end_headers()
+            self.wfile.write(done.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()
