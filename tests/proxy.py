@@ -26,6 +26,8 @@ class Exchange:
     status: int = 200
     body: bytes = b""
     response_headers: dict[str, str] = field(default_factory=dict)
+    forward_path: str = ""  # path and query sent upstream; `before` may change it
+    answered: bool = False  # set by `before` to answer without asking upstream
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -39,29 +41,37 @@ Rewrite = Callable[[Exchange], None]
 
 
 class Proxy:
-    def __init__(self, upstream: str | None, rewrite: Rewrite | None = None) -> None:
+    def __init__(self, upstream: str | None, rewrite: Rewrite | None = None, before: Rewrite | None = None) -> None:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.rewrite = rewrite or (lambda exchange: None)
+        self.before = before or (lambda exchange: None)
+        self.lock = threading.Lock()  # rewrites may keep state; requests arrive on several threads
         self.seen: list[Exchange] = []
         self.url = ""
 
     def handle(self, exchange: Exchange, raw_path: str, body: bytes) -> Exchange:
         self.seen.append(exchange)
-        if self.upstream:
+        exchange.forward_path = raw_path
+        with self.lock:
+            self.before(exchange)
+        if self.upstream and not exchange.answered:
             headers = {k: v for k, v in exchange.headers.items() if k.lower() not in ("host", "content-length")}
-            answer = httpx.request(exchange.method, self.upstream + raw_path, headers=headers, content=body,
-                                   timeout=60)
+            answer = httpx.request(exchange.method, self.upstream + exchange.forward_path, headers=headers,
+                                   content=body, timeout=60)
             exchange.status, exchange.body = answer.status_code, answer.content
             exchange.response_headers = {k: v for k, v in answer.headers.items()
                                          if k.lower() in ("content-type", "retry-after", "location")}
-        self.rewrite(exchange)
+        with self.lock:
+            self.rewrite(exchange)
         return exchange
 
 
 @contextmanager
-def running_proxy(upstream: str | None = None, rewrite: Rewrite | None = None) -> Iterator[Proxy]:
-    """A proxy on a free loopback port; `upstream` None answers 200 with an empty body unless rewritten."""
-    proxy = Proxy(upstream, rewrite)
+def running_proxy(upstream: str | None = None, rewrite: Rewrite | None = None, before: Rewrite | None = None
+                  ) -> Iterator[Proxy]:
+    """A proxy on a free loopback port; `upstream` None answers 200 with an empty body unless rewritten.
+    `before` sees each request first (change `forward_path`, or answer it); `rewrite` sees each answer."""
+    proxy = Proxy(upstream, rewrite, before)
 
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:

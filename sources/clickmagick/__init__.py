@@ -97,11 +97,13 @@ def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo:
                  filters: dict[str, str]) -> list[dict[str, Any]]:
     """All conversions of one window, each with the credits of every model (one listing per model)."""
     by_id: dict[Any, dict[str, Any]] = {}
+    credited: set[tuple[Any, str]] = set()  # a record the vendor repeats must not add its credits twice
     for model in models or [None]:
         for page in helpers.conversion_pages(client, kind, model, lo, hi, page_size, filters):
             for record in page:
                 row = by_id.setdefault(record["id"], {**helpers.conversion_row(record), "credits": []})
-                if model:
+                if model and (record["id"], model) not in credited:
+                    credited.add((record["id"], model))
                     row["credits"].extend(helpers.credit_rows(model, record))
     return sorted(by_id.values(), key=lambda r: (r["timestamp"], r["id"]))
 

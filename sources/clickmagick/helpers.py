@@ -9,6 +9,7 @@ from typing import Any
 from sources.clickmagick import settings
 from sources.common.http import HeaderAuth, VendorClient, VendorError
 from sources.common.incremental import utc
+from sources.common.paging import PageGuard
 
 
 def make_client(base_url: str, api_key: str) -> VendorClient:
@@ -38,12 +39,14 @@ def conversion_pages(client: VendorClient, kind: str, model: str | None, start: 
     endpoint = f"GET {kind}" + (f"/{model}" if model else "")
     params: dict[str, Any] = {"start_time": iso(start), "end_time": iso(end), "limit": page_size, **utm_filters}
     seen_cursors: set[str] = set()
+    guard = PageGuard(client.vendor, endpoint)
     while True:
         body = _ok(client, client.get_json(path, params=params, endpoint=endpoint), endpoint)
         if kind not in body or "cursor" not in body:
             raise VendorError(client.vendor, endpoint, f"response has no {kind!r} list or cursor")
         yield body[kind]
         cursor = (body.get("cursor") or {}).get("next")
+        guard.page(len(body[kind]), bool(cursor))
         if not cursor:
             return
         if cursor in seen_cursors:  # a vendor bug would otherwise loop forever

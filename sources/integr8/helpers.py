@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.common.http import HeaderAuth, VendorClient, VendorError
+from sources.common.paging import PageGuard
 from sources.integr8 import settings
 
 
@@ -26,6 +27,7 @@ def wall_time(moment: datetime, tz: str) -> str:
 def directory(client: VendorClient, path: str, endpoint: str) -> Iterator[list[dict[str, Any]]]:
     """Every page of a page-number listing (`page[number]`, `meta.total_page`)."""
     number = 1
+    guard = PageGuard(client.vendor, endpoint)
     while True:
         params = {"page[size]": settings.MAX_PAGE_SIZE, "page[number]": number}
         body = client.get_json(path, params=params, endpoint=endpoint)
@@ -33,7 +35,9 @@ def directory(client: VendorClient, path: str, endpoint: str) -> Iterator[list[d
             raise VendorError(client.vendor, endpoint, "response has no data/meta")
         if body["data"]:
             yield body["data"]
-        if number >= int(body["meta"].get("total_page") or 0) or not body["data"]:
+        has_next = number < int(body["meta"].get("total_page") or 0)
+        guard.page(len(body["data"]), has_next)
+        if not has_next:
             return
         number += 1
 
@@ -52,6 +56,7 @@ def report_rows(
     }
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    guard = PageGuard(client.vendor, endpoint)
     while True:
         body = client.get_json(settings.REPORT_PATH.format(report=report), params=params, endpoint=endpoint)
         try:
@@ -59,7 +64,9 @@ def report_rows(
         except (KeyError, TypeError):
             raise VendorError(client.vendor, endpoint, "response has no data.data/pageInfo") from None
         rows += page
-        if not info.get("hasNextPage") or not page:
+        # An empty page that announces another is followed (bounded): ending there would lose the rest.
+        guard.page(len(page), bool(info.get("hasNextPage")))
+        if not info.get("hasNextPage"):
             return rows
         cursor = info.get("endCursor")
         if not cursor or cursor in seen:
