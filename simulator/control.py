@@ -36,9 +36,10 @@ def truth_counts(vendors: dict[str, Any]) -> dict[str, dict[str, int]]:
 def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, Any]]:
     """One line per real conversion any vendor has reported so far, with its true touch path."""
     c, t, clock = world.conversions, world.touches, world.clock
-    seen = {name: vendor.reported() for name, vendor in trackers(vendors).items()}
+    tracking = trackers(vendors)
+    seen = {name: vendor.reported() for name, vendor in tracking.items()}
     idx = np.flatnonzero(np.logical_or.reduce(list(seen.values())))
-    rejected_by = np.logical_or.reduce([vendor.rejected() for vendor in trackers(vendors).values()
+    rejected_by = np.logical_or.reduce([vendor.rejected() for vendor in tracking.values()
                                         if hasattr(vendor, "rejected")] or [np.zeros(len(c["time"]), dtype=bool)])
     refs = views.order_refs(world, idx)
     brand = views.brand_of_conversion(world, idx)
@@ -51,8 +52,7 @@ def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, A
         span = span[t["time"][span] < c["time"][conv]]
         utms = views.touch_utms(world, span)
         path = []
-        observed_by = {name: vendor.observed_touches(span, bool(seen[name][conv]))
-                       for name, vendor in trackers(vendors).items()}
+        observed_by = {name: vendor.observed_touches(span, bool(seen[name][conv])) for name, vendor in tracking.items()}
         for j, touch in enumerate(span):
             observed = [name for name, mask in observed_by.items() if mask[j]]
             path.append({"time": iso_z(int(t["time"][touch])), "channel": CHANNELS[t["channel"][touch]],

@@ -108,4 +108,4 @@ def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo:
     return sorted(by_id.values(), key=lambda r: (r["timestamp"], r["id"]))
 
 
-SPEC = SourceSpec("clickmagick", settings.VENDOR, clickmagick_source, ("api_key",))
+SPEC = SourceSpec("clickmagick", clickmagick_source, ("api_key",))

@@ -38,7 +38,6 @@ def conversion_pages(client: VendorClient, kind: str, model: str | None, start: 
     path = f"{settings.API_PREFIX}/{kind}" + (f"/{model}" if model else "")
     endpoint = f"GET {kind}" + (f"/{model}" if model else "")
     params: dict[str, Any] = {"start_time": iso(start), "end_time": iso(end), "limit": page_size, **utm_filters}
-    seen_cursors: set[str] = set()
     guard = PageGuard(client.vendor, endpoint)
     while True:
         body = _ok(client, client.get_json(path, params=params, endpoint=endpoint), endpoint)
@@ -49,10 +48,7 @@ def conversion_pages(client: VendorClient, kind: str, model: str | None, start: 
         guard.page(len(body[kind]), bool(cursor))
         if not cursor:
             return
-        if cursor in seen_cursors:  # a vendor bug would otherwise loop forever
-            raise VendorError(client.vendor, endpoint, f"cursor {cursor!r} repeated")
-        seen_cursors.add(cursor)
-        params["cursor"] = cursor
+        params["cursor"] = guard.cursor(cursor)
 
 
 def _ok(client: VendorClient, body: Any, endpoint: str) -> dict[str, Any]:

@@ -74,9 +74,11 @@ class Redactor:
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
 
     def excerpt(self, text: str, limit: int) -> str:
-        """The first `limit` characters of `text`, masked before the cut so no secret's prefix survives it."""
+        """The first `limit` characters of `text`, masked before the cut so no secret's prefix survives it.
+        A known secret that starts before the cut ends within `longest` after it; a `key=value` pair whose
+        value starts before the cut has its `key=` before it too, and the pattern masks a value cut short."""
         longest = len(self._secrets[0]) if self._secrets else 0
-        return self(text[: limit + longest + 64])[:limit]
+        return self(text[: limit + longest])[:limit]
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -148,16 +148,14 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         seen.forget_before(begin)
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
         for batch in read(begin, stop or now_utc()):
+            # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):
-                changed = seen.changed_rows(batch, primary_key, cursor_field)
-                changed = batch if backfill else changed
-                if changed.num_rows:
-                    yield changed
+                changed: Batch = seen.changed_rows(batch, primary_key, cursor_field)
             else:
                 changed = [row for row in batch if seen.changed(row[primary_key], row, row[cursor_field])]
-                changed = batch if backfill else changed
-                if changed:
-                    yield changed
+            passed = batch if backfill else changed
+            if len(passed):
+                yield passed
         seen.forget_before(begin)  # folds in this run's Arrow fingerprints
 
     return resource

@@ -18,6 +18,7 @@ class PageGuard:
         self.max_empty, self.max_pages = max_empty, max_pages
         self.pages = self.empty_in_a_row = 0
         self.ids: set[Hashable] = set()
+        self.cursors: set[str] = set()
         self.anonymous = 0  # records without an id: counted, never taken for repeats
 
     def page(self, rows: int, has_next: bool) -> None:
@@ -29,6 +30,13 @@ class PageGuard:
                               f"{self.empty_in_a_row} empty pages in a row, each announcing another; paging stopped")
         if has_next and self.pages >= self.max_pages:
             raise VendorError(self.vendor, self.endpoint, f"more than {self.max_pages} pages; paging stopped")
+
+    def cursor(self, cursor: str | None) -> str:
+        """The cursor to follow; a missing or already-followed one fails (a vendor bug would loop forever)."""
+        if not cursor or cursor in self.cursors:
+            raise VendorError(self.vendor, self.endpoint, f"cursor {cursor!r} missing or repeated")
+        self.cursors.add(cursor)
+        return cursor
 
     def fresh(self, record_id: Hashable | None) -> bool:
         """False for a record this listing already returned (a vendor repeating one on a later page)."""

@@ -10,6 +10,5 @@ from typing import Any
 @dataclass(frozen=True)
 class SourceSpec:
     name: str  # the dataset, the config section `[sources.<name>]` and the runner's `--vendors` name
-    title: str  # how messages name the vendor
     source: Callable[..., Any]  # the @dlt.source function
     secrets: tuple[str, ...]  # settings that belong in secrets.toml, e.g. ("api_key",)

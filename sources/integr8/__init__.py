@@ -136,4 +136,4 @@ def read_range(client: VendorClient, table: str, integrations: Sequence[str], be
             yield helpers.rows_to_arrow(table, rows, fields, tz)
 
 
-SPEC = SourceSpec("integr8", settings.VENDOR, integr8_source, ("api_key",))
+SPEC = SourceSpec("integr8", integr8_source, ("api_key",))

@@ -55,7 +55,6 @@ def report_rows(
         "page[size]": page_size,
     }
     rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
     guard = PageGuard(client.vendor, endpoint)
     while True:
         body = client.get_json(settings.REPORT_PATH.format(report=report), params=params, endpoint=endpoint)
@@ -68,11 +67,7 @@ def report_rows(
         guard.page(len(page), bool(info.get("hasNextPage")))
         if not info.get("hasNextPage"):
             return rows
-        cursor = info.get("endCursor")
-        if not cursor or cursor in seen:
-            raise VendorError(client.vendor, endpoint, f"cursor {cursor!r} missing or repeated")
-        seen.add(cursor)
-        params["page[after]"] = cursor
+        params["page[after]"] = guard.cursor(info.get("endCursor"))
 
 
 def raw_schema(table: str, fields: list[str]) -> pa.Schema:

@@ -129,4 +129,4 @@ def webmarketer_source(
     ]
 
 
-SPEC = SourceSpec("webmarketer", settings.VENDOR, webmarketer_source, ("client_id", "client_secret"))
+SPEC = SourceSpec("webmarketer", webmarketer_source, ("client_id", "client_secret"))

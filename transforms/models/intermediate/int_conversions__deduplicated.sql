@@ -73,12 +73,7 @@ select
     o.vendors,
     o.vendor_count,
     o.vendor_records,
-    {%- for vendor in vendor_names() %}
-    t.{{ vendor }}_revenue,
-    {%- endfor %}
-    {%- for vendor in vendor_names() %}
-    t.{{ vendor }}_record_id,
-    {%- endfor %}
+    {{- vendor_view_columns('t') }}
     o.is_unmatched,
     case when o.status = 'completed' then t.revenue else 0 end as attributed_revenue
 from orders as o

@@ -33,12 +33,7 @@ select
     c.vendors,
     c.vendor_count,
     c.vendor_records,
-    {%- for vendor in vendor_names() %}
-    c.{{ vendor }}_revenue,
-    {%- endfor %}
-    {%- for vendor in vendor_names() %}
-    c.{{ vendor }}_record_id,
-    {%- endfor %}
+    {{- vendor_view_columns('c') }}
     c.is_unmatched,
     coalesce(j.touches, 0) as touches,
     j.first_touch_at,
