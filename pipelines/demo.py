@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import describe
 from pipelines.lock import WarehouseLock
 from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
@@ -36,6 +37,9 @@ group by all order by currency, revenue desc
 
 
 def headline(warehouse: str) -> None:
+    if not Path(warehouse).exists():
+        print("\n(nothing was loaded: see the errors above)")
+        return
     with duckdb.connect(warehouse, read_only=True) as con:
         has_marts = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
                                 "and table_name = 'channel_performance'").fetchall()[0][0]
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     warehouse = Path(args.warehouse)
-    with WarehouseLock(warehouse):
+    with WarehouseLock(warehouse) as lock:
         warehouse.unlink(missing_ok=True)
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
         shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
@@ -66,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         with running_sandbox(seed=args.seed, scale=args.scale) as sandbox:
             print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse}")
             use_sandbox(sandbox.url, list(SOURCES))
-            summary = run(list(SOURCES), str(warehouse))
+            summary = run(list(SOURCES), str(warehouse), lock=lock)
         print_summary(summary)
-    headline(str(warehouse))
+    try:
+        headline(str(warehouse))
+    except duckdb.Error as exc:
+        print(f"\n(no headline: {describe(exc)})")
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"
     print(f'\nquery it: .venv/bin/python -c "{query}"')
     return summary.exit_code

@@ -32,6 +32,11 @@ class WarehouseLock:
         self._fd = fd
         return self
 
+    def fds(self) -> tuple[int, ...]:
+        """The lock's descriptor, for child processes to inherit: the lock then lasts until the last of
+        them is gone, so a killed runner's dbt never writes into the next run's warehouse."""
+        return (self._fd,) if self._fd is not None else ()
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._fd is not None:

@@ -3,8 +3,10 @@
     python -m pipelines.run [--vendors a,b] [--warehouse PATH] [--no-transform] [--full-refresh]
                             [--backfill-from DATE] [--summary-json PATH]
 
-Exit codes: 0 all loaded and built; 1 nothing loaded, or the transforms failed; 2 usage error;
-3 partial (some vendors failed, the others loaded); 75 another run holds the warehouse lock.
+Exit codes: 0 all loaded and built; 1 nothing loaded, the transforms failed, or a failure outside any
+vendor (the summary's error says which); 2 usage error; 3 partial (some vendors failed, the others
+loaded); 75 another run holds the warehouse lock; 130 / 143 stopped by SIGINT / SIGTERM (the current
+step stops at its next safe point, dbt is stopped, the rest is skipped; a re-run resumes).
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.exceptions import DltException
+from dlt.common.exceptions import SignalReceivedException
+from dlt.common.runtime import signals
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.errors import describe
 from pipelines.lock import WarehouseBusy, WarehouseLock
+from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
-from pipelines.vendors import env_key, fill_sandbox_credentials
+from pipelines.vendors import fill_sandbox_credentials
 from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
-from sources.common.http import VendorError
+from sources.common.contract import REJECTS_TABLE
 from sources.common.incremental import now_utc, utc
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
@@ -36,88 +43,105 @@ log = logging.getLogger("pipelines.run")
 @dataclass
 class VendorResult:
     vendor: str
-    status: str  # "loaded" or "failed"
+    status: str  # "loaded", "failed", "interrupted" or "skipped"
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0  # records waiting in <vendor>.rejected_records for a value that fits
     error: str | None = None
 
 
 @dataclass
 class RunSummary:
     warehouse: str
-    status: str  # "ok", "partial", "failed"
+    status: str  # "ok", "partial", "failed", "interrupted"
     exit_code: int
     seconds: float
     vendors: list[VendorResult]
     transform: TransformResult | None
+    error: str | None = None  # a failure outside any vendor and the transforms
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _vendor_error(exc: BaseException) -> BaseException:
-    """The cause worth showing: our VendorError if the chain has one, else a missing setting, else the first
-    exception that is not one of dlt's wrappers. Never an unrelated exception that was merely being handled
-    when the real one was raised (`__context__` past a real error)."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and all(seen is not e for e in chain):
-        chain.append(seen)
-        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
-    for wanted in (VendorError, ConfigFieldMissingException):
-        found = next((e for e in chain if isinstance(e, wanted)), None)
-        if found is not None:
-            return found
-    return next((e for e in chain if not isinstance(e, DltException)), chain[-1])
-
-
 def extract(vendor: str, warehouse: str, full_refresh: bool = False, backfill_from: str | None = None) -> VendorResult:
     started = time.monotonic()
-    pipeline = make_pipeline(vendor, warehouse)
     try:
+        pipeline = resync_with_warehouse(make_pipeline(vendor, warehouse))
+        undo_interrupted_copies(pipeline)
         source = SOURCES[vendor].source(**({"backfill_from": backfill_from} if backfill_from else {}))
         pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT,
                      refresh="drop_sources" if full_refresh else None)
+    except SignalReceivedException:
+        return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
     except Exception as exc:  # one vendor failing must not stop the others
-        cause = _vendor_error(exc)
-        if isinstance(cause, VendorError):
-            message = str(cause)
-        elif isinstance(cause, ConfigFieldMissingException):
-            where = ", ".join(env_key(vendor, field) for field in cause.fields)
-            message = (f"{vendor}: missing setting(s) {', '.join(cause.fields)}: put them in .dlt/secrets.toml "
-                       f"under [sources.{vendor}] or set {where}")
-        else:
-            message = f"{vendor}: {type(cause).__name__}: {cause}"
+        if signals.was_signal_received():  # a step cut short by the signal, wrapped by dlt
+            return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
+        message = describe(exc, vendor)
         log.error("%s failed: %s", vendor, message)
         return VendorResult(vendor, "failed", time.monotonic() - started, error=message)
     info = pipeline.last_trace.last_normalize_info
     rows = {t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_dlt")}
-    return VendorResult(vendor, "loaded", time.monotonic() - started, rows=dict(sorted(rows.items())))
+    return VendorResult(vendor, "loaded", time.monotonic() - started, rows=dict(sorted(rows.items())),
+                        rejected=open_rejections(pipeline))
+
+
+def open_rejections(pipeline: Pipeline) -> int:
+    try:
+        with pipeline.sql_client() as sql:
+            return int(sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(REJECTS_TABLE)}")[0][0])
+    except DatabaseUndefinedRelation:
+        return 0
+
+
+def received_signal() -> int:
+    return signals.exception_for_signal().signal_code  # type: ignore[attr-defined]
+
+
+def stopped_by() -> str:
+    return f"stopped by {signal.Signals(received_signal()).name}"
 
 
 def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh: bool = False,
-        backfill_from: str | None = None) -> RunSummary:
+        backfill_from: str | None = None, lock: WarehouseLock | None = None) -> RunSummary:
+    """Extract each vendor, then build the transforms. SIGINT or SIGTERM stops the whole run at the next
+    safe point (dlt drains its load jobs, dbt is stopped): the rest is skipped, the summary says so."""
     started = time.monotonic()
-    fill_sandbox_credentials(vendors)
-    results = [extract(v, warehouse, full_refresh, backfill_from) for v in vendors]
-    loaded = [r for r in results if r.status == "loaded"]
-    transform_result = run_transforms(warehouse) if transform and loaded else None
-    if not loaded or (transform_result is not None and transform_result.status == "failed"):
-        status, code = "failed", EXIT_FAILED
-    elif len(loaded) < len(results):
-        status, code = "partial", EXIT_PARTIAL
-    else:
-        status, code = "ok", EXIT_OK
+    results: list[VendorResult] = []
+    transform_result: TransformResult | None = None
+    with signals.intercepted_signals():  # dlt's steps share this handler: one signal stops every step
+        fill_sandbox_credentials(vendors)
+        for vendor in vendors:
+            if signals.was_signal_received():
+                results.append(VendorResult(vendor, "skipped", 0.0, error=stopped_by()))
+            else:
+                results.append(extract(vendor, warehouse, full_refresh, backfill_from))
+        loaded = [r for r in results if r.status == "loaded"]
+        if transform and loaded and not signals.was_signal_received():
+            transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else ())
+        if signals.was_signal_received():
+            status, code = "interrupted", 128 + received_signal()
+        elif not loaded or (transform_result is not None and transform_result.status == "failed"):
+            status, code = "failed", EXIT_FAILED
+        elif len(loaded) < len(results):
+            status, code = "partial", EXIT_PARTIAL
+        else:
+            status, code = "ok", EXIT_OK
     return RunSummary(warehouse, status, code, time.monotonic() - started, results, transform_result)
 
 
 def print_summary(summary: RunSummary) -> None:
     print(f"run {summary.status} in {summary.seconds:.1f}s -> {summary.warehouse}")
+    if summary.error:
+        print(f"  error: {summary.error}")
     for result in summary.vendors:
         print(f"  {result.vendor:<12} {result.status:<7} {result.seconds:6.1f}s"
               + (f"  {result.error}" if result.error else ""))
         for table, rows in result.rows.items():
             print(f"      {table:<32} {rows:>10,} rows")
+        if result.rejected:
+            print(f"      {result.rejected:,} records rejected: they do not fit their documented types; "
+                  f"see {result.vendor}.{REJECTS_TABLE}")
     if summary.transform is not None:
         t = summary.transform
         print(f"  transforms   {t.status:<7} {t.seconds:6.1f}s  {t.detail}")
@@ -151,16 +175,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    started = time.monotonic()
     try:
-        with WarehouseLock(args.warehouse):
+        with WarehouseLock(args.warehouse) as lock:
             summary = run(args.vendor_list, args.warehouse, transform=not args.no_transform,
-                          full_refresh=args.full_refresh, backfill_from=args.backfill_from)
+                          full_refresh=args.full_refresh, backfill_from=args.backfill_from, lock=lock)
     except WarehouseBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return EXIT_BUSY
+    except Exception as exc:  # outside any vendor: the lock's directory, the disk, the warehouse file
+        log.debug("the run failed outside any vendor", exc_info=True)
+        summary = RunSummary(args.warehouse, "failed", EXIT_FAILED, time.monotonic() - started, [], None,
+                             error=describe(exc))
     print_summary(summary)
     if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(summary.to_json(), indent=2, default=str))
+        try:
+            Path(args.summary_json).write_text(json.dumps(summary.to_json(), indent=2, default=str))
+        except OSError as exc:
+            print(f"error: could not write --summary-json: {describe(exc)}", file=sys.stderr)
+            return summary.exit_code or EXIT_FAILED
     return summary.exit_code
 
 

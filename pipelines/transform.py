@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from dlt.common.runtime import signals
 
+from pipelines.errors import describe
 from pipelines.registry import SOURCES
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
 
 
 @dataclass
 class TransformResult:
-    status: str  # "built", "failed" or "skipped"
+    status: str  # "built", "failed", "skipped" or "interrupted"
     seconds: float
     detail: str
 
@@ -36,12 +43,34 @@ def missing_datasets(warehouse: str) -> list[str]:
     return [name for name in SOURCES if name not in present]
 
 
+def _die_with_parent() -> None:
+    """In the dbt child, before exec: the kernel kills it when the runner dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the runner's signal handling still stops dbt
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
+    child.terminate()
+    try:
+        child.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def run_transforms(
-    warehouse: str, select: str | None = None, variables: dict[str, object] | None = None
+    warehouse: str, select: str | None = None, variables: dict[str, object] | None = None,
+    inherit_fds: tuple[int, ...] = (),
 ) -> TransformResult:
-    """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once."""
+    """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once.
+
+    dbt runs as a child that dies with the runner and inherits `inherit_fds` (the warehouse lock, so the
+    lock lasts as long as dbt does). A SIGINT or SIGTERM received by the runner stops dbt at once."""
     started = time.monotonic()
-    missing = missing_datasets(warehouse)
+    try:
+        missing = missing_datasets(warehouse)
+    except duckdb.Error as exc:
+        return TransformResult("failed", time.monotonic() - started, describe(exc))
     if missing:
         return TransformResult("skipped", 0.0, f"not every vendor has been loaded yet (missing: {', '.join(missing)})")
     command = [
@@ -64,10 +93,23 @@ def run_transforms(
         # The Python models import the algorithms from the repo's `attribution` package.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
     }
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=TRANSFORMS)
-    tail = [line for line in done.stdout.splitlines() if line.strip()][-3:]
+    with tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=TRANSFORMS,
+                                 pass_fds=inherit_fds, preexec_fn=_die_with_parent)
+        try:
+            while child.poll() is None:
+                signals.sleep(0.2)  # wakes at once on SIGINT / SIGTERM
+                if signals.was_signal_received():
+                    _stop(child)
+                    return TransformResult("interrupted", time.monotonic() - started, "dbt stopped")
+        except BaseException:
+            _stop(child)
+            raise
+        output.seek(0)
+        stdout = output.read().decode(errors="replace")
+    tail = [line for line in stdout.splitlines() if line.strip()][-3:]
     detail = " | ".join(line.split(" ", 1)[-1].strip() for line in tail)
-    if done.returncode != 0:
-        failures = [line for line in done.stdout.splitlines() if "ERROR" in line or "FAIL" in line][:5]
+    if child.returncode != 0:
+        failures = [line for line in stdout.splitlines() if "ERROR" in line or "FAIL" in line][:5]
         return TransformResult("failed", time.monotonic() - started, " | ".join(failures) or detail)
     return TransformResult("built", time.monotonic() - started, detail)

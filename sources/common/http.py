@@ -18,11 +18,19 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from dlt.common.runtime import signals
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 log = logging.getLogger("sources.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def pause(seconds: float) -> None:
+    """Sleep that a SIGINT or SIGTERM cuts short: a run asked to stop does not sit out a Retry-After."""
+    signals.raise_if_signalled()
+    signals.sleep(seconds)
+    signals.raise_if_signalled()
 
 
 class VendorError(RuntimeError):
@@ -168,6 +176,7 @@ class VendorClient:
                 stop=stop_after_attempt(self.retry.attempts),
                 wait=lambda state: self._wait(endpoint, state),
                 before_sleep=lambda state: self._log_retry(endpoint, state),
+                sleep=pause,
                 reraise=True,
             ):
                 with try_:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -20,19 +20,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.common.contract import FROZEN_TYPES, REJECTS_COLUMNS, REJECTS_KEY, REJECTS_TABLE, Contract
+from sources.common.times import now_utc, utc
 
-def utc(value: str | datetime | date) -> datetime:
-    """An aware UTC datetime from ISO-8601 text (`Z` or an offset) or a datetime; naive means UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        text = value.strip()
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+__all__ = ["ChangeFilter", "lookback_resource", "now_utc", "read_from", "utc", "windows"]  # times re-exported
 
 
 def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -> datetime:
@@ -41,10 +32,6 @@ def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -
     if backfill is not None:
         return backfill
     return max(initial, utc(cursor_start)) if cursor_start else initial
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
@@ -125,6 +112,15 @@ Batch = list[dict[str, Any]] | pa.Table
 RangeReader = Callable[[datetime, datetime], Iterable[Batch]]
 
 
+def with_rejects_table(resource: Any) -> Any:
+    """Give `resource` a `rejected_records` table variant with its own columns and key: a variant starts as a
+    copy of the resource's hints, so its columns are emptied first (see sources.common.contract)."""
+    resource.apply_hints(table_name=REJECTS_TABLE, columns={}, create_table_variant=True)
+    resource.apply_hints(table_name=REJECTS_TABLE, write_disposition="merge", primary_key=REJECTS_KEY,
+                         columns=REJECTS_COLUMNS, create_table_variant=True)
+    return resource
+
+
 def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: RangeReader, initial: datetime,
                       lookback: timedelta, stop: datetime | None = None, backfill: datetime | None = None,
                       **hints: Any) -> Any:
@@ -134,19 +130,32 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     rows, or Arrow tables) of the records in [begin, end). Everything else is here: where the read starts
     (backfill, else the cursor less the lookback, applied by dlt as `lag`), the change filter whose
     fingerprints live in resource state (committed with the load), forgetting fingerprints no later run
-    re-reads, and materializing the table before its first record. A backfill passes every record on.
+    re-reads, materializing the table before its first record, and the data contract of declared `columns`
+    (and `nested_hints`) for JSON rows: what does not fit goes to `rejected_records`. A backfill passes every
+    record on.
     """
 
     lag_s = lookback.total_seconds()
+    if backfill is not None:  # dlt filters rows before its start (the mark less `lag`): reach back to the backfill
+        lag_s = max(lag_s, (now_utc() - backfill).total_seconds())
+    declared = {k: v for k, v in (hints.get("columns") or {}).items() if isinstance(v, dict)}
+    nested = {key: dict(nested_hint.get("columns") or {})
+              for key, nested_hint in (hints.get("nested_hints") or {}).items()}
+    if declared:  # documented types are fixed: what does not fit is rejected, never a variant column
+        hints.setdefault("schema_contract", FROZEN_TYPES)
 
     @dlt.resource(name=name, primary_key=primary_key, write_disposition="merge", **hints)
     def resource(
         cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(cursor_field, initial_value=initial, lag=lag_s),
     ) -> Iterator[Any]:
         begin = read_from(cursor.start_value, initial, backfill)
-        seen = ChangeFilter(dlt.current.resource_state())
+        state = dlt.current.resource_state()
+        seen = ChangeFilter(state)
         seen.forget_before(begin)
+        contract = Contract(name, primary_key, cursor_field, declared, nested, state) if declared else None
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
+        if contract:
+            yield dlt.mark.with_table_name(dlt.mark.materialize_table_schema(), REJECTS_TABLE)
         for batch in read(begin, stop or now_utc()):
             # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):
@@ -154,8 +163,12 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
             else:
                 changed = [row for row in batch if seen.changed(row[primary_key], row, row[cursor_field])]
             passed = batch if backfill else changed
+            if contract and isinstance(passed, list):
+                passed, rejected = contract.split(passed)
+                if rejected:
+                    yield dlt.mark.with_table_name(rejected, REJECTS_TABLE)
             if len(passed):
                 yield passed
         seen.forget_before(begin)  # folds in this run's Arrow fingerprints
 
-    return resource
+    return with_rejects_table(resource) if declared else resource

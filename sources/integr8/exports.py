@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sources.common.http import VendorClient, VendorError
+from sources.common.http import VendorClient, VendorError, pause
 from sources.integr8 import helpers, settings
 
 log = logging.getLogger("sources.integr8")
@@ -94,7 +94,7 @@ def _wait(client: VendorClient, export_id: str, endpoint: str, timeout_s: float)
             raise VendorError(client.vendor, endpoint, f"export {export_id} in unexpected status {status!r}")
         if time.monotonic() + delay > deadline:
             raise VendorError(client.vendor, endpoint, f"export {export_id} still {status} after {timeout_s:.0f}s")
-        time.sleep(delay)
+        pause(delay)
         delay = min(settings.EXPORT_POLL_MAX_S, delay * 1.6)
 
 

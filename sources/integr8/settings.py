@@ -16,7 +16,11 @@ ARTIFACT_URL_PATH = "/downloadcenter-artifact-url"
 MAX_PAGE_SIZE = 100
 REPORT_MAX_DAYS = 31  # wider report windows fail (402)
 DEFAULT_WINDOW_HOURS = 24
-DEFAULT_LOOKBACK_HOURS = 96  # conversions are approved or rejected within three days
+# How far before the high-water mark each table is re-read: the longest a record can still change after its
+# cursor time (its restatement window), plus two days for a high-water mark lagging the vendor's clock.
+SLACK_HOURS = 48
+REFUND_WINDOW_HOURS = 14 * 24  # a conversion's third_party_status turns `refunded` up to 14 days later
+SETTLE_HOURS = 48  # clicks, impressions and postback logs are not restated; two more days for late reports
 DEFAULT_EXPORT_THRESHOLD_HOURS = 7 * 24  # ranges longer than this go through the Download Center
 EXPORT_CHUNK_DAYS = 92  # one export per quarter and integration; Integr8 documents no maximum
 EXPORT_POLL_FIRST_S = 0.2
@@ -108,17 +112,22 @@ FIELDS: dict[str, dict[str, object]] = {
 @dataclass(frozen=True)
 class Table:
     """How one event table is read: its Reports API table (None: exports only), its Download Center
-    export, its primary key and its cursor field."""
+    export, its primary key, its cursor field, and how long after its cursor time a record can change."""
 
     report: str | None
     export: str
     primary_key: str
     cursor: str
+    restates_hours: int
+
+    @property
+    def lookback_hours(self) -> int:
+        return self.restates_hours + SLACK_HOURS
 
 
 TABLES = {
-    "clicks": Table("click-table", "clicks", "real_tx_id", "click_time"),
-    "conversions": Table("conversion-table", "conversions", "real_tx_id", "conversion_time"),
-    "impressions": Table("impression-table", "impressions", "real_tx_id", "request_time"),
-    "postback_logs": Table(None, "postbacks", "id", "sent_at"),
+    "clicks": Table("click-table", "clicks", "real_tx_id", "click_time", SETTLE_HOURS),
+    "conversions": Table("conversion-table", "conversions", "real_tx_id", "conversion_time", REFUND_WINDOW_HOURS),
+    "impressions": Table("impression-table", "impressions", "real_tx_id", "request_time", SETTLE_HOURS),
+    "postback_logs": Table(None, "postbacks", "id", "sent_at", SETTLE_HOURS),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import duckdb
 import pytest
 
 from pipelines.lock import WarehouseLock
@@ -71,6 +72,9 @@ def test_full_refresh_and_backfill_converge_to_the_same_tables(sandbox, tmp_path
     args = ["--vendors", "clickmagick,webmarketer", "--warehouse", str(wh), "--no-transform"]
     assert run_cli(args, env).returncode == 0
     reference = {v: snapshot(wh, v) for v in ("clickmagick", "webmarketer")}
+    with duckdb.connect(str(wh)) as con:  # rows lost long before the lookback: a backfill must bring them back
+        lost = con.execute("delete from clickmagick.sales where timestamp < '2026-09-25' returning 1").fetchall()
+    assert lost
     backfill = run_cli([*args, "--backfill-from", "2026-09-15"], env)
     assert backfill.returncode == 0 and "sales" in backfill.stdout  # re-read and merged
     refresh = run_cli([*args, "--full-refresh"], env)

@@ -1,5 +1,10 @@
 -- Problems the vendors themselves flag, one row per check, day, vendor and detail: events Webmarketer
--- trashed (by error type and field), conversions Integr8 rejected (by reason), Integr8's bot clicks.
+-- trashed (by error type and field), conversions Integr8 rejected (by reason), Integr8's bot clicks; and
+-- records of any vendor that did not fit their documented types (by table and column), still not loaded.
+-- The refs in the loop below are made while parsing, before the vendor list is known: declared here.
+-- depends_on: {{ ref('stg_clickmagick__rejected_records') }}
+-- depends_on: {{ ref('stg_integr8__rejected_records') }}
+-- depends_on: {{ ref('stg_webmarketer__rejected_records') }}
 with
 
 trashed as (
@@ -30,8 +35,23 @@ bots as (
     from {{ ref('stg_integr8__clicks') }}
     where is_bot
     group by all
+),
+
+not_fitting as (
+    {% for vendor in vendor_names() %}
+    select
+        'record_not_fitting_its_type',
+        cast(rejected_at as date),
+        '{{ vendor }}',
+        table_name || '.' || column_name,
+        count(distinct record_id)
+    from {{ ref('stg_' ~ vendor ~ '__rejected_records') }}
+    group by all
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select * from trashed
 union all select * from rejected
 union all select * from bots
+union all select * from not_fitting

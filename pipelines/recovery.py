@@ -1,0 +1,104 @@
+"""Before a vendor's run: make the working state beside the warehouse agree with the warehouse.
+
+Two ways it can disagree, both found by killing and restoring runs:
+- A load killed after a file was copied but before dlt recorded the job done. dlt resumes the job
+  without truncating staging again, so the file's rows are copied twice; a table with nested children
+  merges by `_dlt_id`, so both copies reach the final table. We delete what the interrupted copy may
+  have written (its rows' `_dlt_id`s) before the job runs again: each file is then copied exactly once.
+- A warehouse restored from a backup. The local state (high-water marks, fingerprints) describes loads
+  the warehouse no longer has and would win; the warehouse is the authority, so we drop the local state
+  and dlt restores the state the warehouse holds, and the next run re-reads everything since then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from dlt.common.storages.load_package import LoadJobInfo, PackageStorage
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.pipeline.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+STATE_TABLE, LOADS_TABLE = "_dlt_pipeline_state", "_dlt_loads"
+
+
+def undo_interrupted_copies(pipeline: Pipeline) -> int:
+    """Delete the rows that load jobs cut off mid-flight may have copied; returns how many went."""
+    removed = 0
+    for load_id in pipeline.list_normalized_load_packages():
+        started = [job for job in pipeline.get_load_package_info(load_id).jobs["started_jobs"] if _will_rerun(job)]
+        if not started:
+            continue
+        with pipeline.destination_client() as client:
+            for job in started:
+                table = job.job_file_info.table_name
+                staged = client.should_load_data_to_staging_dataset(table)  # type: ignore[attr-defined]
+                with client.with_staging_dataset() if staged else contextlib.nullcontext():  # type: ignore[attr-defined]
+                    sql = client.sql_client  # type: ignore[attr-defined]
+                    name = sql.make_qualified_table_name(table)
+                    path = job.file_path.replace("'", "''")
+                    try:
+                        rows = sql.execute_sql(f"delete from {name} where _dlt_id in "
+                                               f"(select _dlt_id from read_parquet('{path}')) returning 1")
+                    except DatabaseUndefinedRelation:
+                        continue  # the job died before its table was written
+                removed += len(rows or [])
+                if rows:
+                    log.warning("%s: removed %d rows of an interrupted copy of %s before copying it again",
+                                pipeline.pipeline_name, len(rows), table)
+    return removed
+
+
+def _will_rerun(job: LoadJobInfo) -> bool:
+    """A started job dlt will run again whose rows we can tell apart. dlt marks a job whose copy committed
+    (a pending transition beside the package) and does not re-run it. Files without row ids (Arrow tables)
+    have no nested children: the merge's primary-key de-duplication already keeps one copy of their rows."""
+    path = Path(job.file_path)
+    marker = path.parent.parent / PackageStorage.PENDING_TRANSITIONS_FOLDER / path.name
+    if marker.exists() and json.loads(marker.read_text()).get("state") in ("completed", "failed"):
+        return False
+    return job.job_file_info.file_format == "parquet" and "_dlt_id" in pq.read_schema(path).names
+
+
+def _warehouse_state_version(pipeline: Pipeline) -> int:
+    """The newest state version the warehouse holds for this pipeline, from completed loads only."""
+    try:
+        with pipeline.sql_client() as sql:
+            rows = sql.execute_sql(
+                f"select max(s.version) from {sql.make_qualified_table_name(STATE_TABLE)} s "
+                f"join {sql.make_qualified_table_name(LOADS_TABLE)} l on l.load_id = s._dlt_load_id "
+                "where l.status = 0 and s.pipeline_name = %s", pipeline.pipeline_name)
+    except DatabaseUndefinedRelation:
+        return 0
+    return int(rows[0][0] or 0) if rows else 0
+
+
+def _pending_state_versions(pipeline: Pipeline) -> int:
+    """How many state versions are still on their way to the warehouse, in packages not yet loaded."""
+    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    return sum(
+        any(job.job_file_info.table_name == STATE_TABLE for jobs in pipeline.get_load_package_info(p).jobs.values()
+            for job in jobs)
+        for p in pending
+    )
+
+
+def resync_with_warehouse(pipeline: Pipeline) -> Pipeline:
+    """Drop local state that is ahead of the warehouse by more than the packages still to load."""
+    local: Any = pipeline.state.get("_state_version", 0)
+    if not local or not pipeline.default_schema_name:
+        return pipeline  # nothing local yet: dlt restores from the warehouse by itself
+    in_flight = _pending_state_versions(pipeline)
+    held = _warehouse_state_version(pipeline)
+    if local - in_flight <= held:
+        return pipeline
+    log.warning("%s: the local state (version %d) describes loads the warehouse does not have (it holds version "
+                "%d; restored from a backup?): re-syncing state from the warehouse", pipeline.pipeline_name,
+                local, held)
+    return pipeline.drop()

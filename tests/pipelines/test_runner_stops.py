@@ -1,0 +1,169 @@
+"""How a run ends when it is stopped or fails outside any vendor: signals stop the whole run and its dbt child,
+a killed runner takes dbt with it, and every failure ends with the summary and a one-line cause."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.lock import WarehouseBusy, WarehouseLock
+from pipelines.registry import SOURCES
+from tests.warehouse import count, run_cli, sandbox_env, start_cli
+
+ALL = list(SOURCES)
+END = {f"SOURCES__{v.upper()}__END_TIME": "2026-11-10T00:00:00Z" for v in ALL}
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append((int(stat.parent.name), cmdline))
+    return found
+
+
+def wait_for_dbt(runner: subprocess.Popen[str], timeout_s: float = 180) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert runner.poll() is None, "the run ended before dbt started"
+        dbt = [pid for pid, cmd in children(runner.pid) if " build " in cmd]
+        if dbt:
+            time.sleep(1.0)  # let dbt get going
+            return dbt[0]
+        time.sleep(0.1)
+    raise AssertionError("dbt never started")
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not alive(pid)
+
+
+@pytest.fixture(scope="module")
+def loaded(sandbox, tmp_path_factory):
+    """A warehouse with every vendor loaded once (no transforms), copied per test."""
+    wh = tmp_path_factory.mktemp("loaded") / "wh.duckdb"
+    done = run_cli(["--warehouse", str(wh), "--no-transform"], sandbox_env(sandbox, ALL, **END))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return wh
+
+
+def copy_of(loaded: Path, tmp_path: Path) -> Path:
+    wh = tmp_path / "wh.duckdb"
+    wh.write_bytes(loaded.read_bytes())
+    return wh
+
+
+def test_sigterm_during_dbt_stops_dbt_writes_the_summary_and_exits_143(sandbox, loaded, tmp_path):
+    wh, summary = copy_of(loaded, tmp_path), tmp_path / "summary.json"
+    runner = start_cli(["--warehouse", str(wh), "--summary-json", str(summary)], sandbox_env(sandbox, ALL, **END))
+    dbt = wait_for_dbt(runner)
+    runner.send_signal(signal.SIGTERM)
+    output, _ = runner.communicate(timeout=30)
+    assert runner.returncode == 143, output
+    assert not alive(dbt), "dbt outlived the run"
+    report = json.loads(summary.read_text())
+    assert report["status"] == "interrupted" and report["transform"]["status"] == "interrupted"
+    assert "run interrupted" in output
+    with WarehouseLock(wh):  # released, and only now
+        pass
+
+
+def test_a_runner_killed_during_dbt_takes_dbt_with_it(sandbox, loaded, tmp_path):
+    wh = copy_of(loaded, tmp_path)
+    env = sandbox_env(sandbox, ALL, **END)
+    runner = start_cli(["--warehouse", str(wh)], env)
+    dbt = wait_for_dbt(runner)
+    runner.kill()
+    runner.wait()
+    if alive(dbt):  # the lock lasts as long as dbt does: no second writer meanwhile
+        with pytest.raises(WarehouseBusy):
+            WarehouseLock(wh).__enter__()
+    assert gone_within(dbt, 10), "dbt kept running after the runner was killed"
+    again = run_cli(["--warehouse", str(wh)], env)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_sigint_during_extract_stops_the_whole_run(sandbox, tmp_path):
+    wh, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
+    env = sandbox_env(sandbox, ALL, **END)
+    runner = start_cli(["--warehouse", str(wh), "--summary-json", str(summary)], env)
+    working = tmp_path / ".wh.duckdb.dlt" / f"attribution_{ALL[0]}"
+    deadline = time.monotonic() + 60
+    while not working.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    runner.send_signal(signal.SIGINT)
+    output, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 130, output
+    report = json.loads(summary.read_text())
+    statuses = [v["status"] for v in report["vendors"]]
+    assert report["status"] == "interrupted" and report["transform"] is None
+    assert statuses[0] == "interrupted" and set(statuses[1:]) == {"skipped"}, statuses
+    again = run_cli(["--warehouse", str(wh), "--no-transform"], env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert count(wh, f"select count(*) from {ALL[0]}.{'sales' if ALL[0] == 'clickmagick' else 'projects'}") > 0
+
+
+def test_a_lock_that_cannot_be_created_ends_with_the_summary(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    summary = tmp_path / "summary.json"
+    done = run_cli(["--warehouse", str(blocker / "wh.duckdb"), "--summary-json", str(summary)], {})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads(summary.read_text())
+    assert report["status"] == "failed" and "not-a-directory" in report["error"]
+    assert f"error: {report['error']}" in done.stdout
+
+
+def test_a_reader_holding_the_warehouse_is_named_as_the_cause(sandbox, loaded, tmp_path):
+    wh, summary = copy_of(loaded, tmp_path), tmp_path / "summary.json"
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); " \
+           "time.sleep(120)"
+    reader = subprocess.Popen([sys.executable, "-c", hold, str(wh)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        done = run_cli(["--warehouse", str(wh), "--summary-json", str(summary)], sandbox_env(sandbox, ALL, **END))
+    finally:
+        reader.kill()
+        reader.wait()
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(summary.read_text())
+    assert {v["status"] for v in report["vendors"]} == {"failed"}
+    for vendor in report["vendors"]:
+        assert "the warehouse is open in another process" in vendor["error"], vendor["error"]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_sigterm_cuts_a_retry_after_wait_short(fresh_sandbox, tmp_path):
+    fresh_sandbox.set_faults(rate_429=1.0, storm_length=100, retry_after=600)
+    wh = tmp_path / "wh.duckdb"
+    runner = start_cli(["--vendors", ALL[0], "--warehouse", str(wh)], sandbox_env(fresh_sandbox, ALL[:1], **END))
+    time.sleep(6)  # imports, then the first request meets a 10-minute Retry-After
+    assert runner.poll() is None
+    runner.send_signal(signal.SIGTERM)
+    output, _ = runner.communicate(timeout=20)
+    assert runner.returncode == 143, output
+    assert "interrupted" in output

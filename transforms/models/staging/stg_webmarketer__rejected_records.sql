@@ -1,0 +1,1 @@
+{{ stg_rejected_records('webmarketer') }}
