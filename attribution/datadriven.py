@@ -14,21 +14,35 @@ left out; their conversions are not redistributed.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from math import factorial
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.linalg import spsolve
 
 SEP = " > "
 MAX_SHAPLEY_CHANNELS = 16  # 2^16 coalitions; group channels more coarsely beyond that
 
 
 def _clean(paths: pd.DataFrame) -> pd.DataFrame:
+    """The paths with at least one channel, counts as floats; bad input is an error, never a silent credit."""
     missing = {"path", "conversions", "value", "nulls"} - set(paths.columns)
     if missing:
         raise ValueError(f"path summary lacks columns {sorted(missing)}")
     frame = paths.loc[paths["path"].fillna("").str.len() > 0, ["path", "conversions", "value", "nulls"]].copy()
-    frame[["conversions", "value", "nulls"]] = frame[["conversions", "value", "nulls"]].fillna(0).astype(float)
+    frame[["conversions", "value", "nulls"]] = frame[["conversions", "value", "nulls"]].astype(float)
+    frame["value"] = frame["value"].fillna(0.0)  # no revenue recorded; a missing count is an error below
+    for column, may_be_negative in (("conversions", False), ("nulls", False), ("value", True)):
+        values = frame[column]
+        bad = frame.index[~np.isfinite(values) | ((values < 0) & (not may_be_negative))]
+        if len(bad):
+            rule = "finite" if may_be_negative else "finite and not negative"
+            raise ValueError(f"{column} must be {rule}; path {frame.at[bad[0], 'path']!r} has {values[bad[0]]}")
+    empty = frame.loc[frame["path"].map(lambda p: any(not c.strip() for c in p.split(SEP))), "path"]
+    if len(empty):
+        raise ValueError(f"path {empty.iloc[0]!r} has an empty channel name")
     return frame
 
 
@@ -42,60 +56,53 @@ def _result(channels: list[str], weights: np.ndarray, conversions: float, value:
 def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
     """Credit channels by their removal effect in an absorbing Markov chain of order `order`.
 
-    States are the last `order` channels seen (plus start, conversion and null). The probability of
-    reaching conversion from start is solved exactly from the fundamental matrix, (I - Q) x = r,
-    for the full chain and for the chain with each channel removed (every state holding it leads to
-    null). Channel c gets conversions * RE_c / sum(RE) and value * RE_c / sum(RE), where
-    RE_c = 1 - P(conversion without c) / P(conversion).
+    States are the last `order` channels seen, plus start, conversion and null (kept apart from channel
+    states, so no channel name can collide with them). The probability of reaching conversion from start
+    is solved exactly with a sparse solve of (I - Q) x = r, for the full chain and for the chain with
+    each channel removed (every state holding it leads to null). Channel c gets conversions * RE_c /
+    sum(RE) and value * RE_c / sum(RE), where RE_c = 1 - P(conversion without c) / P(conversion).
     """
-    if order < 1:
-        raise ValueError("order must be at least 1")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be a whole number of at least 1, not {order!r}")
     frame = _clean(paths)
     if frame.empty:
         return _result([], np.zeros(0), 0.0, 0.0)
     sequences = [p.split(SEP) for p in frame["path"]]
     channels = sorted({c for seq in sequences for c in seq})
-    states: dict[tuple[str, ...], int] = {("(start)",): 0}
-    edges: dict[tuple[int, int | str], float] = {}
-
-    def state(seq: list[str], i: int) -> int:
-        key = tuple(seq[max(0, i - order + 1) : i + 1])
-        return states.setdefault(key, len(states))
-
+    start: tuple[str, ...] = ()  # the only state without a channel
+    states: dict[tuple[str, ...], int] = {start: 0}
+    sources, targets, weights = [], [], []
+    to_conv, to_null = defaultdict(float), defaultdict(float)
     for seq, conv, nulls in zip(sequences, frame["conversions"], frame["nulls"], strict=True):
-        weight = conv + nulls
         previous = 0
         for i in range(len(seq)):
-            current = state(seq, i)
-            edges[(previous, current)] = edges.get((previous, current), 0.0) + weight
+            current = states.setdefault(tuple(seq[max(0, i - order + 1) : i + 1]), len(states))
+            sources.append(previous)
+            targets.append(current)
+            weights.append(conv + nulls)
             previous = current
-        edges[(previous, "conv")] = edges.get((previous, "conv"), 0.0) + conv
-        edges[(previous, "null")] = edges.get((previous, "null"), 0.0) + nulls
+        to_conv[previous] += conv
+        to_null[previous] += nulls
 
     n = len(states)
-    counts = np.zeros((n, n))
-    to_conv, to_null = np.zeros(n), np.zeros(n)
-    for (src, dst), weight in edges.items():
-        if dst == "conv":
-            to_conv[src] += weight
-        elif dst == "null":
-            to_null[src] += weight
-        else:
-            counts[src, dst] += weight
+    counts = sparse.csr_array((weights, (sources, targets)), shape=(n, n))  # duplicates are summed
+    conv = np.zeros(n)
+    conv[list(to_conv)] = list(to_conv.values())
+    null = np.zeros(n)
+    null[list(to_null)] = list(to_null.values())
+    # Removing a channel sends arrivals into its states to null: a row's total outflow is unchanged.
+    totals = counts.sum(axis=1) + conv + null
+    scale = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
+    moves = sparse.diags_array(scale) @ counts
+    finish = conv * scale
     keys = sorted(states, key=states.get)
+    identity = sparse.eye_array(n, format="csc")
 
     def p_conversion(removed: str | None) -> float:
-        gone = np.array([removed is not None and removed in key for key in keys])
-        q = counts.copy()
-        r_null = to_null + q[:, gone].sum(axis=1)  # arrivals into a removed state are lost
-        q[:, gone] = 0.0
-        totals = q.sum(axis=1) + to_conv + r_null
-        live = totals > 0
-        q[live] /= totals[live, None]
-        r = np.where(live, to_conv / np.where(live, totals, 1.0), 0.0)
-        q[gone] = 0.0
-        r[gone] = 0.0
-        return float(np.linalg.solve(np.eye(n) - q, r)[0])
+        keep = np.array([removed is None or removed not in key for key in keys], dtype=float)
+        kept = sparse.diags_array(keep)
+        q = (kept @ moves @ kept).tocsc()
+        return float(spsolve(identity - q, finish * keep)[0])
 
     base = p_conversion(None)
     effects = np.array([1.0 - p_conversion(c) / base if base > 0 else 0.0 for c in channels])

@@ -6,6 +6,7 @@
 2. no-op: wall time of an incremental run that finds nothing new
 3. export: a 1,000,000-row Integr8 click export into DuckDB vs DuckDB alone reading the same zipped CSV (<= 2x)
 4. attribution: dbt build time at scale S and 2S (target <= 2.2x, near-linear)
+5. markov: the removal-effect model at orders 1-4 on a 10,000-path, 12-channel summary (order 4 <= 2 s)
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import dlt
 import duckdb
 import httpx
 import numpy as np
+import pandas as pd
 import pyarrow.csv as pacsv
 
+from attribution.datadriven import markov_attribution
 from pipelines.registry import SOURCES
 from pipelines.run import run
 from pipelines.transform import run_transforms
@@ -156,15 +159,34 @@ def bench_attribution(scale: float, work: Path) -> None:
     report("ratio 2S / S (target <= 2.2)", f"{seconds[2] / seconds[1]:7.2f} x")
 
 
+def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    names = [f"channel_{i}" for i in range(channels)]
+    unique: set[str] = set()
+    while len(unique) < paths:
+        unique.add(" > ".join(rng.choice(names, rng.integers(1, 8))))
+    n = len(unique)
+    return pd.DataFrame({"path": sorted(unique), "conversions": rng.integers(0, 5, n).astype(float),
+                         "value": rng.random(n) * 100, "nulls": rng.integers(0, 20, n).astype(float)})
+
+
+def bench_markov() -> None:
+    paths = random_path_summary(10_000, 12)
+    for order in (1, 2, 3, 4):
+        seconds, _ = timed(markov_attribution, paths, order=order)
+        target = " (target <= 2 s)" if order == 4 else ""
+        report(f"Markov order {order}, 10,000 paths x 12 channels{target}", f"{seconds:7.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cm-scale", type=float, default=40)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--model-scale", type=float, default=20)
-    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution"])
+    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution", "markov"])
     args = parser.parse_args(argv)
-    chosen = set(args.only or ["extraction", "export", "attribution"])
+    chosen = set(args.only or ["extraction", "export", "attribution", "markov"])
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         if "extraction" in chosen:
@@ -173,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_export(args.export_rows, work)
         if "attribution" in chosen:
             bench_attribution(args.model_scale, work)
+        if "markov" in chosen:
+            bench_markov()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")

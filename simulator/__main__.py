@@ -1,7 +1,8 @@
 """The vendor sandbox.
 
     python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE]
-    python -m simulator ctl URL advance HOURS | truth | conversions | received | faults [PROFILE] [KEY=VALUE ...]
+    python -m simulator ctl URL advance HOURS | truth | conversions | effects | received
+                                | faults [PROFILE] [KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="work units allowed per API key per 5 minutes, for vendors that meter work")
     ctl = sub.add_parser("ctl", help="drive a running sandbox through its /_sim/ control endpoints")
     ctl.add_argument("url", help="the sandbox root, e.g. http://127.0.0.1:8765")
-    ctl.add_argument("action", choices=["advance", "truth", "conversions", "received", "faults"])
+    ctl.add_argument("action", choices=["advance", "truth", "conversions", "effects", "received", "faults"])
     ctl.add_argument("values", nargs="*", help="advance: HOURS; faults: [PROFILE] [KEY=VALUE ...]")
     args = parser.parse_args(argv)
     if args.command == "ctl":
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, info in sandbox.describe().items():
         creds = ", ".join(f"{k}={v}" for k, v in info["credentials"].items())
         print(f"  {name:<12} {info['base_url']:<40} {creds}")
-    print(f"  control      {sandbox.base_url}/_sim/  (truth, truth/conversions, advance, received, faults)")
+    print(f"  control      {sandbox.base_url}/_sim/  (truth, truth/conversions, truth/channel_effects, advance, "
+          "received, faults)")
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -71,7 +73,8 @@ def control(url: str, action: str, values: list[str]) -> int:
         body = {k: json.loads(v) if v[:1] in "0123456789-.[tf" else v for k, v in settings.items()}
         result = call_control(url, "POST", "faults", {"profile": profile, **body})
     else:
-        path = {"truth": "truth", "conversions": "truth/conversions", "received": "received", "faults": "faults"}
+        path = {"truth": "truth", "conversions": "truth/conversions", "effects": "truth/channel_effects",
+                "received": "received", "faults": "faults"}
         result = call_control(url, "GET", path[action])
     if isinstance(result, list):
         for line in result:

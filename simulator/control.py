@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator import views
+from simulator import effects, views
 from simulator.faults import config_from
 from simulator.http import HttpError, Request, Response
 from simulator.vendors.common import iso_z
@@ -101,6 +101,10 @@ def routes(sb: Sandbox) -> list[tuple[str, str, Any]]:
         body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
         return Response(200, body, {"Content-Type": "application/x-ndjson"})
 
+    def channel_effects(_: Request) -> Response:
+        with sb.lock:
+            return Response.of_json({"clock": iso_z(sb.clock), **effects.channel_effects(sb.world)})
+
     def received(_: Request) -> Response:
         with sb.lock:
             return Response.of_json({name: dict(ctx.received) for name, ctx in sb.contexts.items() if ctx.received})
@@ -128,6 +132,7 @@ def routes(sb: Sandbox) -> list[tuple[str, str, Any]]:
         ("POST", "/_sim/advance", advance),
         ("GET", "/_sim/truth", truth),
         ("GET", "/_sim/truth/conversions", conversions),
+        ("GET", "/_sim/truth/channel_effects", channel_effects),
         ("GET", "/_sim/received", received),
         ("GET", "/_sim/faults", get_faults),
         ("POST", "/_sim/faults", set_faults),

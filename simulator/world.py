@@ -28,9 +28,11 @@ CH = {name: i for i, name in enumerate(CHANNELS)}
 # Touch channel mix: the first touch of a journey is more often a discovery channel.
 FIRST_TOUCH_P = [0.20, 0.20, 0.08, 0.22, 0.02, 0.18, 0.06, 0.04]
 LATER_TOUCH_P = [0.15, 0.12, 0.06, 0.15, 0.14, 0.12, 0.06, 0.20]
-# Effect of each channel present in a path on the log-odds of converting.
+# Effect of each channel present in a path on the log-odds of converting, plus a term per touch (capped).
 CHANNEL_LIFT = np.array([0.35, 0.15, -0.05, 0.30, 0.45, 0.20, 0.05, 0.25])
 BASE_LOG_ODDS = -2.1
+TOUCH_LIFT, TOUCH_CAP = 0.08, 6
+SALE_LOG_MEAN, SALE_LOG_SD = 4.2, 0.6  # a sale's revenue is lognormal; other conversion kinds carry none
 COST_PER_CLICK = np.array([1.20, 0.80, 0.30, 0.10, 0.0, 0.0, 0.0, 0.0])
 CONVERSION_KINDS = ["sale", "action", "engagement"]
 KIND_P = [0.70, 0.20, 0.10]
@@ -228,20 +230,26 @@ def _touches(world: World, rng: np.random.Generator) -> None:
     world.visitors["touch_count"] = counts
 
 
+def conversion_probability(lift: np.ndarray, touches: np.ndarray) -> np.ndarray:
+    """The chance a visitor converts: the summed lift of the channels on its path and its touch count
+    (the world's causal model; simulator/effects.py derives each channel's true effect from it)."""
+    log_odds = BASE_LOG_ODDS + lift + TOUCH_LIFT * np.minimum(touches, TOUCH_CAP)
+    return 1 / (1 + np.exp(-log_odds))
+
+
 def _conversions(world: World, rng: np.random.Generator) -> None:
     v, t = world.visitors, world.touches
     n = len(v["brand"])
     present = np.zeros((n, len(CHANNELS)), dtype=bool)
     present[t["visitor"], t["channel"]] = True
-    log_odds = BASE_LOG_ODDS + present.astype(float) @ CHANNEL_LIFT + 0.08 * np.minimum(v["touch_count"], 6)
-    converts = rng.random(n) < 1 / (1 + np.exp(-log_odds))
+    converts = rng.random(n) < conversion_probability(present.astype(float) @ CHANNEL_LIFT, v["touch_count"])
     last_touch_time = t["time"][v["touch_start"] + v["touch_count"] - 1]
     conv_time = last_touch_time + rng.exponential(40 * 60, n).astype(np.int64) + 30
     converts &= conv_time < world.horizon_end
     who = np.flatnonzero(converts)
     m = len(who)
     kind = _choice(rng, KIND_P, m)
-    revenue = np.where(kind == 0, np.round(rng.lognormal(4.2, 0.6, m), 2), 0.0)
+    revenue = np.where(kind == 0, np.round(rng.lognormal(SALE_LOG_MEAN, SALE_LOG_SD, m), 2), 0.0)
     time = conv_time[who]
     refunded = (kind == 0) & (rng.random(m) < 0.06)
     refund_at = np.where(refunded, time + rng.integers(1 * DAY, 14 * DAY, m), np.iinfo(np.int64).max)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pandas as pd
@@ -65,3 +66,86 @@ def test_connected_components_are_deterministic():
     assert result["ref:R2"] == result["dev:7"] != result["email:x"]
     shuffled = connected_components(edges.iloc[::-1].reset_index(drop=True)).set_index("node")["person_id"]
     assert shuffled.to_dict() == result.to_dict()
+
+
+def dense_removal_effects(paths: pd.DataFrame, order: int) -> dict[str, float]:
+    """An independent reference: the chain as a dense matrix over named states, solved with numpy."""
+    import numpy as np
+
+    rows = []
+    for path, conv, nulls in zip(paths["path"], paths["conversions"], paths["nulls"], strict=True):
+        seq = path.split(" > ")
+        names = [("START",)] + [("S", *seq[max(0, i - order + 1) : i + 1]) for i in range(len(seq))]
+        rows += [(a, b, conv + nulls) for a, b in itertools.pairwise(names)]
+        rows += [(names[-1], ("CONV",), conv), (names[-1], ("NULL",), nulls)]
+    states = sorted({r[0] for r in rows} | {r[1] for r in rows})
+    index = {s: i for i, s in enumerate(states)}
+    m = np.zeros((len(states), len(states)))
+    for a, b, w in rows:
+        m[index[a], index[b]] += w
+    m[index[("CONV",)], index[("CONV",)]] = m[index[("NULL",)], index[("NULL",)]] = 1.0
+    totals = m.sum(axis=1, keepdims=True)
+    m = np.divide(m, totals, out=np.zeros_like(m), where=totals > 0)  # a state nobody leaves leads nowhere
+
+    def p(removed: str | None) -> float:
+        t = m.copy()
+        for s in states:
+            if removed is not None and s[0] == "S" and removed in s[1:]:
+                t[:, index[("NULL",)]] += t[:, index[s]]
+                t[:, index[s]] = 0.0
+        transient = [index[s] for s in states if s[0] in ("START", "S")]
+        q = t[np.ix_(transient, transient)]
+        r = t[transient, index[("CONV",)]]
+        x = np.linalg.solve(np.eye(len(transient)) - q, r)
+        return float(x[transient.index(index[("START",)])])
+
+    base = p(None)
+    channels = sorted({c for path in paths["path"] for c in path.split(" > ")})
+    return {c: max(0.0, 1 - p(c) / base) for c in channels}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_markov_matches_a_dense_reference_at_orders_1_to_3(order):
+    import numpy as np
+
+    rng = np.random.default_rng(order)
+    paths = sorted({" > ".join(rng.choice(list("abcdef"), rng.integers(1, 6))) for _ in range(300)})
+    frame = summary([(p, float(rng.integers(0, 4)), float(rng.random() * 50), float(rng.integers(0, 9)))
+                     for p in paths])
+    effects = dense_removal_effects(frame, order)
+    total = sum(effects.values())
+    result = markov_attribution(frame, order=order).set_index("channel")
+    for channel, effect in effects.items():
+        assert result.loc[channel, "share"] == pytest.approx(effect / total, abs=1e-12)
+
+
+def test_a_channel_named_like_an_internal_state_gets_the_same_credit_as_any_name():
+    names = {"(start)": "s", "conv": "k", "null": "n"}
+    paths = summary([("(start) > x", 2, 2.0, 1), ("x", 1, 1.0, 3), ("(start)", 0, 0.0, 2), ("conv > null", 1, 1.0, 1)])
+    renamed = paths.assign(path=[" > ".join(names.get(c, c) for c in p.split(" > ")) for p in paths["path"]])
+    for order in (1, 2):
+        original = markov_attribution(paths, order=order).set_index("channel")["share"]
+        relabelled = markov_attribution(renamed, order=order).set_index("channel")["share"]
+        for channel, share in original.items():
+            assert share == pytest.approx(relabelled[names.get(channel, channel)], abs=1e-12), (order, channel)
+
+
+@pytest.mark.parametrize(("rows", "says"), [
+    ([("a", -1, 1.0, 0)], "conversions must be finite and not negative"),
+    ([("a", 1, 1.0, float("nan"))], "nulls must be finite"),
+    ([("a", float("inf"), 1.0, 0)], "conversions must be finite"),
+    ([("a", 1, float("inf"), 0)], "value must be finite"),
+    ([("a >  > b", 1, 1.0, 0)], "empty channel name"),
+    ([("a > ", 1, 1.0, 0)], "empty channel name"),
+])
+def test_bad_path_summaries_are_rejected_with_the_reason(rows, says):
+    with pytest.raises(ValueError, match=says):
+        markov_attribution(summary(rows))
+    with pytest.raises(ValueError, match=says):
+        shapley_attribution(summary(rows))
+
+
+@pytest.mark.parametrize("order", [0, -1, 1.5, True, "2"])
+def test_markov_order_is_validated(order):
+    with pytest.raises(ValueError, match="order must be a whole number"):
+        markov_attribution(GAME, order=order)

@@ -1,15 +1,20 @@
-"""The clock reveals new and changed records; the truth matches what the vendors serve; seeds repeat."""
+"""The clock reveals new and changed records; the truth matches what the vendors serve; seeds repeat; the
+true channel effects follow the world's causal model."""
 
 from __future__ import annotations
 
 import urllib.error
+from itertools import combinations
+from math import factorial
 
 import httpx
 import numpy as np
 import pytest
 
+from simulator.effects import _effects
 from simulator.process import running_sandbox
-from simulator.world import generate
+from simulator.world import CHANNEL_LIFT, CHANNELS, conversion_probability, generate
+from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.sandbox.helpers import CM_KEY, WINDOW, WM_PROJECTS, cm_all, wm_all, wm_token
 
 
@@ -72,3 +77,40 @@ def test_same_seed_serves_the_same_bytes():
             bodies.append(client.get(f"{sb.vendor_url('clickmagick')}/v1/campaigns/sales/time_decay",
                                      params={"limit": 50, **WINDOW}, headers=CM_KEY).content)
     assert bodies[0] == bodies[1]
+
+
+def test_channel_effects_follow_the_worlds_causal_model(sandbox):
+    truth = sandbox.control("GET", "truth/channel_effects")
+    channels = truth["channels"]
+    assert [c["channel"] for c in channels] == CHANNELS
+    added = truth["expected_conversions"] - truth["baseline_conversions"]
+    assert sum(c["shapley_conversions"] for c in channels) == pytest.approx(added, rel=1e-9)
+    assert sum(c["shapley_share"] for c in channels) == pytest.approx(1.0)
+    assert all(c["removal_conversions"] > 0 for c in channels if c["channel"] != "display")
+
+    # The world's own conversions among the same visitors agree with the expected count.
+    world = generate(seed=TEST_SEED, scale=TEST_SCALE)
+    last = world.touches["time"][world.visitors["touch_start"] + world.visitors["touch_count"] - 1]
+    ended = last <= world.clock
+    converted = np.isin(np.flatnonzero(ended), world.conversions["visitor"]).sum()
+    expected = truth["expected_conversions"]
+    assert truth["visitors"] == ended.sum()
+    assert abs(converted - expected) < 4 * np.sqrt(expected)
+
+    # Shapley values against a brute force over each visitor's own channels.
+    counts = np.array([[3, 0, 0, 1, 2, 0, 0, 1], [0, 0, 1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 5]], dtype=float)
+    _, _, removal, shapley = _effects(counts)
+    for row, touches in enumerate(counts):
+        present = [c for c in range(8) if touches[c] > 0]
+
+        def p(coalition, touches=touches):
+            return conversion_probability(CHANNEL_LIFT[list(coalition)].sum(), touches[list(coalition)].sum())
+
+        n = len(present)
+        for c in present:
+            others = [o for o in present if o != c]
+            phi = sum(factorial(len(s)) * factorial(n - len(s) - 1) / factorial(n) * (p((*s, c)) - p(s))
+                      for size in range(n) for s in combinations(others, size))
+            assert shapley[row, c] == pytest.approx(phi, abs=1e-12)
+            assert removal[row, c] == pytest.approx(p(present) - p(others), abs=1e-12)
+        assert all(shapley[row, c] == 0 for c in range(8) if c not in present)

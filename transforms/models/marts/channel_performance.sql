@@ -1,5 +1,6 @@
--- Day x channel x campaign x model: credited conversions and revenue, and what the campaign cost that day.
--- Spend comes from int_spend__unioned (every vendor's costs) and is the same under every model.
+-- Day x channel x campaign x currency x model: credited conversions and revenue, and what the campaign cost
+-- that day in that currency. Spend comes from int_spend__daily (every vendor's costs, per currency) and is the
+-- same under every model; revenue and spend meet only in the same currency.
 with
 
 credited as (
@@ -24,9 +25,7 @@ campaign_channels as (
 ),
 
 spend as (
-    select day, campaign, any_value(currency) as currency, sum(spend) as spend
-    from {{ ref('int_spend__unioned') }}
-    group by day, campaign
+    select day, campaign, currency, spend from {{ ref('int_spend__daily') }}
 ),
 
 models as (
@@ -57,4 +56,5 @@ full outer join spend_by_model as s
     on s.day = c.day
     and s.campaign is not distinct from c.campaign
     and s.channel = c.channel
+    and s.currency is not distinct from c.currency
     and s.attribution_model = c.attribution_model
