@@ -1,12 +1,16 @@
 """`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
 
-    python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--only NAME ...]
+    python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--accuracy-scale 5]
+                         [--accuracy-seeds 7 11 23] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
 3. export: a 1,000,000-row Integr8 click export into DuckDB vs DuckDB alone reading the same zipped CSV (<= 2x)
 4. attribution: dbt build time at scale S and 2S (target <= 2.2x, near-linear)
 5. markov: the removal-effect model at orders 1-4 on a 10,000-path, 12-channel summary (order 4 <= 2 s)
+6. accuracy: every attribution model's total-variation distance to the sandbox's true channel shares
+   (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23 (goal: the default data-driven model below
+   every heuristic and below 0.10)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.csv as pacsv
 
+from attribution.accuracy import accuracy
 from attribution.datadriven import markov_attribution
 from pipelines.registry import SOURCES
 from pipelines.run import run
@@ -178,15 +183,31 @@ def bench_markov() -> None:
         report(f"Markov order {order}, 10,000 paths x 12 channels{target}", f"{seconds:7.2f} s")
 
 
+def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
+    """Every model's total-variation distance to the world's true channel shares (0 = exactly right)."""
+    for seed in seeds:
+        print(f"model accuracy at scale {scale}, seed {seed} (full run first) ...", flush=True)
+        warehouse = work / f"accuracy-{seed}.duckdb"
+        with running_sandbox(seed=seed, scale=scale) as sb:
+            use_sandbox(sb.url, list(SOURCES))
+            summary = run(list(SOURCES), str(warehouse))
+            assert summary.status == "ok", summary
+            scores = accuracy(str(warehouse), sb.control("GET", "truth/channel_effects"))
+        for model, distance in scores:
+            report(f"seed {seed}: {model} distance to true shares", f"{distance:7.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cm-scale", type=float, default=40)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--model-scale", type=float, default=20)
-    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution", "markov"])
+    parser.add_argument("--accuracy-scale", type=float, default=5)
+    parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
+    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution", "markov", "accuracy"])
     args = parser.parse_args(argv)
-    chosen = set(args.only or ["extraction", "export", "attribution", "markov"])
+    chosen = set(args.only or ["extraction", "export", "attribution", "markov", "accuracy"])
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         if "extraction" in chosen:
@@ -197,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_attribution(args.model_scale, work)
         if "markov" in chosen:
             bench_markov()
+        if "accuracy" in chosen:
+            bench_accuracy(args.accuracy_scale, args.accuracy_seeds, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pandas as pd
 import pytest
 
+from attribution.accuracy import total_variation
 from attribution.datadriven import markov_attribution, shapley_attribution
 from attribution.identity import connected_components
 
@@ -149,3 +150,11 @@ def test_bad_path_summaries_are_rejected_with_the_reason(rows, says):
 def test_markov_order_is_validated(order):
     with pytest.raises(ValueError, match="order must be a whole number"):
         markov_attribution(GAME, order=order)
+
+
+def test_total_variation_is_half_the_absolute_difference_of_normalised_shares():
+    assert total_variation({"a": 2, "b": 2}, {"a": 0.5, "b": 0.5}) == pytest.approx(0.0)
+    assert total_variation({"a": 1}, {"b": 1}) == pytest.approx(1.0)
+    assert total_variation({"a": 3, "b": 1}, {"a": 0.5, "b": 0.25, "c": 0.25}) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        total_variation({}, {"a": 1})

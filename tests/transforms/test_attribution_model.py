@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.registry import SOURCES
 from pipelines.transform import run_transforms
 from tests.warehouse import run_cli, sandbox_env
@@ -184,3 +185,16 @@ def test_a_young_account_with_empty_tables_still_builds(sandbox, tmp_path):
                                            "where table_schema = 'marts'")}
     assert marts == {"conversions", "attribution", "channel_performance", "paths", "vendor_reconciliation",
                      "data_quality"}
+
+
+def test_every_model_is_scored_against_the_worlds_causal_truth(built, sandbox):
+    warehouse, _ = built
+    scores = dict(accuracy(str(warehouse), sandbox.control("GET", "truth/channel_effects")))
+    print("\ntotal-variation distance to the true channel shares:", {m: round(d, 3) for m, d in scores.items()})
+    models = {m for m in rows(warehouse, "select distinct attribution_model from marts.attribution")}
+    assert set(scores) == {m for (m,) in models}
+    assert all(0.0 <= distance <= 1.0 for distance in scores.values())
+    # Crediting one channel alone would be far off; every model spreads credit better than that.
+    truth = true_shares(sandbox.control("GET", "truth/channel_effects"))
+    worst_single = max(total_variation({channel: 1.0}, truth) for channel in truth)
+    assert max(scores.values()) < worst_single

@@ -1,7 +1,7 @@
 -- Conversion x touch x model: the share of the conversion each model gives the touch, and that share of
--- the conversion's attributed revenue. A conversion with no observed touch gets one `(none)` row per model,
--- so every conversion's credits sum to 1 under every model.
-{% set models = var('attribution_models')['heuristic'] + var('attribution_models')['data_driven'] %}
+-- the conversion's attributed revenue. Every conversion with an observed touch has credits summing to 1 under
+-- every model. A conversion without any observed touch is not credited to a made-up channel: it stays in
+-- `conversions` (touches = 0) and is counted in `data_quality` (conversion_without_touches).
 
 with
 
@@ -19,13 +19,6 @@ touches as (
     select distinct on (conversion_id, touch_id) *
     from {{ ref('int_journeys__transformed') }}
     where conversion_id is not null
-),
-
-unattributed as (
-    select c.conversion_id, cast(null as varchar) as touch_id, m.attribution_model, 1.0 as credit
-    from conversions as c
-    cross join (select unnest({{ models }}) as attribution_model) as m
-    where not exists (select 1 from touches as t where t.conversion_id = c.conversion_id)
 )
 
 select
@@ -34,7 +27,7 @@ select
     k.touch_id,
     t.touch_number,
     t.touched_at,
-    coalesce(t.channel, '(none)') as channel,
+    t.channel,
     t.source,
     t.medium,
     t.campaign,
@@ -48,6 +41,6 @@ select
     c.status,
     c.revenue,
     c.attributed_revenue
-from (select * from credits union all select * from unattributed) as k
+from credits as k
 inner join conversions as c using (conversion_id)
-left join touches as t on t.conversion_id = k.conversion_id and t.touch_id = k.touch_id
+inner join touches as t on t.conversion_id = k.conversion_id and t.touch_id = k.touch_id
