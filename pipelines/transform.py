@@ -36,6 +36,17 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_environment(warehouse: str) -> dict[str, str]:
+    """What any dbt command on this project needs: the warehouse, and the repo on the path."""
+    return {
+        **os.environ,
+        "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # The Python models import the algorithms from the repo's `attribution` package.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
+    }
+
+
 def missing_datasets(warehouse: str) -> list[str]:
     with duckdb.connect(warehouse, read_only=True) as con:
         rows = con.execute("select distinct table_schema from information_schema.tables").fetchall()
@@ -86,13 +97,7 @@ def run_transforms(
         command += ["--select", select]
     if variables:
         command += ["--vars", json.dumps(variables)]
-    env = {
-        **os.environ,
-        "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # The Python models import the algorithms from the repo's `attribution` package.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
-    }
+    env = dbt_environment(warehouse)
     with tempfile.TemporaryFile() as output:
         child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=TRANSFORMS,
                                  pass_fds=inherit_fds, preexec_fn=_die_with_parent)

@@ -3,15 +3,17 @@ independent Python computations of the heuristic models and path transforms."""
 
 from __future__ import annotations
 
+import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
 
 import duckdb
 import pytest
+import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.registry import SOURCES
-from pipelines.transform import run_transforms
+from pipelines.transform import TRANSFORMS, dbt_environment, dbt_executable, run_transforms
 from tests.warehouse import run_cli, sandbox_env
 
 HALF_LIFE_S = 7 * 86400
@@ -198,3 +200,24 @@ def test_every_model_is_scored_against_the_worlds_causal_truth(built, sandbox):
     truth = true_shares(sandbox.control("GET", "truth/channel_effects"))
     worst_single = max(total_variation({channel: 1.0}, truth) for channel in truth)
     assert max(scores.values()) < worst_single
+
+
+def test_every_mart_column_is_described(built):
+    warehouse, _ = built
+    spec = yaml.safe_load((TRANSFORMS / "models" / "marts" / "_marts.yml").read_text())
+    described = {(m["name"], c["name"]) for m in spec["models"] for c in m.get("columns", []) if c.get("description")}
+    columns = set(rows(warehouse, "select table_name, column_name from information_schema.columns "
+                                  "where table_schema = 'marts'"))
+    assert columns and not columns - described, sorted(columns - described)
+
+
+def test_source_freshness_reads_each_loads_time(built):
+    warehouse, _ = built
+    done = subprocess.run([dbt_executable(), "--no-use-colors", "source", "freshness", "--project-dir", str(TRANSFORMS),
+                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)), cwd=TRANSFORMS,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    spec = yaml.safe_load((TRANSFORMS / "models" / "staging" / "_sources.yml").read_text())
+    checked = [t for source in spec["sources"] for t in source["tables"]
+               if (t.get("config") or {}).get("freshness", "inherited") is not None]
+    assert done.stdout.count(" PASS freshness of ") == len(checked) > 0, done.stdout[-3000:]
