@@ -35,9 +35,7 @@ def root_cause(exc: BaseException) -> BaseException:
 
 def warehouse_in_use(exc: BaseException) -> str | None:
     """"the warehouse is open in another process" when DuckDB could not lock the file, else None."""
-    if not isinstance(exc, duckdb.Error):
-        return None
-    if _LOCKED not in str(exc):
+    if not isinstance(exc, duckdb.Error) or _LOCKED not in str(exc):
         return None
     found = _HOLDER.search(str(exc))
     holder = f" ({found[1]})" if found else ""

@@ -11,11 +11,14 @@ from typing import Any
 import dlt
 import duckdb
 
-from pipelines.vendors import sandbox_settings
+from pipelines.registry import SOURCES
+from pipelines.vendors import env_key, sandbox_settings
 from simulator.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
+END_TIME = "2026-11-10T00:00:00Z"  # past the sandbox clock even after advances; fewer empty windows than now
+PINNED_END = {env_key(vendor, "end_time"): END_TIME for vendor in SOURCES}  # for the runner, every vendor
 
 
 def sandbox_env(sandbox: SandboxProcess, vendors: list[str], **overrides: str) -> dict[str, str]:
@@ -24,8 +27,9 @@ def sandbox_env(sandbox: SandboxProcess, vendors: list[str], **overrides: str) -
     return {**env, **sandbox_settings(sandbox.url, vendors), **overrides}
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env, capture_output=True,
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 300,
+            module: str = "pipelines.run") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 

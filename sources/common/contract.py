@@ -118,10 +118,13 @@ class Contract:
                 rejects += self._rejections(record_id, row, found)
                 continue
             good.append(row)
-            rejects += [{"table_name": self.table, "record_id": record_id, "column_name": column,
-                         self.cursor: row[self.cursor], "resolved": True}
-                        for column in self._open.pop(record_id, [])]
+            rejects += [self._row(record_id, row, column, resolved=True) for column in self._open.pop(record_id, [])]
         return good, rejects
+
+    def _row(self, record_id: str, row: Mapping[str, Any], column: str, **fields: Any) -> dict[str, Any]:
+        """A row of `rejected_records`; it carries the record's cursor value, as every row of the resource must."""
+        return {"table_name": self.table, "record_id": record_id, "column_name": column,
+                self.cursor: row[self.cursor], **fields}
 
     def _rejections(self, record_id: str, row: Mapping[str, Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         columns = sorted({v["column_name"] for v in found})
@@ -132,8 +135,8 @@ class Contract:
         for violation in found:  # one row per column: the first bad value of a nested list speaks for it
             first.setdefault(violation["column_name"], violation)
         return [
-            *({"table_name": self.table, "record_id": record_id, self.cursor: row[self.cursor],
-               "rejected_at": rejected_at, "resolved": False, **v} for v in first.values()),
-            *({"table_name": self.table, "record_id": record_id, "column_name": c, self.cursor: row[self.cursor],
-               "resolved": True} for c in stale),
+            *(self._row(record_id, row, v["column_name"], rejected_at=rejected_at, resolved=False,
+                        expected_type=v["expected_type"], raw_value=v["raw_value"], reason=v["reason"])
+              for v in first.values()),
+            *(self._row(record_id, row, column, resolved=True) for column in stale),
         ]

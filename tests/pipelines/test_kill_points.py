@@ -3,12 +3,9 @@ the merge) converge to the uninterrupted tables: every merge happens exactly onc
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.warehouse import ROOT, run_cli, sandbox_env, snapshot
+from tests.warehouse import run_cli, sandbox_env, snapshot
 
 # The table of each vendor whose staging copy is cut: the roots with nested children are the ones whose
 # re-copied rows share `_dlt_id`s, which the merge's key de-duplication does not catch.
@@ -23,9 +20,6 @@ POINTS = [
 ]
 
 
-def run_killed(point: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tests.killpoint", point, "--", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(("vendor", "point"), POINTS)
@@ -40,7 +34,7 @@ def test_incremental_run_killed_inside_the_load_converges(fresh_sandbox, tmp_pat
         assert run_cli(args(warehouse), env).returncode == 0
     fresh_sandbox.advance(24 * 4)  # new records, and restated ones inside the lookback
     assert run_cli(args(reference), env).returncode == 0
-    died = run_killed(point, args(killed), env)
+    died = run_cli([point, "--", *args(killed)], env, module="tests.killpoint")
     assert died.returncode == -9, f"the kill point was never reached: {died.stdout}{died.stderr}"
     rerun = run_cli(args(killed), env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr

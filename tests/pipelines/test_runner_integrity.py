@@ -12,15 +12,12 @@ import pytest
 from pipelines.errors import root_cause
 from pipelines.registry import SOURCES
 from pipelines.warehouse import pipelines_dir
-from tests.warehouse import count, run_cli, sandbox_env, snapshot
-
-END_TIME = "2026-11-10T00:00:00Z"  # past the sandbox clock even after advances; fewer empty windows than now
-END = {"SOURCES__CLICKMAGICK__END_TIME": END_TIME}
+from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, snapshot
 
 
 def test_two_warehouses_with_one_stem_keep_separate_state(sandbox, tmp_path):
     assert pipelines_dir(tmp_path / "w.duckdb") != pipelines_dir(tmp_path / "w.db")
-    env = sandbox_env(sandbox, ["clickmagick"], **END)
+    env = sandbox_env(sandbox, ["clickmagick"], **PINNED_END)
     for name in ("w.duckdb", "w.db"):
         done = run_cli(["--vendors", "clickmagick", "--warehouse", str(tmp_path / name), "--no-transform"], env)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -57,7 +54,7 @@ def test_a_bad_backfill_date_is_one_usage_error(tmp_path, value, says):
 
 def test_a_warehouse_restored_from_a_backup_re_reads_what_it_lost(fresh_sandbox, tmp_path):
     vendors = list(SOURCES)
-    env = sandbox_env(fresh_sandbox, vendors, **{f"SOURCES__{v.upper()}__END_TIME": END_TIME for v in vendors})
+    env = sandbox_env(fresh_sandbox, vendors, **PINNED_END)
     reference, restored, backup = tmp_path / "reference.duckdb", tmp_path / "restored.duckdb", tmp_path / "backup"
 
     def run(warehouse):

@@ -14,10 +14,10 @@ import pytest
 
 from pipelines.lock import WarehouseBusy, WarehouseLock
 from pipelines.registry import SOURCES
-from tests.warehouse import count, run_cli, sandbox_env, start_cli
+from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, start_cli
 
 ALL = list(SOURCES)
-END = {f"SOURCES__{v.upper()}__END_TIME": "2026-11-10T00:00:00Z" for v in ALL}
+END = PINNED_END
 
 
 def children(pid: int) -> list[tuple[int, str]]:

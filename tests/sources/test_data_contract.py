@@ -8,10 +8,10 @@ import json
 
 from sources.common.contract import Contract, violations
 from tests.proxy import Exchange, running_proxy
-from tests.warehouse import count, run_cli, sandbox_env
+from tests.warehouse import PINNED_END, count, run_cli, sandbox_env
 
-END = {"SOURCES__CLICKMAGICK__END_TIME": "2026-11-10T00:00:00Z",
-       "SOURCES__CLICKMAGICK__ATTRIBUTION_MODELS": '["linear"]'}  # one model: fewer calls through the proxy
+# One model: fewer calls through the proxy.
+END = {**PINNED_END, "SOURCES__CLICKMAGICK__ATTRIBUTION_MODELS": '["linear"]'}
 
 
 def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox, tmp_path):

@@ -11,9 +11,8 @@ from pipelines.registry import SOURCES
 from simulator.process import running_sandbox
 from simulator.world import DAY, generate
 from tests.conftest import TEST_SCALE
-from tests.warehouse import run_cli, sandbox_env, snapshot
+from tests.warehouse import PINNED_END, run_cli, sandbox_env, snapshot
 
-END = {f"SOURCES__{v.upper()}__END_TIME": "2026-11-10T00:00:00Z" for v in SOURCES}
 REFUND_DAYS = 14  # the sandbox world refunds up to 14 days after the sale (simulator/world.py)
 SEED = 21  # a world where several refunds land on sales older than a few days, at the test scale
 
@@ -30,7 +29,7 @@ def test_the_world_restates_old_records_while_the_clock_advances():
 def test_changes_inside_the_restatement_window_reach_incremental_runs(tmp_path, vendor):
     incremental, fresh = tmp_path / "incremental.duckdb", tmp_path / "fresh.duckdb"
     with running_sandbox(seed=SEED, scale=TEST_SCALE) as sandbox:
-        env = sandbox_env(sandbox, [vendor], **END)
+        env = sandbox_env(sandbox, [vendor], **PINNED_END)
 
         def load(warehouse):
             done = run_cli(["--vendors", vendor, "--warehouse", str(warehouse), "--no-transform"], env)
