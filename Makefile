@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test lint demo run sandbox bench clean
+.PHONY: setup test lint demo run dashboard sandbox bench clean
 
-setup:  ## build .venv from scratch with the pinned dependency set
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+setup:  ## build .venv from scratch with the pinned dependency set; Debian's Chromium for the browser test
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.lock
+	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 	$(PY) -c "import dlt, duckdb, httpx, dbt.version; print('setup ok: dlt', dlt.__version__, '| duckdb', duckdb.__version__)"
 
 lint:
@@ -22,6 +27,9 @@ demo:  ## start a sandbox on a free port, run the pipeline against it, print the
 run:  ## the scheduled job: extract every configured vendor, then transform
 	$(PY) -m pipelines.run
 
+dashboard:  ## the HTML dashboard from the published marts (warehouse_published/dashboard.html)
+	$(PY) -m dashboard
+
 sandbox:  ## the vendor sandbox in the foreground (Ctrl-C to stop)
 	$(PY) -m simulator serve --port 8765
 
@@ -29,4 +37,4 @@ bench:
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache var transforms/target transforms/logs
+	rm -rf $(VENV) .pytest_cache .ruff_cache var transforms/target transforms/logs *_published

@@ -2,6 +2,9 @@
 
     python -m pipelines.demo [--warehouse demo.duckdb] [--seed 7] [--scale 1]
 
+It ends with the published snapshot (demo_published/snapshot.duckdb) and the dashboard built from it
+(demo_published/dashboard.html).
+
 The demo warehouse is rebuilt from scratch each time (it holds synthetic data only).
 """
 
@@ -15,8 +18,10 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard import build as build_dashboard
 from pipelines.errors import describe
 from pipelines.lock import WarehouseLock
+from pipelines.publish import default_publish_dir
 from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
 from pipelines.vendors import use_sandbox
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.unlink(missing_ok=True)
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
         shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
+        shutil.rmtree(default_publish_dir(warehouse), ignore_errors=True)
         print(f"starting the sandbox (seed {args.seed}, scale {args.scale}) ...")
         with running_sandbox(seed=args.seed, scale=args.scale) as sandbox:
             print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse}")
@@ -76,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         headline(str(warehouse))
     except duckdb.Error as exc:
         print(f"\n(no headline: {describe(exc)})")
+    if summary.published is not None and summary.published.status == "published":
+        dashboard = build_dashboard(summary.published.path, Path(summary.published.path).with_name("dashboard.html"))
+        print(f"\ndashboard (open it in a browser, works offline): {dashboard}")
+        print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"
     print(f'\nquery it: .venv/bin/python -c "{query}"')
     return summary.exit_code

@@ -1,10 +1,13 @@
 """The scheduled job: extract every configured vendor into one DuckDB file, then build the transforms.
 
     python -m pipelines.run [--vendors a,b] [--warehouse PATH] [--no-transform] [--full-refresh]
-                            [--backfill-from DATE] [--summary-json PATH]
+                            [--backfill-from DATE] [--publish-dir PATH | --no-publish] [--summary-json PATH]
+
+After a successful build the marts are published for readers (pipelines/publish.py): a read-only
+snapshot `<publish dir>/snapshot.duckdb` and `<publish dir>/parquet/<mart>.parquet`, swapped in atomically.
 
 Exit codes: 0 all loaded and built; 1 nothing loaded, the transforms failed, or a failure outside any
-vendor (the summary's error says which); 2 usage error; 3 partial (some vendors failed, the others
+vendor, or publishing failed (the summary's error says which); 2 usage error; 3 partial (some vendors failed, the others
 loaded); 75 another run holds the warehouse lock; 130 / 143 stopped by SIGINT / SIGTERM (the current
 step stops at its next safe point, dbt is stopped, the rest is skipped; a re-run resumes).
 """
@@ -21,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dlt
 from dlt.common.exceptions import SignalReceivedException
 from dlt.common.runtime import signals
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -28,6 +32,8 @@ from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.errors import describe
 from pipelines.lock import WarehouseBusy, WarehouseLock
+from pipelines.publish import PublishResult, default_publish_dir
+from pipelines.publish import publish as publish_marts
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
@@ -58,6 +64,7 @@ class RunSummary:
     seconds: float
     vendors: list[VendorResult]
     transform: TransformResult | None
+    published: PublishResult | None = None
     error: str | None = None  # a failure outside any vendor and the transforms
 
     def to_json(self) -> dict[str, Any]:
@@ -102,13 +109,27 @@ def stopped_by() -> str:
     return f"stopped by {signal.Signals(received_signal()).name}"
 
 
+def publish_step(warehouse: str, publish_dir: str | None) -> PublishResult:
+    started = time.monotonic()
+    try:
+        return publish_marts(warehouse, publish_dir)
+    except Exception as exc:  # the previous publication stays in place for readers
+        target = Path(publish_dir) if publish_dir else default_publish_dir(warehouse)
+        message = describe(exc)
+        log.error("publishing to %s failed: %s", target, message)
+        return PublishResult("failed", time.monotonic() - started, str(target), detail=message)
+
+
 def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh: bool = False,
-        backfill_from: str | None = None, lock: WarehouseLock | None = None) -> RunSummary:
-    """Extract each vendor, then build the transforms. SIGINT or SIGTERM stops the whole run at the next
-    safe point (dlt drains its load jobs, dbt is stopped): the rest is skipped, the summary says so."""
+        backfill_from: str | None = None, lock: WarehouseLock | None = None, publish: bool = True,
+        publish_dir: str | None = None) -> RunSummary:
+    """Extract each vendor, build the transforms, publish the marts. SIGINT or SIGTERM stops the whole run
+    at the next safe point (dlt drains its load jobs, dbt is stopped): the rest is skipped, the summary
+    says so."""
     started = time.monotonic()
     results: list[VendorResult] = []
     transform_result: TransformResult | None = None
+    published: PublishResult | None = None
     with signals.intercepted_signals():  # dlt's steps share this handler: one signal stops every step
         fill_sandbox_credentials(vendors)
         for vendor in vendors:
@@ -119,15 +140,19 @@ def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh
         loaded = [r for r in results if r.status == "loaded"]
         if transform and loaded and not signals.was_signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else ())
+        if publish and transform_result is not None and transform_result.status == "built" \
+                and not signals.was_signal_received():
+            published = publish_step(warehouse, publish_dir)
         if signals.was_signal_received():
             status, code = "interrupted", 128 + received_signal()
-        elif not loaded or (transform_result is not None and transform_result.status == "failed"):
+        elif not loaded or (transform_result is not None and transform_result.status == "failed") \
+                or (published is not None and published.status == "failed"):
             status, code = "failed", EXIT_FAILED
         elif len(loaded) < len(results):
             status, code = "partial", EXIT_PARTIAL
         else:
             status, code = "ok", EXIT_OK
-    return RunSummary(warehouse, status, code, time.monotonic() - started, results, transform_result)
+    return RunSummary(warehouse, status, code, time.monotonic() - started, results, transform_result, published)
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -145,6 +170,14 @@ def print_summary(summary: RunSummary) -> None:
     if summary.transform is not None:
         t = summary.transform
         print(f"  transforms   {t.status:<7} {t.seconds:6.1f}s  {t.detail}")
+    if summary.published is not None:
+        p = summary.published
+        print(f"  publish      {p.status:<7} {p.seconds:6.1f}s  {p.detail}")
+
+
+def configured_publish_dir() -> str | None:
+    """`[publish] path` in .dlt/config.toml, or PUBLISH__PATH in the environment."""
+    return dlt.config.get("publish.path", str)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -156,6 +189,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
     parser.add_argument("--full-refresh", action="store_true", help="drop each vendor's tables and state first")
     parser.add_argument("--backfill-from", metavar="DATE", help="re-read history from DATE (ISO), merging")
+    parser.add_argument("--publish-dir", metavar="PATH", default=configured_publish_dir(),
+                        help="where readers find the marts (default: [publish] path in .dlt/config.toml, "
+                             "else <warehouse name>_published/ beside the warehouse)")
+    parser.add_argument("--no-publish", action="store_true", help="do not publish the marts for readers")
     parser.add_argument("--summary-json", metavar="PATH", help="also write the run summary as JSON")
     args = parser.parse_args(argv)
     if args.backfill_from:
@@ -179,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with WarehouseLock(args.warehouse) as lock:
             summary = run(args.vendor_list, args.warehouse, transform=not args.no_transform,
-                          full_refresh=args.full_refresh, backfill_from=args.backfill_from, lock=lock)
+                          full_refresh=args.full_refresh, backfill_from=args.backfill_from, lock=lock,
+                          publish=not args.no_publish, publish_dir=args.publish_dir)
     except WarehouseBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return EXIT_BUSY

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import yaml
 from dlt.common.runtime import signals
 
 from pipelines.errors import describe
@@ -29,6 +30,12 @@ class TransformResult:
     status: str  # "built", "failed", "skipped" or "interrupted"
     seconds: float
     detail: str
+
+
+def attribution_models() -> dict[str, list[str]]:
+    """The `attribution_models` var of dbt_project.yml (heuristic and data_driven lists): the one list."""
+    project = yaml.safe_load((TRANSFORMS / "dbt_project.yml").read_text())
+    return {kind: list(names) for kind, names in project["vars"]["attribution_models"].items()}
 
 
 def dbt_executable() -> str:

@@ -1,0 +1,73 @@
+"""Plotly figures for the dashboard, one function a chart; each returns None when it has nothing to show."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+CONVERTED, NOT_CONVERTED = "converted", "did not convert"
+MAX_SANKEY_STEPS = 4  # later touches fold into the last step: a readable flow, not every path
+
+
+def layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.2}, template="plotly_white")
+    return fig
+
+
+def revenue_by_day(by_day: pd.DataFrame, currency: str, model: str) -> go.Figure | None:
+    rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
+    if rows.empty:
+        return None
+    fig = go.Figure()
+    credited = rows[rows["conversions"] > 0]
+    for channel, part in credited.groupby("channel"):
+        fig.add_bar(x=part["day"], y=part["revenue"], name=str(channel))
+    spend = rows.groupby("day", as_index=False)["spend"].sum()
+    if spend["spend"].sum() > 0:
+        fig.add_scatter(x=spend["day"], y=spend["spend"], name="spend", mode="lines",
+                        line={"color": "black", "dash": "dot"})
+    fig.update_layout(barmode="stack", yaxis_title=currency)
+    return layout(fig, f"Attributed revenue by day and channel, with spend ({currency}, {model})")
+
+
+def model_comparison(shares: pd.DataFrame) -> go.Figure | None:
+    if shares.empty:
+        return None
+    fig = go.Figure()
+    for model, part in shares.groupby("attribution_model"):
+        fig.add_bar(x=part["channel"], y=part["share"], name=str(model))
+    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share of credited conversions"})
+    return layout(fig, "Each channel's share of conversions under every model", height=440)
+
+
+def path_sankey(flows: pd.DataFrame) -> go.Figure | None:
+    """Journeys from touch to touch (channel at step k) to converted / did not convert."""
+    if flows.empty:
+        return None
+    links: dict[tuple[str, str], float] = {}
+    for path, conversions, non_conversions in flows.itertuples(index=False):
+        steps = str(path).split(" > ")[:MAX_SANKEY_STEPS]
+        nodes = [f"{i + 1}. {channel}" for i, channel in enumerate(steps)]
+        for outcome, count in ((CONVERTED, conversions), (NOT_CONVERTED, non_conversions)):
+            if count:
+                for edge in zip(nodes, [*nodes[1:], outcome], strict=True):
+                    links[edge] = links.get(edge, 0) + float(count)
+    labels = sorted({n for edge in links for n in edge})
+    index = {label: i for i, label in enumerate(labels)}
+    fig = go.Figure(go.Sankey(
+        node={"label": labels, "pad": 12},
+        link={"source": [index[a] for a, _ in links], "target": [index[b] for _, b in links],
+              "value": list(links.values())},
+    ))
+    return layout(fig, f"Journeys: channel at each step (first {MAX_SANKEY_STEPS}) to the outcome", height=520)
+
+
+def quality_over_time(quality: pd.DataFrame) -> go.Figure | None:
+    if quality.empty:
+        return None
+    fig = go.Figure()
+    for check, part in quality.groupby("check_name"):
+        fig.add_bar(x=part["day"], y=part["records"], name=str(check))
+    fig.update_layout(barmode="stack", yaxis_title="records")
+    return layout(fig, "Data-quality issues by day and check")

@@ -1,0 +1,193 @@
+"""One self-contained HTML page: plotly.js inlined once, every figure and table embedded, a model selector
+and sortable tables in a few lines of plain JavaScript. Nothing is fetched at build or view time."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from dashboard import figures
+from dashboard.data import DashboardData
+
+Format = Callable[[object], str]
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0 2rem 3rem; color: #222; }
+header { display: flex; gap: 2rem; align-items: baseline; flex-wrap: wrap; }
+section { margin-top: 2.5rem; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right; }
+th:first-child, td:first-child, td.text { text-align: left; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th::after { content: " \\2195"; color: #aaa; }
+.scroll { overflow-x: auto; }
+.empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
+.note { color: #555; font-size: .9rem; }
+"""
+
+SCRIPT = """
+function showModel(model) {
+  document.querySelectorAll('[data-model]').forEach(el => {
+    el.hidden = el.dataset.model !== model;
+  });
+  document.querySelectorAll('[data-model]:not([hidden]) .plotly-graph-div')
+    .forEach(div => Plotly.Plots.resize(div));
+}
+function sortBy(th) {
+  const table = th.closest('table'), body = table.tBodies[0];
+  const column = Array.from(th.parentNode.children).indexOf(th);
+  const ascending = th.dataset.order !== 'asc';
+  table.querySelectorAll('th').forEach(h => delete h.dataset.order);
+  th.dataset.order = ascending ? 'asc' : 'desc';
+  const key = row => {
+    const cell = row.children[column], value = cell.dataset.value;
+    return value === undefined ? cell.textContent : parseFloat(value);
+  };
+  const rows = Array.from(body.rows).sort((a, b) => {
+    const x = key(a), y = key(b);
+    const order = (typeof x === 'number' && typeof y === 'number') ? x - y : String(x).localeCompare(String(y));
+    return ascending ? order : -order;
+  });
+  rows.forEach(row => body.appendChild(row));
+}
+document.addEventListener('DOMContentLoaded', () => {
+  const select = document.getElementById('model');
+  if (select) { select.addEventListener('change', () => showModel(select.value)); showModel(select.value); }
+  document.querySelectorAll('table.sortable th').forEach(th => th.addEventListener('click', () => sortBy(th)));
+});
+"""
+
+
+def number(digits: int = 0) -> Format:
+    def fmt(value: object) -> str:
+        return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+    return fmt
+
+
+def percent(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+
+
+def empty(message: str) -> str:
+    return f'<p class="empty">{html.escape(message)}</p>'
+
+
+def figure(fig: go.Figure | None, message: str) -> str:
+    if fig is None:
+        return empty(message)
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, *, sortable: bool = False,
+          table_id: str | None = None, row_model: str | None = None) -> str:
+    """An HTML table of `columns` (name -> number format, None for text). Numeric cells carry their raw
+    value for sorting; `row_model` tags each row with its attribution model for the model selector."""
+    if frame.empty:
+        return empty(message)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for name, fmt in columns.items():
+            value = record[name]
+            if fmt is None:
+                cells.append(f'<td class="text">{html.escape("" if value is None else str(value))}</td>')
+            else:
+                raw = "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
+                cells.append(f'<td data-value="{raw or "-Infinity"}">{fmt(value)}</td>')
+        model = f' data-model="{html.escape(str(record[row_model]))}"' if row_model else ""
+        rows.append(f"<tr{model}>{''.join(cells)}</tr>")
+    attrs = (f' id="{table_id}"' if table_id else "") + (' class="sortable"' if sortable else "")
+    return (f'<div class="scroll"><table{attrs}><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def per_model(models: Sequence[str], render: Callable[[str], str]) -> str:
+    return "".join(f'<div data-model="{html.escape(m)}">{render(m)}</div>' for m in models)
+
+
+def overview(data: DashboardData) -> str:
+    if not data.currencies:
+        return empty("No conversions or spend yet: the overview fills in after the first successful run.")
+    by_channel, by_day = data["by_channel"], data["by_day"]
+    parts = ['<p class="note">Currencies are never added together: one block per currency.</p>']
+    for currency in data.currencies:
+        def render(model: str, currency: str = currency) -> str:
+            rows = by_channel[(by_channel["currency"] == currency) & (by_channel["attribution_model"] == model)]
+            kpis = table(rows, {"channel": None, "conversions": number(1), "revenue": number(2),
+                                "spend": number(2), "roas": number(2), "cpa": number(2)},
+                         f"No {model} credit in {currency}.")
+            return kpis + figure(figures.revenue_by_day(by_day, currency, model), f"No days in {currency}.")
+        parts.append(f"<h3>{html.escape(currency)}</h3>" + per_model(data.models, render))
+    return "".join(parts)
+
+
+def paths(data: DashboardData) -> str:
+    top = table(data["top_paths"], {"path": None, "path_length": number(), "conversions": number(),
+                                   "non_conversions": number(), "journeys": number(),
+                                   "conversion_rate": percent},
+                "No converting paths yet.", sortable=True, table_id="top-paths")
+    return ("<h3>Top converting paths</h3>" + top
+            + figure(figures.path_sankey(data["path_flows"]), "No journeys with touches yet."))
+
+
+def vendors(data: DashboardData) -> str:
+    reconciliation = table(data["reconciliation"], {
+        "vendor": None, "currency": None, "reported_conversions": number(), "orders_seen": number(),
+        "orders_exclusive": number(), "deduplicated_orders": number(), "coverage": percent,
+        "duplicate_records": number(), "reported_revenue": number(2), "deduplicated_revenue": number(2),
+        "revenue_over_truth": number(2)}, "No vendor has reported a conversion yet.", table_id="reconciliation")
+    return ("<h3>Each vendor's view vs the de-duplicated orders</h3>" + reconciliation
+            + figure(figures.quality_over_time(data["quality_by_day"]), "No data-quality issues recorded."))
+
+
+def campaigns(data: DashboardData) -> str:
+    return table(data["campaigns"], {"campaign": None, "channel": None, "currency": None, "spend": number(2),
+                                     "conversions": number(1), "revenue": number(2), "roas": number(2)},
+                 "No campaigns yet.", sortable=True, table_id="campaigns", row_model="attribution_model")
+
+
+def coverage_note(data: DashboardData) -> str:
+    frame = data["coverage"]
+    if frame.empty or not frame["conversions"].iloc[0]:
+        return ""
+    row = frame.iloc[0]
+    return (f'<p class="note">{int(row.conversions):,} conversions from {row.first_day} to {row.last_day}; '
+            f"{int(row.touchless):,} had no observed touch and are reported apart, not credited.</p>")
+
+
+def render(data: DashboardData, default_model: str | None) -> str:
+    models = data.models
+    selected = default_model if default_model in models else (models[0] if models else None)
+    options = "".join(f'<option value="{html.escape(m)}"{" selected" if m == selected else ""}>'
+                      f"{html.escape(m)}</option>" for m in models)
+    selector = f'<label>Attribution model <select id="model">{options}</select></label>' if models else ""
+    published = f"published {data.published_at}" if data.published_at else "nothing published yet"
+    sections = [
+        ("overview", "Overview: revenue, conversions, spend, ROAS and CPA by channel and day", overview(data)),
+        ("models", "Model comparison",
+         figure(figures.model_comparison(data["model_shares"]), "No attributed conversions yet.")),
+        ("paths", "Paths", paths(data)),
+        ("vendors", "Vendors: reconciliation and data quality", vendors(data)),
+        ("campaigns", "Campaigns (click a column to sort)", campaigns(data)),
+    ]
+    body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>'
+                   for key, title, content in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Marketing attribution</title>
+<style>{STYLE}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+<script type="text/javascript">{SCRIPT}</script>
+</head><body>
+<header><h1>Marketing attribution</h1><span class="note">{html.escape(published)} &middot;
+{html.escape(data.snapshot)}</span>{selector}</header>
+{coverage_note(data)}
+{body}
+</body></html>
+"""

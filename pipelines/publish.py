@@ -1,0 +1,124 @@
+"""Publish the marts for readers after a successful build: a read-only DuckDB snapshot and one Parquet
+file per mart, each swapped in atomically.
+
+Readers (BI tools, the dashboard, an analyst's CLI) open the published copy, never the warehouse, so a
+reader never blocks a run and a run never breaks a reader: the snapshot is written under a temporary
+name and renamed over the old one (a reader holding the old file keeps reading it; a new connection sees
+the new one), and `parquet/` is a symlink flipped to a new directory of files.
+
+    <publish dir>/snapshot.duckdb          schema `marts` with the dbt docs as table and column comments
+    <publish dir>/parquet/<mart>.parquet
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+SNAPSHOT = "snapshot.duckdb"  # not marts.duckdb: its catalog would be "marts", as ambiguous as the schema
+PARQUET = "parquet"
+MARTS_SCHEMA = "marts"
+
+
+@dataclass
+class PublishResult:
+    status: str  # "published" or "failed"
+    seconds: float
+    path: str  # the snapshot file readers open
+    rows: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
+
+
+def default_publish_dir(warehouse: str | os.PathLike[str]) -> Path:
+    """`<dir>/<name>_published/` beside the warehouse file: keyed on its name, so two warehouses never
+    publish over each other."""
+    path = Path(warehouse).resolve()
+    return path.with_name(f"{path.stem}_published")
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(warehouse: str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> PublishResult:
+    """Copy every table of the warehouse's `marts` schema, with its comments, into a new snapshot and new
+    Parquet files, then swap both in. Raises on failure; the previous publication stays in place."""
+    started = time.monotonic()
+    directory = Path(target) if target else default_publish_dir(warehouse)
+    directory.mkdir(parents=True, exist_ok=True)
+    generation = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+    snapshot_tmp = directory / f".{SNAPSHOT}.{generation}.tmp"
+    parquet_dir = directory / f".{PARQUET}-{generation}"
+    parquet_dir.mkdir()
+    try:
+        rows = _write_snapshot(Path(warehouse).resolve(), snapshot_tmp, parquet_dir)
+        _swap_symlink(directory / PARQUET, parquet_dir.name)
+        os.replace(snapshot_tmp, directory / SNAPSHOT)
+    except BaseException:
+        snapshot_tmp.unlink(missing_ok=True)
+        shutil.rmtree(parquet_dir, ignore_errors=True)
+        raise
+    _remove_old_generations(directory, keep=parquet_dir.name)
+    return PublishResult("published", time.monotonic() - started, str(directory / SNAPSHOT), rows,
+                         f"{len(rows)} marts -> {directory / SNAPSHOT} and {directory / PARQUET}/")
+
+
+def _write_snapshot(warehouse: Path, snapshot: Path, parquet_dir: Path) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute(f"attach {literal(str(warehouse))} as warehouse (read_only)")
+        tables = [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
+            "order by table_name", [MARTS_SCHEMA]).fetchall()]
+        if not tables:
+            raise RuntimeError(f"{warehouse} has no {MARTS_SCHEMA} tables to publish (has dbt built them?)")
+        con.execute(f"create schema {MARTS_SCHEMA}")
+        for table in tables:
+            name = f"{MARTS_SCHEMA}.{quote(table)}"
+            con.execute(f"create table {name} as select * from warehouse.{name}")
+            rows[table] = con.execute(f"select count(*) from {name}").fetchone()[0]
+            con.execute(f"copy {name} to {literal(str(parquet_dir / f'{table}.parquet'))} (format parquet)")
+        _copy_comments(con)
+        con.execute("detach warehouse")
+        con.execute("checkpoint")
+    return rows
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """dbt persists the model and column descriptions as comments (persist_docs); carry them over."""
+    for table, comment in con.execute(
+            "select table_name, comment from duckdb_tables() where database_name = 'warehouse' "
+            "and schema_name = ? and comment is not null", [MARTS_SCHEMA]).fetchall():
+        con.execute(f"comment on table {MARTS_SCHEMA}.{quote(table)} is {literal(comment)}")
+    for table, column, comment in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() where database_name = 'warehouse' "
+            "and schema_name = ? and comment is not null", [MARTS_SCHEMA]).fetchall():
+        con.execute(f"comment on column {MARTS_SCHEMA}.{quote(table)}.{quote(column)} is {literal(comment)}")
+
+
+def _swap_symlink(link: Path, target_name: str) -> None:
+    if link.exists() and not link.is_symlink():
+        raise RuntimeError(f"{link} is a real directory; publishing owns it as a symlink (move it away)")
+    staged = link.with_name(f".{link.name}.{uuid.uuid4().hex[:8]}.link")
+    staged.symlink_to(target_name)
+    os.replace(staged, link)  # rename(2) over the old link: readers see the old or the new, never none
+
+
+def _remove_old_generations(directory: Path, keep: str) -> None:
+    """Earlier Parquet directories and snapshots left by a publication that died halfway. A reader that
+    still has one of their files open keeps it until it closes (unlinked files live on)."""
+    for stale in directory.glob(f".{PARQUET}-*"):
+        if stale.name != keep:
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in [*directory.glob(f".{SNAPSHOT}.*.tmp"), *directory.glob(f".{PARQUET}.*.link")]:
+        stale.unlink(missing_ok=True)

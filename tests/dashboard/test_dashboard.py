@@ -1,0 +1,123 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright), offline: every section
+renders, nothing is fetched, the model selector and sorting work, currencies stay apart, and a young
+warehouse shows empty states instead of errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from dashboard import build
+from pipelines.publish import SNAPSHOT
+from pipelines.registry import SOURCES
+from tests.warehouse import run_cli, sandbox_env
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make setup`
+SECTIONS = ["overview", "models", "paths", "vendors", "campaigns"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def snapshot(sandbox, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("dash") / "wh.duckdb"
+    done = run_cli(["--warehouse", str(warehouse)], sandbox_env(sandbox, list(SOURCES)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return warehouse.with_name("wh_published") / SNAPSHOT
+
+
+def open_offline(browser, html_file) -> tuple[Page, list[str], list[str]]:
+    """The page from file://, with every other request refused and recorded, and console errors kept."""
+    page = browser.new_page()
+    fetched: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def refuse(route):
+        fetched.append(route.request.url)
+        route.abort()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else refuse(route))
+    page.goto(html_file.as_uri())
+    page.wait_for_load_state("load")
+    return page, fetched, errors
+
+
+def sql(snapshot, query):
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, tmp_path):
+    html_file = build(snapshot, tmp_path / "dashboard.html")
+    page, fetched, errors = open_offline(browser, html_file)
+    assert fetched == [] and errors == []
+    for section in SECTIONS:
+        assert page.locator(f"section#{section}").count() == 1
+        assert page.locator(f"section#{section} .empty").count() == 0, section
+    assert page.locator(".plotly-graph-div .main-svg").count() >= 4  # plotly drew the charts
+    assert page.locator("section#paths .sankey").count() == 1
+
+    # The default is the first data-driven model; switching shows another model's rows only.
+    assert page.locator("#model").input_value() == "markov"
+    visible_models = "Array.from(document.querySelectorAll('#campaigns tbody tr')).filter(r => !r.hidden)" \
+                     ".map(r => r.dataset.model)"
+    assert set(page.evaluate(visible_models)) == {"markov"}
+    page.select_option("#model", "first_touch")
+    assert set(page.evaluate(visible_models)) == {"first_touch"}
+
+    # Overview: one block per currency, and its numbers are that currency's alone.
+    currencies = [c for (c,) in sql(snapshot, "select distinct currency from marts.channel_performance order by 1")]
+    assert page.locator("section#overview h3").all_inner_texts() == currencies
+    for currency in currencies:
+        (revenue,) = sql(snapshot, "select sum(revenue) from marts.channel_performance "
+                                   f"where currency = '{currency}' and attribution_model = 'first_touch'")[0]
+        shown = page.evaluate(f"""(() => {{
+            let el = Array.from(document.querySelectorAll('section#overview h3'))
+                .find(h => h.textContent === '{currency}');
+            let total = 0;
+            for (el = el.nextElementSibling; el && el.tagName !== 'H3'; el = el.nextElementSibling) {{
+              if (el.dataset.model !== 'first_touch') continue;
+              el.querySelectorAll('table tbody tr').forEach(r => total += parseFloat(r.children[2].dataset.value));
+            }}
+            return total; }})()""")
+        assert shown == pytest.approx(revenue, rel=1e-9)
+
+    # Sorting the campaigns by spend, then again for the other direction.
+    header = page.locator("#campaigns th", has_text="spend")
+    spend = "Array.from(document.querySelectorAll('#campaigns tbody tr')).filter(r => !r.hidden)" \
+            ".map(r => parseFloat(r.children[3].dataset.value))"
+    header.click()
+    ascending = page.evaluate(spend)
+    assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
+    header.click()
+    assert page.evaluate(spend) == sorted(ascending, reverse=True)
+    assert errors == [] and fetched == []
+    page.close()
+
+
+def test_a_young_warehouse_shows_empty_states(browser, sandbox, tmp_path):
+    """One hour of history: the marts exist but hold (almost) nothing; and before any publication."""
+    warehouse = tmp_path / "young.duckdb"
+    env = sandbox_env(sandbox, list(SOURCES), **{f"SOURCES__{v.upper()}__END_TIME": "2026-09-01T00:10:00Z"
+                                                 for v in SOURCES})
+    done = run_cli(["--warehouse", str(warehouse)], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for snapshot in (warehouse.with_name("young_published") / SNAPSHOT, tmp_path / "never" / SNAPSHOT):
+        page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / f"{snapshot.parent.name}.html"))
+        assert fetched == [] and errors == []
+        assert page.locator("section").count() == len(SECTIONS)
+        assert page.locator(".empty").count() >= 3
+        page.close()

@@ -1,0 +1,129 @@
+"""Publishing for readers: a snapshot DuckDB 1.x tools open, Parquet per mart, docs carried along, and
+readers that never block a run nor break during one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines.publish import PARQUET, SNAPSHOT
+from pipelines.registry import SOURCES
+from pipelines.transform import TRANSFORMS
+from tests.warehouse import ROOT, run_cli, sandbox_env
+
+DUCKDB_CLI = Path(sys.executable).with_name("duckdb")  # the duckdb-cli 1.5.6 package: a DuckDB 1.x tool
+READER = """
+import sys, time, duckdb
+from pathlib import Path
+snapshot, log, stop = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+con = duckdb.connect(snapshot, read_only=True)  # held open for the whole run, as a BI tool does
+with log.open("w") as out:
+    while not stop.exists():
+        try:
+            out.write(f"ok {con.execute('select count(*) from marts.conversions').fetchone()[0]}\\n")
+        except Exception as exc:
+            out.write(f"error {exc!r}\\n")
+        out.flush()
+        time.sleep(0.1)
+"""
+
+
+def cli(database: Path, sql: str) -> str:
+    done = subprocess.run([str(DUCKDB_CLI), "-readonly", "-noheader", "-csv", str(database), "-c", sql],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def count(database: Path, table: str) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def published(sandbox, tmp_path_factory):
+    base = tmp_path_factory.mktemp("publish")
+    warehouse, summary = base / "wh.duckdb", base / "summary.json"
+    done = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary)],
+                   sandbox_env(sandbox, list(SOURCES)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return warehouse, base / "wh_published", json.loads(summary.read_text()), done.stdout
+
+
+def test_duckdb_1x_tools_open_the_snapshot_and_the_warehouse(published):
+    warehouse, directory, summary, stdout = published
+    assert cli(directory / SNAPSHOT, "select version()").startswith("v1.")
+    expected = count(warehouse, "marts.conversions")
+    assert expected > 0
+    assert int(cli(directory / SNAPSHOT, "select count(*) from marts.conversions")) == expected
+    assert int(cli(warehouse, "select count(*) from marts.conversions")) == expected
+    assert summary["published"]["path"] == str(directory / SNAPSHOT)
+    assert str(directory / SNAPSHOT) in stdout and "publish      published" in stdout
+
+
+def test_the_snapshot_holds_the_marts_and_their_docs_only(published):
+    warehouse, directory, _, _ = published
+    snapshot = directory / SNAPSHOT
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        comments = dict(((t, c), d) for t, c, d in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'").fetchall())
+        table_comments = dict(con.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
+    assert schemas == {"marts"}
+    spec = yaml.safe_load((TRANSFORMS / "models" / "marts" / "_marts.yml").read_text())
+    for model in spec["models"]:
+        assert table_comments[model["name"]] == model["description"].strip()
+        for column in model["columns"]:
+            assert comments[(model["name"], column["name"])] == column["description"].strip()
+    for table in table_comments:
+        parquet = directory / PARQUET / f"{table}.parquet"
+        assert count(snapshot, f"read_parquet('{parquet}')") == count(warehouse, f"marts.{table}") == \
+            count(snapshot, f"marts.{table}")
+
+
+def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(fresh_sandbox, tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    env = sandbox_env(fresh_sandbox, list(SOURCES))
+    first = run_cli(["--warehouse", str(warehouse)], env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    snapshot = tmp_path / "wh_published" / SNAPSHOT
+    before = count(snapshot, "marts.conversions")
+
+    log, stop = tmp_path / "reader.log", tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(snapshot), str(log), str(stop)], cwd=ROOT)
+    try:
+        while not log.exists() or not log.read_text():
+            time.sleep(0.1)
+        fresh_sandbox.advance(24 * 2)
+        second = run_cli(["--warehouse", str(warehouse)], env)
+        time.sleep(0.5)  # the reader goes on reading its file after the swap
+    finally:
+        stop.touch()
+        reader.wait(30)
+    assert second.returncode == 0, second.stdout + second.stderr
+    readings = log.read_text().splitlines()
+    assert readings and all(line == f"ok {before}" for line in readings), readings[-5:]
+    after = count(snapshot, "marts.conversions")  # a new connection sees the new data
+    assert after == count(warehouse, "marts.conversions") > before
+    leftovers = sorted(p.name for p in snapshot.parent.iterdir())
+    assert leftovers == sorted([SNAPSHOT, PARQUET, (snapshot.parent / PARQUET).resolve().name]), leftovers
+
+
+def test_publishing_follows_the_configured_path_and_can_be_turned_off(sandbox, tmp_path):
+    warehouse, target = tmp_path / "wh.duckdb", tmp_path / "for-bi"
+    env = sandbox_env(sandbox, list(SOURCES), PUBLISH__PATH=str(target))
+    done = run_cli(["--warehouse", str(warehouse), "--no-transform"], env)
+    assert done.returncode == 0 and not target.exists()  # nothing built, nothing published
+    done = run_cli(["--warehouse", str(warehouse), "--no-publish"], env)
+    assert done.returncode == 0 and not target.exists() and "publish" not in done.stdout.split("transforms")[1]
+    done = run_cli(["--warehouse", str(warehouse)], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert count(target / SNAPSHOT, "marts.conversions") == count(warehouse, "marts.conversions")
