@@ -8,11 +8,13 @@ PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-setup:  ## build .venv from scratch with the pinned dependency set; Debian's Chromium for the browser test
+setup:  ## .venv with the pinned dependency set; Debian's Chromium and Postgres 15 for the tests
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.lock
-	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; \
+	[ -x "$$(pg_config --bindir 2>/dev/null)/initdb" ] || missing="$$missing postgresql-15"; \
+	[ -z "$$missing" ] || { echo "installing Debian packages:$$missing"; $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; }
 	$(PY) -c "import dlt, duckdb, httpx, dbt.version; print('setup ok: dlt', dlt.__version__, '| duckdb', duckdb.__version__)"
 
 lint:

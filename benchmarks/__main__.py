@@ -1,7 +1,7 @@
 """`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--accuracy-scale 5]
-                         [--accuracy-seeds 7 11 23] [--only NAME ...]
+                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -11,6 +11,8 @@
 6. accuracy: every attribution model's total-variation distance to the sandbox's true channel shares
    (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23 (goal: the default data-driven model below
    every heuristic and below 0.10)
+7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the
+   DuckDB file at scale 5 (target <= 1.5x)
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pipelines.registry import SOURCES
 from pipelines.run import run
 from pipelines.transform import run_transforms
 from pipelines.vendors import use_sandbox
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
+from pipelines.warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from simulator.vendors.integr8 import clicks_table
@@ -47,9 +49,11 @@ from sources.clickmagick import settings as cm_settings
 from sources.common.incremental import utc, windows
 from sources.integr8 import helpers as i8_helpers
 from sources.integr8.exports import read_export
+from tests.postgres import running_postgres
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake"]
 
 
 def report(name: str, value: str) -> None:
@@ -164,6 +168,29 @@ def bench_attribution(scale: float, work: Path) -> None:
     report("ratio 2S / S (target <= 2.2)", f"{seconds[2] / seconds[1]:7.2f} x")
 
 
+def bench_ducklake(scale: float, work: Path) -> None:
+    """The same full run (extract, dbt build, publish) into the DuckDB file and into a DuckLake whose
+    catalog is a throwaway Postgres, alternating, each against a fresh sandbox of the same world."""
+    seconds: dict[str, float] = {}
+    with running_postgres() as postgres:
+        for kind in ("file", "ducklake"):
+            print(f"full run into the {kind} at scale {scale} ...", flush=True)
+            if kind == "file":
+                warehouse = Warehouse(str(work / "full.duckdb"))
+            else:
+                warehouse = Warehouse(f"ducklake:postgres:{postgres.create_database('bench')}",
+                                      data_path=f"{work / 'lake'}/", state_dir=str(work / "lake-state"))
+            with running_sandbox(seed=7, scale=scale) as sb:
+                use_sandbox(sb.url, list(SOURCES))
+                seconds[kind], summary = timed(run, list(SOURCES), warehouse, publish_dir=str(work / f"pub-{kind}"))
+            assert summary.status == "ok", summary
+            loads = sum(v.seconds for v in summary.vendors)
+            stages = f"(extract+load {loads:.1f} s, dbt {summary.transform.seconds:.1f} s)"
+            report(f"full run at scale {scale} into the {kind}", f"{seconds[kind]:7.2f} s {stages}")
+    ratio = seconds["ducklake"] / seconds["file"]
+    report("ratio DuckLake (Postgres catalog) / file (target <= 1.5)", f"{ratio:7.2f} x")
+
+
 def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     names = [f"channel_{i}" for i in range(channels)]
@@ -205,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-scale", type=float, default=20)
     parser.add_argument("--accuracy-scale", type=float, default=5)
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
-    parser.add_argument("--only", nargs="*", choices=["extraction", "export", "attribution", "markov", "accuracy"])
+    parser.add_argument("--lake-scale", type=float, default=5)
+    parser.add_argument("--only", nargs="*", choices=BENCHES)
     args = parser.parse_args(argv)
-    chosen = set(args.only or ["extraction", "export", "attribution", "markov", "accuracy"])
+    chosen = set(args.only or BENCHES)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         if "extraction" in chosen:
@@ -220,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_markov()
         if "accuracy" in chosen:
             bench_accuracy(args.accuracy_scale, args.accuracy_seeds, work)
+        if "ducklake" in chosen:
+            bench_ducklake(args.lake_scale, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.extensions import ensure_extensions
+from pipelines.warehouse import Warehouse, as_warehouse, literal
+
 SNAPSHOT = "snapshot.duckdb"  # not marts.duckdb: its catalog would be "marts", as ambiguous as the schema
 PARQUET = "parquet"
 MARTS_SCHEMA = "marts"
@@ -35,22 +38,22 @@ class PublishResult:
     detail: str = ""
 
 
-def default_publish_dir(warehouse: str | os.PathLike[str]) -> Path:
-    """`<dir>/<name>_published/` beside the warehouse file: keyed on its name, so two warehouses never
-    publish over each other."""
-    path = Path(warehouse).resolve()
-    return path.with_name(f"{path.stem}_published")
+def default_publish_dir(warehouse: Warehouse | str | os.PathLike[str]) -> Path:
+    """`<dir>/<name>_published/` beside the warehouse file (or a DuckLake's local catalog file): keyed on its
+    name, so two warehouses never publish over each other; `<lake name>_published/` in the current
+    directory for a DuckLake with a server catalog (Postgres, MotherDuck)."""
+    wh = as_warehouse(warehouse)
+    if wh.is_remote:
+        return Path.cwd() / f"{wh.name}_published"
+    return wh.path.with_name(f"{wh.path.stem}_published")
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def publish(warehouse: str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> PublishResult:
+def publish(warehouse: Warehouse | str | os.PathLike[str],
+            target: str | os.PathLike[str] | None = None) -> PublishResult:
     """Copy every table of the warehouse's `marts` schema, with its comments, into a new snapshot and new
     Parquet files, then swap both in. Raises on failure; the previous publication stays in place."""
     started = time.monotonic()
@@ -61,7 +64,7 @@ def publish(warehouse: str | os.PathLike[str], target: str | os.PathLike[str] | 
     parquet_dir = directory / f".{PARQUET}-{generation}"
     parquet_dir.mkdir()
     try:
-        rows = _write_snapshot(Path(warehouse).resolve(), snapshot_tmp, parquet_dir)
+        rows = _write_snapshot(as_warehouse(warehouse), snapshot_tmp, parquet_dir)
         _swap_symlink(directory / PARQUET, parquet_dir.name)
         os.replace(snapshot_tmp, directory / SNAPSHOT)
     except BaseException:
@@ -73,15 +76,16 @@ def publish(warehouse: str | os.PathLike[str], target: str | os.PathLike[str] | 
                          f"{len(rows)} marts -> {directory / SNAPSHOT} and {directory / PARQUET}/")
 
 
-def _write_snapshot(warehouse: Path, snapshot: Path, parquet_dir: Path) -> dict[str, int]:
+def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> dict[str, int]:
     rows: dict[str, int] = {}
+    ensure_extensions(warehouse.extensions())
     with duckdb.connect(str(snapshot)) as con:
-        con.execute(f"attach {literal(str(warehouse))} as warehouse (read_only)")
+        con.execute(warehouse.attach_sql("warehouse", read_only=True))
         tables = [name for (name,) in con.execute(
             "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
             "order by table_name", [MARTS_SCHEMA]).fetchall()]
         if not tables:
-            raise RuntimeError(f"{warehouse} has no {MARTS_SCHEMA} tables to publish (has dbt built them?)")
+            raise RuntimeError(f"{warehouse.label()} has no {MARTS_SCHEMA} tables to publish (has dbt built them?)")
         con.execute(f"create schema {MARTS_SCHEMA}")
         for table in tables:
             name = f"{MARTS_SCHEMA}.{quote(table)}"

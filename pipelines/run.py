@@ -31,14 +31,22 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.errors import describe
-from pipelines.lock import WarehouseBusy, WarehouseLock
+from pipelines.extensions import ensure_extensions
+from pipelines.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
 from pipelines.publish import PublishResult, default_publish_dir
 from pipelines.publish import publish as publish_marts
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import fill_sandbox_credentials
-from pipelines.warehouse import DEFAULT_WAREHOUSE, LOADER_FILE_FORMAT, make_pipeline
+from pipelines.warehouse import (
+    DEFAULT_WAREHOUSE,
+    LOADER_FILE_FORMAT,
+    Warehouse,
+    WarehouseConfigError,
+    as_warehouse,
+    make_pipeline,
+)
 from sources.common.contract import REJECTS_TABLE
 from sources.common.incremental import now_utc, utc
 
@@ -71,7 +79,8 @@ class RunSummary:
         return asdict(self)
 
 
-def extract(vendor: str, warehouse: str, full_refresh: bool = False, backfill_from: str | None = None) -> VendorResult:
+def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False,
+            backfill_from: str | None = None) -> VendorResult:
     started = time.monotonic()
     try:
         pipeline = resync_with_warehouse(make_pipeline(vendor, warehouse))
@@ -109,7 +118,7 @@ def stopped_by() -> str:
     return f"stopped by {signal.Signals(received_signal()).name}"
 
 
-def publish_step(warehouse: str, publish_dir: str | None) -> PublishResult:
+def publish_step(warehouse: Warehouse, publish_dir: str | None) -> PublishResult:
     started = time.monotonic()
     try:
         return publish_marts(warehouse, publish_dir)
@@ -120,17 +129,19 @@ def publish_step(warehouse: str, publish_dir: str | None) -> PublishResult:
         return PublishResult("failed", time.monotonic() - started, str(target), detail=message)
 
 
-def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh: bool = False,
-        backfill_from: str | None = None, lock: WarehouseLock | None = None, publish: bool = True,
+def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, full_refresh: bool = False,
+        backfill_from: str | None = None, lock: WarehouseLock | CatalogLock | None = None, publish: bool = True,
         publish_dir: str | None = None) -> RunSummary:
     """Extract each vendor, build the transforms, publish the marts. SIGINT or SIGTERM stops the whole run
     at the next safe point (dlt drains its load jobs, dbt is stopped): the rest is skipped, the summary
     says so."""
     started = time.monotonic()
+    warehouse = as_warehouse(warehouse)
     results: list[VendorResult] = []
     transform_result: TransformResult | None = None
     published: PublishResult | None = None
     with signals.intercepted_signals():  # dlt's steps share this handler: one signal stops every step
+        ensure_extensions(warehouse.extensions())  # a missing one is one clear line, not one per vendor
         fill_sandbox_credentials(vendors)
         for vendor in vendors:
             if signals.was_signal_received():
@@ -152,7 +163,8 @@ def run(vendors: list[str], warehouse: str, transform: bool = True, full_refresh
             status, code = "partial", EXIT_PARTIAL
         else:
             status, code = "ok", EXIT_OK
-    return RunSummary(warehouse, status, code, time.monotonic() - started, results, transform_result, published)
+    return RunSummary(warehouse.label(), status, code, time.monotonic() - started, results, transform_result,
+                      published)
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -185,7 +197,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vendors", default=",".join(SOURCES),
                         help=f"comma-separated subset of {', '.join(SOURCES)} (default: all)")
-    parser.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help="DuckDB file (default: %(default)s)")
+    parser.add_argument("--warehouse", help=f"a DuckDB file, or ducklake:<catalog> (default: [warehouse] location in "
+                                            f".dlt/config.toml, else {DEFAULT_WAREHOUSE}; see pipelines/warehouse.py)")
     parser.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
     parser.add_argument("--full-refresh", action="store_true", help="drop each vendor's tables and state first")
     parser.add_argument("--backfill-from", metavar="DATE", help="re-read history from DATE (ISO), merging")
@@ -202,6 +215,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--backfill-from: {args.backfill_from!r} is not an ISO-8601 date or time")
         if backfill > now_utc():
             parser.error(f"--backfill-from: {args.backfill_from} is in the future; nothing could be re-read")
+    try:
+        args.warehouse = Warehouse.configured(args.warehouse)
+    except WarehouseConfigError as exc:
+        parser.error(str(exc))
     args.vendor_list = [v.strip() for v in args.vendors.split(",") if v.strip()]
     unknown = [v for v in args.vendor_list if v not in SOURCES]
     if unknown or not args.vendor_list:
@@ -214,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
     try:
-        with WarehouseLock(args.warehouse) as lock:
+        with warehouse_lock(args.warehouse) as lock:
             summary = run(args.vendor_list, args.warehouse, transform=not args.no_transform,
                           full_refresh=args.full_refresh, backfill_from=args.backfill_from, lock=lock,
                           publish=not args.no_publish, publish_dir=args.publish_dir)
@@ -223,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUSY
     except Exception as exc:  # outside any vendor: the lock's directory, the disk, the warehouse file
         log.debug("the run failed outside any vendor", exc_info=True)
-        summary = RunSummary(args.warehouse, "failed", EXIT_FAILED, time.monotonic() - started, [], None,
+        summary = RunSummary(args.warehouse.label(), "failed", EXIT_FAILED, time.monotonic() - started, [], None,
                              error=describe(exc))
     print_summary(summary)
     if args.summary_json:

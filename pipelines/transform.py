@@ -20,6 +20,7 @@ from dlt.common.runtime import signals
 
 from pipelines.errors import describe
 from pipelines.registry import SOURCES
+from pipelines.warehouse import Warehouse, as_warehouse
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
@@ -43,20 +44,21 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_environment(warehouse: str) -> dict[str, str]:
-    """What any dbt command on this project needs: the warehouse, and the repo on the path."""
+def dbt_environment(warehouse: Warehouse | str) -> dict[str, str]:
+    """What any dbt command on this project needs: the warehouse's target, and the repo on the path."""
     return {
         **os.environ,
-        "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
+        **as_warehouse(warehouse).dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # The Python models import the algorithms from the repo's `attribution` package.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
     }
 
 
-def missing_datasets(warehouse: str) -> list[str]:
-    with duckdb.connect(warehouse, read_only=True) as con:
-        rows = con.execute("select distinct table_schema from information_schema.tables").fetchall()
+def missing_datasets(warehouse: Warehouse) -> list[str]:
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute("select distinct schema_name from duckdb_tables() where database_name = current_database()"
+                           ).fetchall()
     present = {row[0] for row in rows}
     return [name for name in SOURCES if name not in present]
 
@@ -77,7 +79,7 @@ def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
 
 
 def run_transforms(
-    warehouse: str, select: str | None = None, variables: dict[str, object] | None = None,
+    warehouse: Warehouse | str, select: str | None = None, variables: dict[str, object] | None = None,
     inherit_fds: tuple[int, ...] = (),
 ) -> TransformResult:
     """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once.
@@ -85,6 +87,7 @@ def run_transforms(
     dbt runs as a child that dies with the runner and inherits `inherit_fds` (the warehouse lock, so the
     lock lasts as long as dbt does). A SIGINT or SIGTERM received by the runner stops dbt at once."""
     started = time.monotonic()
+    warehouse = as_warehouse(warehouse)
     try:
         missing = missing_datasets(warehouse)
     except duckdb.Error as exc:

@@ -1,30 +1,214 @@
-"""One DuckDB file, one dlt pipeline and dataset per vendor."""
+"""Where the data lives: one DuckDB file (the default) or a DuckLake shared by a team (catalog in Postgres
+or, for one user, a local file; data as Parquet under `data_path`, a directory or an object-store URL).
+
+Everything else asks the `Warehouse`: dlt's destination, dbt's target, connections for readers, the run
+lock, where dlt keeps its working state, and the one-line label the summary prints. One dlt pipeline and
+dataset (schema) per vendor in either kind.
+
+    --warehouse warehouse.duckdb
+    --warehouse "ducklake:postgres:dbname=lake host=db.internal user=loader"   (+ [warehouse] data_path)
+    --warehouse ducklake:metadata.ducklake                                      (a local catalog file)
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlt
+import duckdb
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs import ConnectionStringCredentials
+from dlt.common.storages.configuration import FilesystemConfiguration
+from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.extensions import ensure_extensions
+
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
+DUCKLAKE = "ducklake:"
+POSTGRES = "postgres:"
+MOTHERDUCK = "md:"
+DEFAULT_LAKE_NAME = "lake"
 LOADER_FILE_FORMAT = "parquet"  # insert_values is ~10x slower on DuckDB
+LIBPQ_KEYS = {"dbname": "database", "host": "host", "port": "port", "user": "username", "password": "password"}
 
 
-def pipelines_dir(warehouse: str | os.PathLike[str]) -> str:
-    """dlt's working state lives beside the warehouse file, keyed on its whole name (as the lock is), so
-    `w.duckdb` and `w.db` never share it."""
-    path = Path(warehouse).resolve()
-    return str(path.parent / f".{path.name}.dlt")
+class WarehouseConfigError(ValueError):
+    pass
 
 
-def make_pipeline(vendor: str, warehouse: str | os.PathLike[str] = DEFAULT_WAREHOUSE) -> Pipeline:
+@dataclass(frozen=True)
+class Warehouse:
+    location: str  # a DuckDB file, or "ducklake:<catalog>"
+    data_path: str | None = None  # DuckLake only: where the Parquet files go
+    name: str = DEFAULT_LAKE_NAME  # DuckLake only: attach alias, and the metadata schema in Postgres
+    state_dir: str | None = None  # DuckLake only: dlt's working state on this machine
+
+    @classmethod
+    def configured(cls, location: str | os.PathLike[str] | None = None) -> Warehouse:
+        """`location` (e.g. `--warehouse`), else `[warehouse] location` (config.toml or secrets.toml, or
+        WAREHOUSE__LOCATION), else warehouse.duckdb; the DuckLake settings from `[warehouse]`."""
+        return cls(
+            location=str(location or dlt.config.get("warehouse.location", str) or DEFAULT_WAREHOUSE),
+            data_path=dlt.config.get("warehouse.data_path", str),
+            name=dlt.config.get("warehouse.name", str) or DEFAULT_LAKE_NAME,
+            state_dir=dlt.config.get("warehouse.state_dir", str),
+        ).checked()
+
+    def checked(self) -> Warehouse:
+        if self.is_lake:
+            if not self.catalog:
+                raise WarehouseConfigError(f"--warehouse {self.location!r}: name a catalog after 'ducklake:'")
+            if self.is_remote and not self.data_path:
+                raise WarehouseConfigError("a DuckLake with a server catalog needs a data path: set "
+                                           "[warehouse] data_path (or WAREHOUSE__DATA_PATH) to a directory or "
+                                           "object-store URL that every runner and reader can reach")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
+                raise WarehouseConfigError(f"[warehouse] name {self.name!r} must be a plain SQL identifier")
+        return self
+
+    # --- what it is --------------------------------------------------------------------------------
+    @property
+    def is_lake(self) -> bool:
+        return self.location.startswith(DUCKLAKE)
+
+    @property
+    def catalog(self) -> str:
+        return self.location[len(DUCKLAKE):] if self.is_lake else ""
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.catalog.startswith(POSTGRES)
+
+    @property
+    def is_remote(self) -> bool:
+        """A catalog on a server (Postgres, MotherDuck): no local file, shared by several machines."""
+        return self.is_postgres or self.catalog.startswith(MOTHERDUCK)
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file; for a DuckLake with a local catalog, the catalog file."""
+        if self.is_remote:
+            raise WarehouseConfigError(f"{self.label()} has no local file")
+        return Path(self.catalog if self.is_lake else self.location).resolve()
+
+    @property
+    def lake_data_path(self) -> str:
+        return self.data_path or f"{self.path}.files/"
+
+    def extensions(self) -> tuple[str, ...]:
+        return ("ducklake", "postgres") if self.is_postgres else ("ducklake",) if self.is_lake else ()
+
+    def label(self) -> str:
+        """What the summary prints: the file, or the lake without its password."""
+        if not self.is_lake:
+            return self.location
+        catalog = re.sub(r"password=\S+", "password=***", self.catalog)
+        return f"DuckLake {self.name} (catalog {catalog}; data {self.lake_data_path})"
+
+    def libpq(self) -> dict[str, str]:
+        """The Postgres catalog's `key=value` connection settings."""
+        pairs = re.findall(r"(\w+)=('[^']*'|\S+)", self.catalog[len(POSTGRES):])
+        return {key: value.strip("'") for key, value in pairs}
+
+    # --- dlt ------------------------------------------------------------------------------------------
+    def local_dir(self) -> Path:
+        """This machine's directory for the warehouse's working files (dlt state, the file lock)."""
+        if self.state_dir:
+            return Path(self.state_dir).resolve()
+        if self.is_remote:
+            return Path.cwd() / f".{self.name}.dlt"
+        return self.path.parent
+
+    def pipelines_dir(self) -> str:
+        """dlt's working state, keyed on the warehouse's whole name, so `w.duckdb` and `w.db` never share it."""
+        if self.is_remote:
+            return str(self.local_dir())
+        return str(self.local_dir() / f".{self.path.name}.dlt")
+
+    def destination(self) -> Any:
+        if not self.is_lake:
+            return dlt.destinations.duckdb(str(self.path))
+        ensure_extensions(self.extensions())
+        return dlt.destinations.ducklake(credentials=DuckLakeCredentials(
+            ducklake_name=self.name, catalog=self._dlt_catalog(), storage=self._dlt_storage()))
+
+    def _dlt_storage(self) -> str | FilesystemConfiguration:
+        """A directory as is; an object-store URL with its credentials from [warehouse.storage.credentials]
+        (e.g. WAREHOUSE__STORAGE__CREDENTIALS__AWS_ACCESS_KEY_ID), resolved as dlt resolves any bucket's."""
+        url = self.lake_data_path
+        if "://" not in url or url.startswith("file://"):
+            return url
+        return resolve_configuration(FilesystemConfiguration(bucket_url=url), sections=("warehouse", "storage"))
+
+    def _dlt_catalog(self) -> ConnectionStringCredentials:
+        if self.is_postgres:
+            settings = {LIBPQ_KEYS[k]: v for k, v in self.libpq().items() if k in LIBPQ_KEYS}
+            if "port" in settings:
+                settings["port"] = int(settings["port"])
+            return ConnectionStringCredentials({"drivername": "postgres", **settings})
+        if self.is_remote:
+            return ConnectionStringCredentials({"drivername": "md", "database": self.catalog[len(MOTHERDUCK):]})
+        return ConnectionStringCredentials({"drivername": "duckdb", "database": str(self.path)})
+
+    # --- readers and dbt -------------------------------------------------------------------------------
+    def attach_sql(self, alias: str, read_only: bool = True) -> str:
+        options = ["READ_ONLY"] if read_only else []
+        if self.is_lake:
+            options.append(f"DATA_PATH {literal(self.lake_data_path)}")
+            if self.is_postgres:
+                options.append(f"METADATA_SCHEMA {literal(self.name)}")
+            target = f"ducklake:{self.catalog}"
+        else:
+            target = str(self.path)
+        return f"ATTACH {literal(target)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
+
+    def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+        """A connection whose default catalog is the warehouse: `select * from marts.conversions` works."""
+        if not self.is_lake:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        ensure_extensions(self.extensions())
+        con = duckdb.connect()
+        try:
+            con.execute(self.attach_sql(self.name, read_only))
+            con.execute(f"USE {self.name}")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables transforms/profiles.yml reads for this warehouse's target."""
+        if not self.is_lake:
+            return {"WAREHOUSE_PATH": str(self.path), "DBT_TARGET": "warehouse"}
+        return {"DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": f"ducklake:{self.catalog}",
+                "WAREHOUSE_LAKE_NAME": self.name, "WAREHOUSE_LAKE_DATA_PATH": self.lake_data_path,
+                "WAREHOUSE_LAKE_METADATA_SCHEMA": self.name if self.is_postgres else "main"}
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def as_warehouse(warehouse: Warehouse | str | os.PathLike[str]) -> Warehouse:
+    return warehouse if isinstance(warehouse, Warehouse) else Warehouse(str(warehouse)).checked()
+
+
+def pipelines_dir(warehouse: Warehouse | str | os.PathLike[str]) -> str:
+    return as_warehouse(warehouse).pipelines_dir()
+
+
+def make_pipeline(vendor: str, warehouse: Warehouse | str | os.PathLike[str] = DEFAULT_WAREHOUSE) -> Pipeline:
+    wh = as_warehouse(warehouse)
     return dlt.pipeline(
         pipeline_name=f"attribution_{vendor}",
-        destination=dlt.destinations.duckdb(str(Path(warehouse).resolve())),
+        destination=wh.destination(),
         dataset_name=vendor,
-        pipelines_dir=pipelines_dir(warehouse),
+        pipelines_dir=wh.pipelines_dir(),
         progress="log" if sys.stdout.isatty() else None,  # dlt writes progress to stdout
     )

@@ -31,11 +31,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def snapshot(sandbox, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("dash") / "wh.duckdb"
-    done = run_cli(["--warehouse", str(warehouse)], sandbox_env(sandbox, list(SOURCES)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    return warehouse.with_name("wh_published") / SNAPSHOT
+def snapshot(full_run):
+    return full_run.published / SNAPSHOT
 
 
 def open_offline(browser, html_file) -> tuple[Page, list[str], list[str]]:

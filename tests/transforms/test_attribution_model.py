@@ -14,18 +14,16 @@ import yaml
 from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.registry import SOURCES
 from pipelines.transform import TRANSFORMS, dbt_environment, dbt_executable, run_transforms
+from tests.truths import assert_warehouse_truths
 from tests.warehouse import run_cli, sandbox_env
 
 HALF_LIFE_S = 7 * 86400
 
 
 @pytest.fixture(scope="module")
-def built(sandbox, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("model") / "wh.duckdb"
-    done = run_cli(["--warehouse", str(warehouse)], sandbox_env(sandbox, list(SOURCES)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "transforms   built" in done.stdout
-    return warehouse, sandbox.control("GET", "truth/conversions")
+def built(full_run, sandbox):
+    assert "transforms   built" in full_run.stdout
+    return full_run.warehouse, sandbox.control("GET", "truth/conversions")
 
 
 def rows(warehouse, sql, *params):
@@ -39,14 +37,8 @@ def iso(moment: datetime) -> str:
 
 def test_deduplicated_conversions_equal_the_truth(built):
     warehouse, truth = built
-    ours = rows(warehouse, "select conversion_id, revenue, currency, status, conversion_type from marts.conversions")
-    kinds = {"sale": "sale", "action": "action", "engagement": "engagement"}
-    expected = {(t["order_ref"], round(t["revenue"], 2), t["currency"], t["status"], kinds[t["type"]]) for t in truth}
-    assert len(ours) == len(truth)
-    assert {(r[0], round(r[1], 2), r[2], r[3], r[4]) for r in ours} == expected
-    assert sum(r[1] for r in ours) == pytest.approx(sum(t["revenue"] for t in truth))
-    vendors = dict(rows(warehouse, "select conversion_id, vendors from marts.conversions"))
-    assert all(sorted(vendors[t["order_ref"]]) == sorted(t["vendors"]) for t in truth)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert_warehouse_truths(con, truth)
 
 
 def test_touch_paths_equal_the_truths_observed_paths(built):

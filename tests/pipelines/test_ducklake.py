@@ -1,0 +1,108 @@
+"""The shared warehouse: the same pipelines and models into a DuckLake whose catalog is a real Postgres
+(a throwaway cluster), checked against the sandbox's truth with the same helper as the DuckDB file;
+readers keep reading during a run, and a second runner on the same catalog is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from pipelines.publish import SNAPSHOT
+from pipelines.registry import SOURCES
+from pipelines.warehouse import Warehouse
+from tests.postgres import running_postgres
+from tests.truths import assert_warehouse_truths
+from tests.warehouse import ROOT, run_cli, sandbox_env, start_cli
+
+READER = """
+import sys, time
+from pathlib import Path
+from pipelines.warehouse import Warehouse
+location, data_path, log, stop = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+con = Warehouse(location, data_path=data_path).connect(read_only=True)
+with log.open("w") as out:
+    while not stop.exists():
+        try:
+            n = con.execute("select count(*) from marts.conversions").fetchone()[0]
+            c = con.execute("select round(sum(credit)) from marts.attribution").fetchone()[0]
+            out.write(f"ok {n} {c}\\n")
+        except Exception as exc:
+            out.write(f"error {exc!r}\\n")
+        out.flush()
+        time.sleep(0.2)
+"""
+
+
+@pytest.fixture(scope="module")
+def lake(sandbox, tmp_path_factory):
+    base = tmp_path_factory.mktemp("lake")
+    with running_postgres() as postgres:
+        location = f"ducklake:postgres:{postgres.create_database('lake')}"
+        env = sandbox_env(sandbox, list(SOURCES), WAREHOUSE__LOCATION=location,
+                          WAREHOUSE__DATA_PATH=str(base / "data") + "/", WAREHOUSE__STATE_DIR=str(base / "state"),
+                          PUBLISH__PATH=str(base / "published"))
+        first = run_cli(["--summary-json", str(base / "summary.json")], env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        yield Warehouse(location, data_path=str(base / "data") + "/"), env, base, sandbox, first
+
+
+def test_the_pipeline_and_models_on_ducklake_hold_the_same_truths(lake):
+    warehouse, _, base, sandbox, first = lake
+    summary = json.loads((base / "summary.json").read_text())
+    assert summary["warehouse"].startswith("DuckLake lake (catalog postgres:") and "transforms   built" in first.stdout
+    with warehouse.connect(read_only=True) as con:
+        assert_warehouse_truths(con, sandbox.control("GET", "truth/conversions"))
+        conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
+        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables() "
+                                             "where database_name = current_database()").fetchall()}
+    assert {*SOURCES, "intermediate", "marts"} <= schemas
+    assert list((base / "data").rglob("*.parquet")), "the lake's data are Parquet files under data_path"
+    # Publishing for BI works from the lake too.
+    with duckdb.connect(str(base / "published" / SNAPSHOT), read_only=True) as snapshot:
+        assert snapshot.execute("select count(*) from marts.conversions").fetchone()[0] == conversions
+
+
+def test_readers_keep_reading_during_a_run_and_a_second_runner_is_refused(lake, tmp_path):
+    warehouse, env, _, _, _ = lake
+    log, stop = tmp_path / "reader.log", tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, warehouse.location, warehouse.data_path, str(log),
+                               str(stop)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)})
+    try:
+        while not log.exists() or not log.read_text():
+            assert reader.poll() is None, "the reader could not start"
+            time.sleep(0.1)
+        second = start_cli(["--vendors", "webmarketer"], env)  # a quick load, then the whole dbt build
+        try:
+            time.sleep(2.0)
+            assert second.poll() is None, "the second run ended before the overlap could be tried"
+            third = run_cli([], env)
+        finally:
+            second_out = second.communicate(timeout=600)[0]
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        reader.wait(30)
+    assert third.returncode == 75, third.stdout + third.stderr
+    assert "another run is writing the DuckLake" in third.stderr
+    assert second.returncode == 0, second_out
+    readings = log.read_text().splitlines()
+    errors = [line for line in readings if not line.startswith("ok ")]
+    assert not errors and len(readings) > 20, (errors[:3], len(readings))
+
+
+def test_a_missing_extension_is_one_line_saying_how_to_install_it(tmp_path):
+    """No extension installed (an empty HOME) and neither the PyPI package nor the network to get it."""
+    hide_packages = "import sys; sys.modules['duckdb_ext'] = None; from pipelines.run import main; sys.exit(main())"
+    env = {**os.environ, "HOME": str(tmp_path), "WAREHOUSE__LOCATION": f"ducklake:{tmp_path / 'meta.ducklake'}"}
+    done = subprocess.run([sys.executable, "-c", hide_packages, "--no-transform"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the DuckDB extension 'ducklake' is not installed" in done.stdout
+    assert f"pip install duckdb-ext-ducklake=={duckdb.__version__}.*" in done.stdout
+    assert not (tmp_path / "meta.ducklake").exists()
