@@ -15,14 +15,18 @@ def layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str) -> go.Figure:
+    """One bar trace per value of `by` (a channel, a model, a check)."""
+    for name, part in frame.groupby(by):
+        fig.add_bar(x=part[x], y=part[y], name=str(name))
+    return fig
+
+
 def revenue_by_day(by_day: pd.DataFrame, currency: str, model: str) -> go.Figure | None:
     rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
     if rows.empty:
         return None
-    fig = go.Figure()
-    credited = rows[rows["conversions"] > 0]
-    for channel, part in credited.groupby("channel"):
-        fig.add_bar(x=part["day"], y=part["revenue"], name=str(channel))
+    fig = bars(go.Figure(), rows[rows["conversions"] > 0], "channel", "day", "revenue")
     spend = rows.groupby("day", as_index=False)["spend"].sum()
     if spend["spend"].sum() > 0:
         fig.add_scatter(x=spend["day"], y=spend["spend"], name="spend", mode="lines",
@@ -34,9 +38,7 @@ def revenue_by_day(by_day: pd.DataFrame, currency: str, model: str) -> go.Figure
 def model_comparison(shares: pd.DataFrame) -> go.Figure | None:
     if shares.empty:
         return None
-    fig = go.Figure()
-    for model, part in shares.groupby("attribution_model"):
-        fig.add_bar(x=part["channel"], y=part["share"], name=str(model))
+    fig = bars(go.Figure(), shares, "attribution_model", "channel", "share")
     fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share of credited conversions"})
     return layout(fig, "Each channel's share of conversions under every model", height=440)
 
@@ -66,8 +68,6 @@ def path_sankey(flows: pd.DataFrame) -> go.Figure | None:
 def quality_over_time(quality: pd.DataFrame) -> go.Figure | None:
     if quality.empty:
         return None
-    fig = go.Figure()
-    for check, part in quality.groupby("check_name"):
-        fig.add_bar(x=part["day"], y=part["records"], name=str(check))
+    fig = bars(go.Figure(), quality, "check_name", "day", "records")
     fig.update_layout(barmode="stack", yaxis_title="records")
     return layout(fig, "Data-quality issues by day and check")

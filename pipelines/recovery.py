@@ -23,6 +23,8 @@ from dlt.common.storages.load_package import LoadJobInfo, PackageStorage
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.warehouse import literal
+
 log = logging.getLogger(__name__)
 
 STATE_TABLE, LOADS_TABLE = "_dlt_pipeline_state", "_dlt_loads"
@@ -42,10 +44,10 @@ def undo_interrupted_copies(pipeline: Pipeline) -> int:
                 with client.with_staging_dataset() if staged else contextlib.nullcontext():  # type: ignore[attr-defined]
                     sql = client.sql_client  # type: ignore[attr-defined]
                     name = sql.make_qualified_table_name(table)
-                    path = job.file_path.replace("'", "''")
                     try:
                         rows = sql.execute_sql(f"delete from {name} where _dlt_id in "
-                                               f"(select _dlt_id from read_parquet('{path}')) returning 1")
+                                               f"(select _dlt_id from read_parquet({literal(job.file_path)})) "
+                                               "returning 1")
                     except DatabaseUndefinedRelation:
                         continue  # the job died before its table was written
                 removed += len(rows or [])

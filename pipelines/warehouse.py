@@ -163,9 +163,7 @@ class Warehouse:
             options.append(f"DATA_PATH {literal(self.lake_data_path)}")
             if self.is_postgres:
                 options.append(f"METADATA_SCHEMA {literal(self.name)}")
-            target = f"ducklake:{self.catalog}"
-        else:
-            target = str(self.path)
+        target = self.location if self.is_lake else str(self.path)
         return f"ATTACH {literal(target)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
 
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -186,7 +184,7 @@ class Warehouse:
         """The variables transforms/profiles.yml reads for this warehouse's target."""
         if not self.is_lake:
             return {"WAREHOUSE_PATH": str(self.path), "DBT_TARGET": "warehouse"}
-        return {"DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": f"ducklake:{self.catalog}",
+        return {"DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,
                 "WAREHOUSE_LAKE_NAME": self.name, "WAREHOUSE_LAKE_DATA_PATH": self.lake_data_path,
                 "WAREHOUSE_LAKE_METADATA_SCHEMA": self.name if self.is_postgres else "main"}
 
