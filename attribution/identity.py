@@ -33,4 +33,5 @@ def connected_components(edges: pd.DataFrame) -> pd.DataFrame:
         labels = updated
     roots = nodes[labels]  # nodes are sorted, so the smallest index is the smallest key
     ids = {root: hashlib.md5(root.encode()).hexdigest() for root in np.unique(roots)}
-    return pd.DataFrame({"node": nodes, "person_id": [ids[r] for r in roots]})
+    # Explicit string dtype: with no edges an empty object column would reach DuckDB as DOUBLE.
+    return pd.DataFrame({"node": nodes, "person_id": [ids[r] for r in roots]}, dtype="string")

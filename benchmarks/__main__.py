@@ -1,7 +1,7 @@
 """`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--accuracy-scale 5]
-                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--only NAME ...]
+                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--push-scale 5] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -13,6 +13,8 @@
    every heuristic and below 0.10)
 7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the
    DuckDB file at scale 5 (target <= 1.5x)
+8. push: pushing the outboxes (diff against the ledger, each answer journaled) vs the same payloads in a
+   bare httpx loop, at scale 5, median of 5 alternating rounds (target <= 1.3x)
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ import pyarrow.csv as pacsv
 
 from attribution.accuracy import accuracy
 from attribution.datadriven import markov_attribution
-from pipelines.registry import SOURCES
+from destinations.common.push import outbox_rows
+from destinations.common.spec import Skip
+from pipelines.pushes import run_pushes, use_sandbox_destinations
+from pipelines.pushes import settings as destination_settings
+from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
 from pipelines.transform import run_transforms
 from pipelines.vendors import use_sandbox
@@ -53,7 +59,7 @@ from tests.postgres import running_postgres
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
-BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake"]
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push"]
 
 
 def report(name: str, value: str) -> None:
@@ -191,6 +197,57 @@ def bench_ducklake(scale: float, work: Path) -> None:
     report("ratio DuckLake (Postgres catalog) / file (target <= 1.5)", f"{ratio:7.2f} x")
 
 
+def bare_push(warehouse: Warehouse, base: str) -> int:
+    """The same payloads the push sends, posted with a plain httpx loop: no diff, no ledger, no retries."""
+    calls = 0
+    with warehouse.connect(read_only=True) as con, httpx.Client(timeout=60) as http:
+        for name, spec in DESTINATIONS.items():
+            config = destination_settings(name)
+            client = spec.client(config)
+            for outbox in spec.outboxes:
+                for row in outbox_rows(con, outbox.model):
+                    payload = None if row["skip_reason"] else client.payload(outbox, row)
+                    if payload is None or isinstance(payload, Skip):
+                        continue
+                    if name == "improvely":
+                        http.post(f"{base}/improvely/v1/conversion.json", data={**payload, "key": config["api_key"]})
+                    else:
+                        path = "people" if outbox.name == "people" else "event_logs"
+                        http.post(f"{base}/convertloop/v1/{path}", json=payload,
+                                  auth=(config["app_id"], config["api_key"]))
+                    calls += 1
+            client.close()
+    return calls
+
+
+def bench_push(scale: float, work: Path, rounds: int = 5) -> None:
+    """Pushing the outboxes (diff, one call per row, each answer journaled and folded into the ledger) vs the
+    same calls in a bare loop, each into a fresh sandbox of the same world; rounds alternate, median ratio."""
+    print(f"push at scale {scale} (loading and building the warehouse first) ...", flush=True)
+    built = Warehouse(str(work / "push-built.duckdb"))
+    with running_sandbox(seed=7, scale=scale) as sb:
+        use_sandbox(sb.url, list(SOURCES))
+        summary = run(list(SOURCES), built, push=False, publish=False)
+        assert summary.status == "ok", summary
+    ratios = []
+    for round_ in range(1, rounds + 1):
+        warehouse = Warehouse(str(work / f"push-{round_}" / "push.duckdb"))  # an empty ledger each round
+        warehouse.path.parent.mkdir()
+        shutil.copy(built.path, warehouse.path)
+        with running_sandbox(seed=7, scale=scale) as sb:
+            use_sandbox_destinations(sb.url)
+            bare_s, calls = timed(bare_push, warehouse, sb.url)
+        with running_sandbox(seed=7, scale=scale) as sb:
+            use_sandbox_destinations(sb.url)
+            ours_s, results = timed(run_pushes, warehouse)
+        assert all(r.status == "pushed" for r in results), results
+        assert sum(r.sent for r in results) == calls, (results, calls)
+        ratios.append(ours_s / bare_s)
+        report(f"round {round_}: bare httpx loop vs push, {calls:,} calls",
+               f"{bare_s:6.2f} s vs {ours_s:6.2f} s = {ours_s / bare_s:4.2f} x")
+    report(f"ratio push / bare loop, median of {rounds} (target <= 1.3)", f"{float(np.median(ratios)):7.2f} x")
+
+
 def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     names = [f"channel_{i}" for i in range(channels)]
@@ -233,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy-scale", type=float, default=5)
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
     parser.add_argument("--lake-scale", type=float, default=5)
+    parser.add_argument("--push-scale", type=float, default=5)
     parser.add_argument("--only", nargs="*", choices=BENCHES)
     args = parser.parse_args(argv)
     chosen = set(args.only or BENCHES)
@@ -250,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_accuracy(args.accuracy_scale, args.accuracy_seeds, work)
         if "ducklake" in chosen:
             bench_ducklake(args.lake_scale, work)
+        if "push" in chosen:
+            bench_push(args.push_scale, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")

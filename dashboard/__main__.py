@@ -1,6 +1,9 @@
 """`make dashboard`: build the dashboard from the published marts.
 
-    python -m dashboard [--snapshot warehouse_published/snapshot.duckdb] [--out <snapshot dir>/dashboard.html]
+    python -m dashboard [--snapshot PATH] [--out <snapshot dir>/dashboard.html]
+
+The snapshot defaults to the one the runner publishes: `[publish] path` (PUBLISH__PATH), else
+`<warehouse name>_published/` beside the configured warehouse (`[warehouse] location`, WAREHOUSE__LOCATION).
 
 The page is one HTML file with plotly.js inlined: open it in a browser, offline, or serve it anywhere.
 """
@@ -12,19 +15,17 @@ import sys
 from pathlib import Path
 
 from dashboard import build
-from pipelines.publish import SNAPSHOT, default_publish_dir
-from pipelines.warehouse import DEFAULT_WAREHOUSE
-
-DEFAULT_SNAPSHOT = default_publish_dir(DEFAULT_WAREHOUSE) / SNAPSHOT
+from pipelines.publish import SNAPSHOT, resolve_publish_dir
+from pipelines.warehouse import Warehouse
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT), help="published snapshot (default: %(default)s)")
+    parser.add_argument("--snapshot", help="published snapshot (default: the runner's publication)")
     parser.add_argument("--out", help="HTML file to write (default: dashboard.html beside the snapshot)")
     args = parser.parse_args(argv)
-    snapshot = Path(args.snapshot)
+    snapshot = Path(args.snapshot) if args.snapshot else resolve_publish_dir(Warehouse.configured()) / SNAPSHOT
     if not snapshot.exists():
         print(f"note: {snapshot} does not exist yet (no successful run has published); "
               "the dashboard shows empty states", file=sys.stderr)

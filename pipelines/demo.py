@@ -11,6 +11,7 @@ The demo warehouse is rebuilt from scratch each time (it holds synthetic data on
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import sys
@@ -22,6 +23,7 @@ from dashboard import build as build_dashboard
 from pipelines.errors import describe
 from pipelines.lock import WarehouseLock
 from pipelines.publish import default_publish_dir
+from pipelines.pushes import use_sandbox_destinations
 from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
 from pipelines.vendors import use_sandbox
@@ -57,6 +59,17 @@ def headline(warehouse: str) -> None:
         con.sql(BY_CURRENCY).show(max_rows=60)
 
 
+def print_received(received: dict[str, dict[str, list[dict]]]) -> None:
+    """What the sandbox's write-only vendors accepted from the push: counts and one example each."""
+    if not received:
+        return
+    print("\npushed to the sandbox's write-only vendors (GET /_sim/received):")
+    for vendor, resources in received.items():
+        for resource, calls in resources.items():
+            example = json.dumps(calls[0], default=str)
+            print(f"  {vendor}/{resource}: {len(calls):,} calls, e.g. {example[:220]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,13 +84,17 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.unlink(missing_ok=True)
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
         shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
-        shutil.rmtree(default_publish_dir(warehouse), ignore_errors=True)
+        published = default_publish_dir(warehouse)  # the demo's own, never a configured [publish] path
+        shutil.rmtree(published, ignore_errors=True)
         print(f"starting the sandbox (seed {args.seed}, scale {args.scale}) ...")
         with running_sandbox(seed=args.seed, scale=args.scale) as sandbox:
             print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse}")
             use_sandbox(sandbox.url, list(SOURCES))
-            summary = run(list(SOURCES), str(warehouse), lock=lock)
+            use_sandbox_destinations(sandbox.url)
+            summary = run(list(SOURCES), str(warehouse), lock=lock, publish_dir=str(published))
+            received = sandbox.control("GET", "received")
         print_summary(summary)
+    print_received(received)
     try:
         headline(str(warehouse))
     except duckdb.Error as exc:

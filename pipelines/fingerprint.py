@@ -14,32 +14,41 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 
 import duckdb
 
 SKIPPED_SCHEMA_SUFFIXES = ("_staging",)
+SKIPPED_SCHEMAS = ("runner",)  # the runner's bookkeeping (when it built what), not data
 LOAD_COLUMNS = ("load_id",)
 
 
 def fingerprints(warehouse: str) -> dict[str, str]:
-    out: dict[str, str] = {}
     with duckdb.connect(warehouse, read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema not in ('information_schema', 'pg_catalog') and table_name not like '\\_dlt%' "
-            "escape '\\' order by 1, 2").fetchall()
-        for schema, table in tables:
-            if schema.endswith(SKIPPED_SCHEMA_SUFFIXES):
-                continue
-            columns = [(name, kind) for name, kind in con.execute(
-                "select column_name, data_type from information_schema.columns where table_schema = ? "
-                "and table_name = ? order by ordinal_position", [schema, table]).fetchall()
-                       if not name.startswith("_dlt") and name not in LOAD_COLUMNS]
-            values = ", ".join(f'round("{c}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
-                               for c, kind in columns) or "1"
-            rows, total = con.execute(
-                f'select count(*), coalesce(sum(hash({values})::hugeint), 0) from "{schema}"."{table}"').fetchone()
-            out[f"{schema}.{table}"] = f"{rows}:{total}"
+        return table_fingerprints(con)
+
+
+def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None = None) -> dict[str, str]:
+    """`schema.table` -> fingerprint for every table of the connection's database (or of `schemas`)."""
+    wanted = None if schemas is None else set(schemas)
+    out: dict[str, str] = {}
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema not in ('information_schema', 'pg_catalog') "
+        "and table_name not like '\\_dlt%' escape '\\' order by 1, 2").fetchall()
+    for schema, table in tables:
+        skipped = schema.endswith(SKIPPED_SCHEMA_SUFFIXES) or schema in SKIPPED_SCHEMAS
+        if skipped or (wanted is not None and schema not in wanted):
+            continue
+        columns = [(name, kind) for name, kind in con.execute(
+            "select column_name, data_type from information_schema.columns where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+                   if not name.startswith("_dlt") and name not in LOAD_COLUMNS]
+        values = ", ".join(f'round("{c}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
+                           for c, kind in columns) or "1"
+        rows, total = con.execute(
+            f'select count(*), coalesce(sum(hash({values})::hugeint), 0) from "{schema}"."{table}"').fetchone()
+        out[f"{schema}.{table}"] = f"{rows}:{total}"
     return out
 
 

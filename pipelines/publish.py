@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dlt
 import duckdb
 
 from pipelines.extensions import ensure_extensions
@@ -48,6 +49,19 @@ def default_publish_dir(warehouse: Warehouse | str | os.PathLike[str]) -> Path:
     return wh.path.with_name(f"{wh.path.stem}_published")
 
 
+def configured_publish_dir() -> str | None:
+    """`[publish] path` in .dlt/config.toml, or PUBLISH__PATH in the environment."""
+    return dlt.config.get("publish.path", str)
+
+
+def resolve_publish_dir(warehouse: Warehouse | str | os.PathLike[str],
+                        target: str | os.PathLike[str] | None = None) -> Path:
+    """Where the warehouse's marts are published: `target` (e.g. --publish-dir), else `[publish] path`, else
+    beside the warehouse. The runner and every reader resolve it here, so they agree."""
+    chosen = target or configured_publish_dir()
+    return Path(chosen) if chosen else default_publish_dir(warehouse)
+
+
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -57,7 +71,7 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     """Copy every table of the warehouse's `marts` schema, with its comments, into a new snapshot and new
     Parquet files, then swap both in. Raises on failure; the previous publication stays in place."""
     started = time.monotonic()
-    directory = Path(target) if target else default_publish_dir(warehouse)
+    directory = resolve_publish_dir(warehouse, target)
     directory.mkdir(parents=True, exist_ok=True)
     generation = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
     snapshot_tmp = directory / f".{SNAPSHOT}.{generation}.tmp"

@@ -1,15 +1,19 @@
 """The scheduled job: extract every configured vendor into one DuckDB file, then build the transforms.
 
-    python -m pipelines.run [--vendors a,b] [--warehouse PATH] [--no-transform] [--full-refresh]
-                            [--backfill-from DATE] [--publish-dir PATH | --no-publish] [--summary-json PATH]
+    python -m pipelines.run [--vendors a,b] [--warehouse PATH] [--no-transform | --force-transform] [--full-refresh]
+                            [--backfill-from DATE] [--publish-dir PATH | --no-publish]
+                            [--no-push | --push-only] [--dry-run] [--summary-json PATH]
 
+The dbt build is skipped when no vendor loaded a changed row and the dbt project did not change since the
+last successful build (the summary says "unchanged"); --force-transform builds anyway.
 After a successful build the marts are published for readers (pipelines/publish.py): a read-only
 snapshot `<publish dir>/snapshot.duckdb` and `<publish dir>/parquet/<mart>.parquet`, swapped in atomically.
 
-Exit codes: 0 all loaded and built; 1 nothing loaded, the transforms failed, or a failure outside any
-vendor, or publishing failed (the summary's error says which); 2 usage error; 3 partial (some vendors failed, the others
-loaded); 75 another run holds the warehouse lock; 130 / 143 stopped by SIGINT / SIGTERM (the current
-step stops at its next safe point, dbt is stopped, the rest is skipped; a re-run resumes).
+Exit codes: 0 all loaded, built, published and pushed; 1 nothing loaded, the transforms or publishing failed,
+or a failure outside any vendor (the summary's error says which); 2 usage error; 3 partial (some vendors
+failed and the others loaded, or a destination's push failed); 75 another run holds the warehouse lock;
+130 / 143 stopped by SIGINT / SIGTERM (the current step stops at its next safe point, dbt is stopped, the
+rest is skipped; a re-run resumes).
 """
 
 from __future__ import annotations
@@ -24,17 +28,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dlt
 from dlt.common.exceptions import SignalReceivedException
 from dlt.common.runtime import signals
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
 
+from destinations.common.push import DestinationResult
 from pipelines.errors import describe
 from pipelines.extensions import ensure_extensions
 from pipelines.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
-from pipelines.publish import PublishResult, default_publish_dir
+from pipelines.publish import SNAPSHOT, PublishResult, resolve_publish_dir
 from pipelines.publish import publish as publish_marts
+from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
@@ -73,6 +78,7 @@ class RunSummary:
     vendors: list[VendorResult]
     transform: TransformResult | None
     published: PublishResult | None = None
+    destinations: list[DestinationResult] = field(default_factory=list)
     error: str | None = None  # a failure outside any vendor and the transforms
 
     def to_json(self) -> dict[str, Any]:
@@ -118,12 +124,16 @@ def stopped_by() -> str:
     return f"stopped by {signal.Signals(received_signal()).name}"
 
 
+def published_snapshot(warehouse: Warehouse, publish_dir: str | None) -> Path:
+    return resolve_publish_dir(warehouse, publish_dir) / SNAPSHOT
+
+
 def publish_step(warehouse: Warehouse, publish_dir: str | None) -> PublishResult:
     started = time.monotonic()
     try:
         return publish_marts(warehouse, publish_dir)
     except Exception as exc:  # the previous publication stays in place for readers
-        target = Path(publish_dir) if publish_dir else default_publish_dir(warehouse)
+        target = resolve_publish_dir(warehouse, publish_dir)
         message = describe(exc)
         log.error("publishing to %s failed: %s", target, message)
         return PublishResult("failed", time.monotonic() - started, str(target), detail=message)
@@ -131,40 +141,51 @@ def publish_step(warehouse: Warehouse, publish_dir: str | None) -> PublishResult
 
 def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, full_refresh: bool = False,
         backfill_from: str | None = None, lock: WarehouseLock | CatalogLock | None = None, publish: bool = True,
-        publish_dir: str | None = None) -> RunSummary:
-    """Extract each vendor, build the transforms, publish the marts. SIGINT or SIGTERM stops the whole run
-    at the next safe point (dlt drains its load jobs, dbt is stopped): the rest is skipped, the summary
-    says so."""
+        publish_dir: str | None = None, push: bool = True, push_only: bool = False,
+        dry_run: bool = False, force_transform: bool = False) -> RunSummary:
+    """Extract each vendor, build the transforms, publish the marts, push the outboxes to the destinations.
+    SIGINT or SIGTERM stops the whole run at the next safe point (dlt drains its load jobs, dbt is stopped,
+    a push stops between two requests): the rest is skipped, the summary says so."""
     started = time.monotonic()
     warehouse = as_warehouse(warehouse)
     results: list[VendorResult] = []
     transform_result: TransformResult | None = None
     published: PublishResult | None = None
+    pushed: list[DestinationResult] = []
     with signals.intercepted_signals():  # dlt's steps share this handler: one signal stops every step
         ensure_extensions(warehouse.extensions())  # a missing one is one clear line, not one per vendor
-        fill_sandbox_credentials(vendors)
-        for vendor in vendors:
-            if signals.was_signal_received():
-                results.append(VendorResult(vendor, "skipped", 0.0, error=stopped_by()))
-            else:
-                results.append(extract(vendor, warehouse, full_refresh, backfill_from))
+        if not push_only:
+            fill_sandbox_credentials(vendors)
+            for vendor in vendors:
+                if signals.was_signal_received():
+                    results.append(VendorResult(vendor, "skipped", 0.0, error=stopped_by()))
+                else:
+                    results.append(extract(vendor, warehouse, full_refresh, backfill_from))
         loaded = [r for r in results if r.status == "loaded"]
         if transform and loaded and not signals.was_signal_received():
-            transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else ())
-        if publish and transform_result is not None and transform_result.status == "built" \
-                and not signals.was_signal_received():
+            transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
+                                              force=force_transform)
+        built = transform_result is not None and transform_result.status in ("built", "unchanged")
+        # Unchanged marts are published already, unless no publication is there (first run of a new path).
+        if publish and built and not signals.was_signal_received() and (
+                transform_result.status == "built" or not published_snapshot(warehouse, publish_dir).exists()):
             published = publish_step(warehouse, publish_dir)
+        if (push_only or (push and built)) and not signals.was_signal_received():
+            pushed = run_pushes(warehouse, dry_run=dry_run)
+        failed_pushes = [d for d in pushed if d.status == "failed"]
         if signals.was_signal_received():
             status, code = "interrupted", 128 + received_signal()
+        elif push_only:
+            status, code = ("partial", EXIT_PARTIAL) if failed_pushes else ("ok", EXIT_OK)
         elif not loaded or (transform_result is not None and transform_result.status == "failed") \
                 or (published is not None and published.status == "failed"):
             status, code = "failed", EXIT_FAILED
-        elif len(loaded) < len(results):
+        elif len(loaded) < len(results) or failed_pushes:
             status, code = "partial", EXIT_PARTIAL
         else:
             status, code = "ok", EXIT_OK
     return RunSummary(warehouse.label(), status, code, time.monotonic() - started, results, transform_result,
-                      published)
+                      published, pushed)
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -185,11 +206,15 @@ def print_summary(summary: RunSummary) -> None:
     if summary.published is not None:
         p = summary.published
         print(f"  publish      {p.status:<7} {p.seconds:6.1f}s  {p.detail}")
-
-
-def configured_publish_dir() -> str | None:
-    """`[publish] path` in .dlt/config.toml, or PUBLISH__PATH in the environment."""
-    return dlt.config.get("publish.path", str)
+    for d in summary.destinations:
+        skipped = sum(d.skipped.values())
+        counts = f"sent {d.sent:,}, unchanged {d.unchanged:,}, rejected {d.rejected:,}, skipped {skipped:,}"
+        print(f"  push {d.destination:<12} {d.status:<7} {d.seconds:6.1f}s  {counts}"
+              + (f"  {d.error}" if d.error else ""))
+        for reason, rows in d.skipped.items():
+            print(f"      skipped {rows:>8,}  {reason}")
+        for row in d.sample:
+            print(f"      would send {json.dumps(row, default=str)[:300]}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -199,13 +224,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"comma-separated subset of {', '.join(SOURCES)} (default: all)")
     parser.add_argument("--warehouse", help=f"a DuckDB file, or ducklake:<catalog> (default: [warehouse] location in "
                                             f".dlt/config.toml, else {DEFAULT_WAREHOUSE}; see pipelines/warehouse.py)")
-    parser.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
+    transforming = parser.add_mutually_exclusive_group()
+    transforming.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
+    transforming.add_argument("--force-transform", action="store_true",
+                              help="build even when no loaded row and no model changed since the last build")
     parser.add_argument("--full-refresh", action="store_true", help="drop each vendor's tables and state first")
     parser.add_argument("--backfill-from", metavar="DATE", help="re-read history from DATE (ISO), merging")
-    parser.add_argument("--publish-dir", metavar="PATH", default=configured_publish_dir(),
+    parser.add_argument("--publish-dir", metavar="PATH",
                         help="where readers find the marts (default: [publish] path in .dlt/config.toml, "
                              "else <warehouse name>_published/ beside the warehouse)")
     parser.add_argument("--no-publish", action="store_true", help="do not publish the marts for readers")
+    pushing = parser.add_mutually_exclusive_group()
+    pushing.add_argument("--no-push", action="store_true", help="do not push the outboxes to the destinations")
+    pushing.add_argument("--push-only", action="store_true", help="only push (no extract, transform or publish)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with a push: print counts and a sample of what would be sent; send and record nothing")
     parser.add_argument("--summary-json", metavar="PATH", help="also write the run summary as JSON")
     args = parser.parse_args(argv)
     if args.backfill_from:
@@ -234,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         with warehouse_lock(args.warehouse) as lock:
             summary = run(args.vendor_list, args.warehouse, transform=not args.no_transform,
                           full_refresh=args.full_refresh, backfill_from=args.backfill_from, lock=lock,
-                          publish=not args.no_publish, publish_dir=args.publish_dir)
+                          publish=not args.no_publish, publish_dir=args.publish_dir,
+                          push=not args.no_push and pushes_enabled(),
+                          push_only=args.push_only, dry_run=args.dry_run, force_transform=args.force_transform)
     except WarehouseBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return EXIT_BUSY

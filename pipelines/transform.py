@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -19,16 +21,22 @@ import yaml
 from dlt.common.runtime import signals
 
 from pipelines.errors import describe
+from pipelines.fingerprint import table_fingerprints
 from pipelines.registry import SOURCES
 from pipelines.warehouse import Warehouse, as_warehouse
 
+log = logging.getLogger("pipelines.transform")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
+# What a build depends on besides the loaded data: the dbt project and the algorithms its Python models import.
+BUILD_SOURCES = (TRANSFORMS, TRANSFORMS.parent / "attribution")
+BUILD_SOURCE_SKIPPED = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
+BUILDS = "runner.builds"  # one row per successful full build: what it was built from
 
 
 @dataclass
 class TransformResult:
-    status: str  # "built", "failed", "skipped" or "interrupted"
+    status: str  # "built", "unchanged" (nothing to build), "failed", "skipped" or "interrupted"
     seconds: float
     detail: str
 
@@ -63,6 +71,40 @@ def missing_datasets(warehouse: Warehouse) -> list[str]:
     return [name for name in SOURCES if name not in present]
 
 
+def project_digest(variables: dict[str, object] | None = None) -> str:
+    """The dbt project, the `attribution` package, the target and the vars: a change to any means a rebuild."""
+    digest = hashlib.sha256(json.dumps([os.environ.get("DBT_TARGET"), variables], sort_keys=True).encode())
+    for root in BUILD_SOURCES:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not BUILD_SOURCE_SKIPPED.intersection(path.relative_to(root).parts):
+                digest.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """The content of every vendor dataset (fingerprints leave out load ids: a re-merged identical row is no
+    change)."""
+    return hashlib.sha256(json.dumps(table_fingerprints(con, SOURCES), sort_keys=True).encode()).hexdigest()
+
+
+def last_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    schema, table = BUILDS.split(".")
+    exists = con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                         "and schema_name = ? and table_name = ?", [schema, table]).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"select project_digest, inputs_digest from {BUILDS} order by built_at desc limit 1").fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def record_build(warehouse: Warehouse, digests: tuple[str, str]) -> None:
+    with warehouse.connect(read_only=False) as con:
+        con.execute(f"create schema if not exists {BUILDS.split('.')[0]}")
+        con.execute(f"create table if not exists {BUILDS} (project_digest varchar, inputs_digest varchar, "
+                    "built_at timestamptz)")
+        con.execute(f"insert into {BUILDS} values (?, ?, now())", list(digests))
+
+
 def _die_with_parent() -> None:
     """In the dbt child, before exec: the kernel kills it when the runner dies, even by SIGKILL."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the runner's signal handling still stops dbt
@@ -80,20 +122,31 @@ def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
 
 def run_transforms(
     warehouse: Warehouse | str, select: str | None = None, variables: dict[str, object] | None = None,
-    inherit_fds: tuple[int, ...] = (),
+    inherit_fds: tuple[int, ...] = (), force: bool = False,
 ) -> TransformResult:
     """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once.
+
+    A full build is not run again when neither the loaded data nor the project changed since the last
+    successful one (status "unchanged"), unless `force`.
 
     dbt runs as a child that dies with the runner and inherits `inherit_fds` (the warehouse lock, so the
     lock lasts as long as dbt does). A SIGINT or SIGTERM received by the runner stops dbt at once."""
     started = time.monotonic()
     warehouse = as_warehouse(warehouse)
+    digests = None
     try:
         missing = missing_datasets(warehouse)
+        if not missing and not select:
+            with warehouse.connect(read_only=True) as con:
+                digests = (project_digest(variables), inputs_digest(con))
+                previous = last_build(con)
     except duckdb.Error as exc:
         return TransformResult("failed", time.monotonic() - started, describe(exc))
     if missing:
         return TransformResult("skipped", 0.0, f"not every vendor has been loaded yet (missing: {', '.join(missing)})")
+    if digests is not None and digests == previous and not force:
+        return TransformResult("unchanged", time.monotonic() - started,
+                               "no loaded row and no model changed since the last build (--force-transform builds)")
     command = [
         dbt_executable(),
         "--no-use-colors",
@@ -127,4 +180,9 @@ def run_transforms(
     if child.returncode != 0:
         failures = [line for line in stdout.splitlines() if "ERROR" in line or "FAIL" in line][:5]
         return TransformResult("failed", time.monotonic() - started, " | ".join(failures) or detail)
+    if digests is not None:
+        try:
+            record_build(warehouse, digests)
+        except duckdb.Error as exc:  # the build stands; the next run builds again
+            log.warning("could not record the build's inputs: %s", describe(exc))
     return TransformResult("built", time.monotonic() - started, detail)

@@ -109,6 +109,12 @@ def routes(sb: Sandbox) -> list[tuple[str, str, Any]]:
         with sb.lock:
             return Response.of_json({name: dict(ctx.received) for name, ctx in sb.contexts.items() if ctx.received})
 
+    def held(_: Request) -> Response:
+        """What each write-only vendor holds now (e.g. ConvertLoop's people and their segments)."""
+        with sb.lock:
+            return Response.of_json({name: vendor.held() for name, vendor in sb.vendors.items()
+                                     if hasattr(vendor, "held")})
+
     def get_faults(_: Request) -> Response:
         return Response.of_json(sb.faults.describe())
 
@@ -134,6 +140,7 @@ def routes(sb: Sandbox) -> list[tuple[str, str, Any]]:
         ("GET", "/_sim/truth/conversions", conversions),
         ("GET", "/_sim/truth/channel_effects", channel_effects),
         ("GET", "/_sim/received", received),
+        ("GET", "/_sim/held", held),
         ("GET", "/_sim/faults", get_faults),
         ("POST", "/_sim/faults", set_faults),
         ("GET", "/_sim/info", info),

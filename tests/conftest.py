@@ -38,7 +38,8 @@ def fresh_sandbox() -> Iterator[SandboxProcess]:
 
 @dataclass(frozen=True)
 class FullRun:
-    """A full run (every vendor, dbt build, publish) at the test seed and scale, for tests that only read."""
+    """A full run (every vendor, dbt build, publish; no push, so a copy pushes from scratch) at the test seed
+    and scale, for tests that only read it."""
 
     warehouse: Path
     published: Path
@@ -58,7 +59,7 @@ def full_run(tmp_path_factory) -> FullRun:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not summary.exists():
             with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE, work_budget=SHARED_WORK_BUDGET) as sb:
-                done = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary)],
+                done = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary), "--no-push"],
                                sandbox_env(sb, list(SOURCES)))
             assert done.returncode == 0, done.stdout + done.stderr
             stdout.write_text(done.stdout)

@@ -11,7 +11,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from pipelines.registry import SOURCES
+from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.vendors import env_key, sandbox_settings
 from simulator.process import SandboxProcess
 
@@ -21,10 +21,14 @@ END_TIME = "2026-11-10T00:00:00Z"  # past the sandbox clock even after advances;
 PINNED_END = {env_key(vendor, "end_time"): END_TIME for vendor in SOURCES}  # for the runner, every vendor
 
 
-def sandbox_env(sandbox: SandboxProcess, vendors: list[str], **overrides: str) -> dict[str, str]:
-    """Environment that points the given sources at a sandbox, as an operator would configure it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
-    return {**env, **sandbox_settings(sandbox.url, vendors), **overrides}
+def sandbox_env(sandbox: SandboxProcess, vendors: list[str], push: bool = False, **overrides: str) -> dict[str, str]:
+    """Environment that points the given sources, and every destination, at a sandbox, as an operator
+    would configure it. Pushing is off unless asked for (`[destinations] enabled`): the push tests push,
+    the others need not spend the suite's time on it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATIONS__"))}
+    destinations = {f"DESTINATIONS__{name.upper()}__BASE_URL": f"{sandbox.url}/{name}" for name in DESTINATIONS}
+    destinations["DESTINATIONS__ENABLED"] = str(push).lower()
+    return {**env, **sandbox_settings(sandbox.url, vendors), **destinations, **overrides}
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300,

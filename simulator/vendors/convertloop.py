@@ -2,6 +2,11 @@
 
 401 for missing or wrong credentials, 422 when a person cannot be identified or an event has no
 name. The event time key is accepted as `occurred_at`, `ocurred_at` or `occured_at` (clients differ).
+
+People are upserted: a call whose pid, email or user_id matches a known person updates that person's
+attributes; `add_to_segments` / `remove_from_segments` (a name or a comma-separated list) change their
+segment membership. An event's `person` is upserted the same way. `GET /_sim/held` shows the people
+ConvertLoop holds, with their segments; `/_sim/received` every accepted call with its `received_at`.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from simulator.http import HttpError, Request, Response
+from simulator.vendors.common import iso_z
 
 if TYPE_CHECKING:
     from simulator.context import VendorContext
@@ -25,9 +31,29 @@ def _unprocessable(message: str) -> HttpError:
     return HttpError(Response.of_json({"success": False, "errors": [message]}, 422))
 
 
+def _names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [name.strip() for name in items if str(name).strip()]
+
+
 class Vendor:
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
+        self.persons: list[dict[str, Any]] = []  # who ConvertLoop holds: identifiers, attributes, segments
+
+    def held(self) -> dict[str, Any]:
+        return {"people": [{**p, "segments": sorted(p["segments"])} for p in self.persons]}
+
+    def _upsert(self, person: dict[str, Any]) -> None:
+        keys = {(k, person[k]) for k in IDENTITY_KEYS if person.get(k)}
+        match = next((p for p in self.persons if keys & {(k, p[k]) for k in IDENTITY_KEYS if p.get(k)}), None)
+        if match is None:
+            match = {"segments": set()}
+            self.persons.append(match)
+        changes = {k: v for k, v in person.items() if k not in ("add_to_segments", "remove_from_segments")}
+        match.update(changes)
+        match["segments"] |= set(_names(person.get("add_to_segments")))
+        match["segments"] -= set(_names(person.get("remove_from_segments")))
 
     def routes(self) -> list[tuple[str, str, Any]]:
         return [("POST", "/v1/people", self.people), ("POST", "/v1/event_logs", self.event_logs)]
@@ -46,7 +72,9 @@ class Vendor:
         person = self._body(request)
         if not any(person.get(k) for k in IDENTITY_KEYS):
             raise _unprocessable("pid, user_id or email is required")
-        self.ctx.record("people", person)
+        with self.ctx.lock:
+            self._upsert(person)
+            self.ctx.record("people", {**person, "received_at": iso_z(self.ctx.clock)})
         return Response.of_json({"success": True})
 
     def event_logs(self, request: Request) -> Response:
@@ -59,5 +87,7 @@ class Vendor:
         times = [event[k] for k in TIME_KEYS if k in event]
         if times and not isinstance(times[0], (str, int)):
             raise _unprocessable("occurred_at must be a datetime")
-        self.ctx.record("event_logs", event)
+        with self.ctx.lock:
+            self._upsert(person)
+            self.ctx.record("event_logs", {**event, "received_at": iso_z(self.ctx.clock)})
         return Response.of_json({"success": True})

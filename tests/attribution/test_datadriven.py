@@ -158,3 +158,12 @@ def test_total_variation_is_half_the_absolute_difference_of_normalised_shares():
     assert total_variation({"a": 3, "b": 1}, {"a": 0.5, "b": 0.25, "c": 0.25}) == pytest.approx(0.25)
     with pytest.raises(ValueError):
         total_variation({}, {"a": 1})
+
+
+def test_connected_components_of_no_edges_keep_text_ids():
+    """A young warehouse has no identifiers yet: the ids must stay text, or every model typed by them drifts."""
+    import duckdb
+
+    result = connected_components(pd.DataFrame({"node_a": [], "node_b": []}))
+    assert len(result) == 0
+    assert [str(t) for t in duckdb.sql("select * from result").types] == ["VARCHAR", "VARCHAR"]

@@ -4,6 +4,7 @@ warehouse shows empty states instead of errors."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import duckdb
@@ -118,3 +119,21 @@ def test_a_young_warehouse_shows_empty_states(browser, sandbox, tmp_path):
         assert page.locator("section").count() == len(SECTIONS)
         assert page.locator(".empty").count() >= 3
         page.close()
+
+
+def test_make_dashboard_reads_the_configured_publication(full_run, tmp_path):
+    """`python -m dashboard` without --snapshot follows the runner's settings: `[publish] path`, else the
+    directory beside the configured warehouse, as the runner publishes."""
+    published = tmp_path / "pub"
+    published.mkdir()
+    shutil.copy(full_run.published / SNAPSHOT, published / SNAPSHOT)
+    beside = tmp_path / "elsewhere" / "wh_published"
+    beside.mkdir(parents=True)
+    shutil.copy(full_run.published / SNAPSHOT, beside / SNAPSHOT)
+    env = {**os.environ, "WAREHOUSE__LOCATION": str(tmp_path / "elsewhere" / "wh.duckdb")}
+    for settings, directory in (({"PUBLISH__PATH": str(published)}, published), ({}, beside)):
+        done = run_cli([], {**env, **settings}, module="dashboard")
+        assert done.returncode == 0, done.stderr
+        assert "does not exist" not in done.stderr
+        assert done.stdout.strip() == f"dashboard: {directory / 'dashboard.html'}"
+        assert (directory / "dashboard.html").stat().st_size > 1_000_000  # plotly.js inlined

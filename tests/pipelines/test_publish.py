@@ -3,6 +3,7 @@ readers that never block a run nor break during one."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -111,14 +112,17 @@ def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(fresh_san
     assert leftovers == sorted([SNAPSHOT, PARQUET, (snapshot.parent / PARQUET).resolve().name]), leftovers
 
 
-def test_publishing_follows_the_configured_path_and_can_be_turned_off(sandbox, tmp_path):
+def test_publishing_follows_the_configured_path_and_can_be_turned_off(full_run, sandbox, tmp_path):
     warehouse, target = tmp_path / "wh.duckdb", tmp_path / "for-bi"
+    shutil.copy(full_run.warehouse, warehouse)  # built, never published at these paths
+    shutil.copytree(full_run.warehouse.with_name(".wh.duckdb.dlt"), tmp_path / ".wh.duckdb.dlt")
     env = sandbox_env(sandbox, list(SOURCES), PUBLISH__PATH=str(target))
-    done = run_cli(["--warehouse", str(warehouse), "--no-publish"], env)
+    done = run_cli(["--warehouse", str(warehouse), "--vendors", "webmarketer", "--no-publish"], env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "transforms   built" in done.stdout and "publish" not in done.stdout.split("transforms")[1]
+    assert "transforms   unchanged" in done.stdout and "publish" not in done.stdout.split("transforms")[1]
     assert not target.exists()
-    done = run_cli(["--warehouse", str(warehouse), "--vendors", "webmarketer"], env)  # a quick run that builds
+    assert "  push " not in done.stdout  # [destinations] enabled = false (sandbox_env's default)
+    done = run_cli(["--warehouse", str(warehouse), "--vendors", "webmarketer"], env)  # nothing published there yet
     assert done.returncode == 0, done.stdout + done.stderr
     assert count(target / SNAPSHOT, "marts.conversions") == count(warehouse, "marts.conversions")
     assert not (tmp_path / "wh_published").exists()

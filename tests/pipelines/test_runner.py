@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import duckdb
@@ -10,6 +11,7 @@ import pytest
 
 from pipelines.lock import WarehouseLock
 from pipelines.registry import SOURCES
+from pipelines.transform import inputs_digest
 from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, snapshot, start_cli
 
 ALL = list(SOURCES)
@@ -98,3 +100,38 @@ def test_sandbox_credentials_fill_in_only_for_loopback_urls(sandbox, tmp_path):
     assert done.returncode == 1
     assert "missing setting(s) api_key" in done.stdout and "SOURCES__CLICKMAGICK__API_KEY" in done.stdout
     assert "cm-sandbox-key" not in done.stdout + done.stderr
+
+
+def test_a_run_with_nothing_new_skips_the_build_and_force_transform_builds(full_run, sandbox, tmp_path):
+    """No vendor loaded a changed row and no model changed: dbt does not build again (the summary says
+    "unchanged") and the publication stays as it is; --force-transform builds anyway."""
+    wh, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
+    shutil.copy(full_run.warehouse, wh)
+    shutil.copytree(full_run.warehouse.with_name(".wh.duckdb.dlt"), tmp_path / ".wh.duckdb.dlt")
+    shutil.copytree(full_run.published, tmp_path / "wh_published", symlinks=True)
+    env = sandbox_env(sandbox, ALL)  # the shared run's sandbox world: nothing new
+    args = ["--warehouse", str(wh), "--summary-json", str(summary)]
+
+    def transform_after(*extra: str) -> tuple[str, dict | None]:
+        done = run_cli([*args, *extra], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(summary.read_text())
+        return report["transform"]["status"], report["published"]
+
+    assert transform_after() == ("unchanged", None)
+    status, published = transform_after("--force-transform")
+    assert status == "built" and published["status"] == "published"
+
+
+def test_the_build_inputs_change_with_a_row_and_not_with_a_reload(full_run, tmp_path):
+    """What decides a rebuild: a changed value changes the vendor tables' digest; the same rows merged again
+    by a later load (new dlt load ids) do not."""
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(full_run.warehouse, wh)
+    with duckdb.connect(str(wh)) as con:
+        before = inputs_digest(con)
+        con.execute("update webmarketer.events set _dlt_load_id = '9999999999.1', _dlt_id = md5(_dlt_id)")
+        assert inputs_digest(con) == before
+        con.execute("update webmarketer.events set turnover = turnover + 1 where id = "
+                    "(select min(id) from webmarketer.events where turnover > 0)")
+        assert inputs_digest(con) != before

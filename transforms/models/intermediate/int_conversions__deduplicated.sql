@@ -1,6 +1,7 @@
 -- One conversion per real order (see int_conversion_records__matched for how records find their order),
 -- with every vendor's view of it. Revenue and currency come from the most trusted vendor that reported
--- them (the vendor_priorities seed). Refunds and fraud rejections stay visible but earn no attributed revenue.
+-- them (the vendor_priorities seed), and so does the brand (the brands seed). Refunds and fraud rejections
+-- stay visible but earn no attributed revenue.
 with
 
 keyed as (
@@ -11,6 +12,10 @@ priorities as (
     select * from {{ ref('vendor_priorities') }}
 ),
 
+brands as (
+    select * from {{ ref('brands') }}
+),
+
 vendor_views as (
     select
         k.order_key,
@@ -18,9 +23,11 @@ vendor_views as (
         p.revenue_priority,
         max(k.revenue) as revenue,
         max(k.currency) as currency,
-        max(k.record_id) as record_id
+        max(k.record_id) as record_id,
+        max(b.brand) as brand
     from keyed as k
     left join priorities as p using (vendor)
+    left join brands as b on b.vendor = k.vendor and b.vendor_project = k.vendor_project
     group by all
 ),
 
@@ -29,6 +36,7 @@ trusted as (
         order_key,
         arg_min(revenue, revenue_priority) filter (where revenue is not null) as revenue,
         arg_min(currency, revenue_priority) filter (where currency is not null) as currency,
+        arg_min(brand, revenue_priority) filter (where brand is not null) as brand,
         {%- for vendor in vendor_names() %}
         max(revenue) filter (where vendor = '{{ vendor }}') as {{ vendor }}_revenue,
         max(record_id) filter (where vendor = '{{ vendor }}') as {{ vendor }}_record_id,
@@ -65,6 +73,7 @@ select
     o.person_id,
     o.conversion_type,
     o.converted_at,
+    t.brand,
     t.revenue,
     t.currency,
     o.status,

@@ -13,31 +13,40 @@ clickmagick as (
         case when status = 'refunded' then 'refunded' else 'completed' end as vendor_status,
         cast(null as varchar) as rejection_reason,
         email,
+        cast(null as varchar) as user_id,
+        cast(project_id as varchar) as vendor_project,
         'cmv:' || visitor_id as person_node,
-        cast(null as varchar) as click_tx_id
+        cast(null as varchar) as click_tx_id,
+        cast(null as varchar) as visit_ip,
+        cast(null as varchar) as visit_user_agent
     from {{ ref('stg_clickmagick__conversions') }}
 ),
 
 integr8 as (
     select
         'integr8' as vendor,
-        conversion_id as record_id,
-        conversion_type,
-        converted_at,
-        order_ref,
-        coalesce(revenue, 0) as revenue,
-        currency,
+        c.conversion_id as record_id,
+        c.conversion_type,
+        c.converted_at,
+        c.order_ref,
+        coalesce(c.revenue, 0) as revenue,
+        c.currency,
         case
-            when third_party_status = 'refunded' then 'refunded'
-            when status = 'rejected' then 'rejected'
-            when status = 'processing' then 'processing'
+            when c.third_party_status = 'refunded' then 'refunded'
+            when c.status = 'rejected' then 'rejected'
+            when c.status = 'processing' then 'processing'
             else 'completed'
         end as vendor_status,
-        rejection_reason,
+        c.rejection_reason,
         cast(null as varchar) as email,
-        'dev:' || device_id as person_node,
-        click_tx_id
-    from {{ ref('stg_integr8__conversions') }}
+        cast(null as varchar) as user_id,
+        c.integration_id as vendor_project,
+        'dev:' || c.device_id as person_node,
+        c.click_tx_id,
+        k.ip as visit_ip,  -- the visit that brought the order (how Improvely knows a visitor)
+        k.user_agent as visit_user_agent
+    from {{ ref('stg_integr8__conversions') }} as c
+    left join {{ ref('stg_integr8__clicks') }} as k on k.tx_id = c.click_tx_id
 ),
 
 webmarketer as (
@@ -52,8 +61,12 @@ webmarketer as (
         case when e.refunded_at is not null then 'refunded' else 'completed' end as vendor_status,
         cast(null as varchar) as rejection_reason,
         e.email,
+        e.user_id,
+        e.project_id as vendor_project,
         'wmu:' || e.user_id as person_node,
-        cast(null as varchar) as click_tx_id
+        cast(null as varchar) as click_tx_id,
+        cast(null as varchar) as visit_ip,
+        cast(null as varchar) as visit_user_agent
     from {{ ref('stg_webmarketer__events') }} as e
     left join {{ ref('stg_webmarketer__projects') }} as p using (project_id)
 )

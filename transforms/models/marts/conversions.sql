@@ -24,6 +24,7 @@ select
     c.conversion_type,
     c.converted_at,
     cast(c.converted_at as date) as conversion_date,
+    c.brand,
     c.revenue,
     c.currency,
     c.status,

@@ -1,0 +1,43 @@
+-- What ConvertLoop receives as event logs: one per completed or refunded order, named after its type, with
+-- the order, its value and each channel's credit under the default data-driven model. ConvertLoop keeps
+-- events as an append-only log, so an event is sent once; later changes reach the person's attributes.
+{%- set default_model = var('attribution_models')['data_driven'][0] %}
+with
+
+conversions as (
+    select * from {{ ref('conversions') }}
+    where status in ('completed', 'refunded')
+),
+
+contacts as (
+    select * from {{ ref('int_people__contacts') }}
+),
+
+credits as (
+    select conversion_id, json_group_object(channel, round(credit, 6)) as channel_credits
+    from (
+        select conversion_id, channel, sum(credit) as credit
+        from {{ ref('attribution') }}
+        where attribution_model = '{{ default_model }}'
+        group by all
+    )
+    group by conversion_id
+)
+
+select
+    c.conversion_id as row_key,
+    c.conversion_id,
+    c.conversion_type as name,
+    c.converted_at as occurred_at,
+    p.email,
+    p.user_id,
+    coalesce(c.order_ref, c.conversion_id) as order_reference,
+    c.revenue,
+    c.currency,
+    c.status,
+    coalesce(k.channel_credits, '{}') as channel_credits,
+    '{{ default_model }}' as credit_model,
+    case when p.email is null and p.user_id is null then 'no email or user id' end as skip_reason
+from conversions as c
+left join contacts as p using (person_id)
+left join credits as k using (conversion_id)

@@ -1,0 +1,84 @@
+-- What Improvely receives: every completed or refunded order once as a sale, and a refunded one once more
+-- as a negative-revenue `refund` goal with reference `<reference>-refund` (Improvely cannot change a
+-- conversion it has). Rows with a skip_reason are not sent.
+with
+
+conversions as (
+    select * from {{ ref('conversions') }}
+    where status in ('completed', 'refunded')
+),
+
+contacts as (
+    select * from {{ ref('int_people__contacts') }}
+),
+
+-- The visit that brought the order (a tracked click's IP and user agent): how Improvely knows a visitor.
+visits as (
+    select
+        order_key as conversion_id,
+        arg_min(visit_ip, converted_at) as ip,
+        arg_min(visit_user_agent, converted_at) as user_agent
+    from {{ ref('int_conversion_records__matched') }}
+    where visit_ip is not null and visit_user_agent is not null
+    group by order_key
+),
+
+sales as (
+    select
+        conversion_id || ':sale' as row_key,
+        conversion_id,
+        'sale' as kind,
+        brand,
+        conversion_type as goal,
+        revenue,
+        currency,
+        coalesce(order_ref, conversion_id) as reference,
+        converted_at as occurred_at,
+        person_id
+    from conversions
+),
+
+refunds as (
+    select
+        conversion_id || ':refund' as row_key,
+        conversion_id,
+        'refund' as kind,
+        brand,
+        'refund' as goal,
+        -revenue as revenue,
+        currency,
+        coalesce(order_ref, conversion_id) || '-refund' as reference,
+        converted_at as occurred_at,
+        person_id
+    from conversions
+    where status = 'refunded'
+),
+
+rows_to_send as (
+    select * from sales
+    union all
+    select * from refunds
+)
+
+select
+    r.row_key,
+    r.conversion_id,
+    r.kind,
+    r.brand,
+    r.goal,
+    r.revenue,
+    r.currency,
+    r.reference,
+    r.occurred_at,
+    cast(epoch(r.occurred_at) as bigint) as occurred_at_unix,
+    p.email as label,
+    v.ip,
+    v.user_agent,
+    case
+        when r.brand is null then 'no brand: the vendor project is not in the brands seed'
+        when p.email is null and (v.ip is null or v.user_agent is null)
+            then 'no visitor identifier: neither an email nor the IP and user agent of a click'
+    end as skip_reason
+from rows_to_send as r
+left join contacts as p using (person_id)
+left join visits as v using (conversion_id)
