@@ -29,27 +29,34 @@ def fingerprints(warehouse: str) -> dict[str, str]:
 
 
 def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None = None) -> dict[str, str]:
-    """`schema.table` -> fingerprint for every table of the connection's database (or of `schemas`)."""
+    """`schema.table` -> fingerprint for every table of the connection's database (or of `schemas`), in one
+    catalog query and one scan query (a run computes these before every build)."""
     wanted = None if schemas is None else set(schemas)
-    out: dict[str, str] = {}
-    tables = con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
-        "and table_schema not in ('information_schema', 'pg_catalog') "
-        "and table_name not like '\\_dlt%' escape '\\' order by 1, 2").fetchall()
-    for schema, table in tables:
+    columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, name, kind in con.execute(
+            "select c.table_schema, c.table_name, c.column_name, c.data_type from information_schema.columns as c "
+            "join information_schema.tables as t using (table_catalog, table_schema, table_name) "
+            "where c.table_catalog = current_database() and c.table_schema not in ('information_schema', 'pg_catalog') "
+            "and c.table_name not like '\\_dlt%' escape '\\' order by 1, 2, c.ordinal_position").fetchall():
         skipped = schema.endswith(SKIPPED_SCHEMA_SUFFIXES) or schema in SKIPPED_SCHEMAS
         if skipped or (wanted is not None and schema not in wanted):
             continue
-        columns = [(name, kind) for name, kind in con.execute(
-            "select column_name, data_type from information_schema.columns where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()
-                   if not name.startswith("_dlt") and name not in LOAD_COLUMNS]
-        values = ", ".join(f'round("{c}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
-                           for c, kind in columns) or "1"
-        rows, total = con.execute(
-            f'select count(*), coalesce(sum(hash({values})::hugeint), 0) from "{schema}"."{table}"').fetchone()
-        out[f"{schema}.{table}"] = f"{rows}:{total}"
-    return out
+        kept = columns.setdefault((schema, table), [])
+        if not name.startswith("_dlt") and name not in LOAD_COLUMNS:
+            kept.append((name, kind))
+    if not columns:
+        return {}
+    scans = []
+    for (schema, table), kept in columns.items():
+        values = ", ".join(f'round("{c}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"' for c, kind in kept) or "1"
+        scans.append(f"select {literal(f'{schema}.{table}')} as name, count(*) as n, "
+                     f'coalesce(sum(hash({values})::hugeint), 0) as total from "{schema}"."{table}"')
+    rows = con.execute(" union all ".join(scans)).fetchall()
+    return {name: f"{n}:{total}" for name, n, total in sorted(rows)}
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import lookback_resource, utc, windows
+from sources.common.incremental import dimension, lookback_resource, utc, windows
 from sources.common.spec import SourceSpec
 
 
@@ -69,12 +69,12 @@ def clickmagick_source(
     def project_list() -> tuple[dict[str, Any], ...]:  # fetched once, read by both project resources
         return tuple(helpers.list_projects(client))
 
-    @dlt.resource(name="projects", primary_key="id", write_disposition="merge")
+    @dimension("projects", primary_key="id")
     def projects() -> Iterator[list[dict[str, Any]]]:
         yield list(project_list())
 
-    @dlt.resource(name="project_settings", primary_key="id", write_disposition="merge",
-                  columns={"project_domain": {"data_type": "text"}, "attribution_window": {"data_type": "bigint"}})
+    @dimension("project_settings", primary_key="id",
+               columns={"project_domain": {"data_type": "text"}, "attribution_window": {"data_type": "bigint"}})
     def project_settings() -> Iterator[list[dict[str, Any]]]:
         ids = [p["id"] for p in project_list()]
         yield helpers.project_settings(client, ids)

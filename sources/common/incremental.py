@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 from sources.common.contract import FROZEN_TYPES, REJECTS_COLUMNS, REJECTS_KEY, REJECTS_TABLE, Contract
 from sources.common.times import now_utc, utc
 
-__all__ = ["ChangeFilter", "lookback_resource", "now_utc", "read_from", "utc", "windows"]  # times re-exported
+# times re-exported
+__all__ = ["ChangeFilter", "dimension", "lookback_resource", "now_utc", "read_from", "utc", "windows"]
 
 
 def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -> datetime:
@@ -48,6 +49,27 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 def fingerprint(record: Any) -> str:
     blob = json.dumps(record, sort_keys=True, default=str, separators=(",", ":")).encode()
     return hashlib.blake2b(blob, digest_size=10).hexdigest()
+
+
+def dimension(name: str, **hints: Any) -> Callable[[Callable[[], Iterable[list[dict[str, Any]]]]], Any]:
+    """A merge resource over a table read whole every run (projects, offers, campaigns): its rows are passed
+    on only when their content differs from what the last successful load held, so a run with nothing new
+    loads nothing. The content digest lives in resource state, committed with the load."""
+
+    def wrap(read: Callable[[], Iterable[list[dict[str, Any]]]]) -> Any:
+        def rows_if_changed() -> Iterator[list[dict[str, Any]]]:
+            rows = [row for page in read() for row in page]
+            digest = fingerprint(sorted(fingerprint(row) for row in rows))
+            state = dlt.current.resource_state()
+            if state.get("content_digest") == digest:
+                return
+            state["content_digest"] = digest
+            if rows:
+                yield rows
+
+        return dlt.resource(rows_if_changed, name=name, write_disposition="merge", **hints)
+
+    return wrap
 
 
 class ChangeFilter:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import lookback_resource, utc, windows
+from sources.common.incremental import dimension, lookback_resource, utc, windows
 from sources.common.spec import SourceSpec
 from sources.integr8 import exports, helpers, settings
 
@@ -88,18 +88,18 @@ def integr8_source(
     backfill = utc(backfill_from) if backfill_from else None
     plan = Plan(window=timedelta(hours=window_hours), threshold=timedelta(hours=export_threshold_hours))
 
-    @dlt.resource(name="advertisers", primary_key="id", write_disposition="merge")
+    @dimension("advertisers", primary_key="id")
     def advertisers() -> Iterator[list[dict[str, Any]]]:
         yield from helpers.directory(client, settings.ADVERTISERS_PATH, "GET advertisers")
 
-    @dlt.resource(name="offers", primary_key=["integration_id", "id"], write_disposition="merge")
+    @dimension("offers", primary_key=["integration_id", "id"])
     def offers() -> Iterator[list[dict[str, Any]]]:
         for integration in integration_ids:
             path = settings.OFFERS_PATH.format(integration_id=integration)
             for page in helpers.directory(client, path, "GET offers"):
                 yield [{"integration_id": integration, **offer} for offer in page]
 
-    @dlt.resource(name="publishers", primary_key="id", write_disposition="merge")
+    @dimension("publishers", primary_key="id")
     def publishers() -> Iterator[list[dict[str, Any]]]:
         yield from helpers.directory(client, settings.PUBLISHERS_PATH, "GET publishers")
 

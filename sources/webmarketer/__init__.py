@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from sources.common.incremental import lookback_resource, utc
+from sources.common.incremental import dimension, lookback_resource, utc
 from sources.common.spec import SourceSpec
 from sources.webmarketer import helpers, settings
 
@@ -74,18 +74,18 @@ def webmarketer_source(
             cached["campaigns"] = found
         return cached["campaigns"]
 
-    @dlt.resource(name="projects", primary_key="id", write_disposition="merge")
+    @dimension("projects", primary_key="id")
     def projects() -> Iterator[list[dict[str, Any]]]:
         yield projects_list()
 
-    @dlt.resource(name="event_types", primary_key="_id", write_disposition="merge", max_table_nesting=0,
-                  columns={"archived_at": {"data_type": "timestamp", "nullable": True}})
+    @dimension("event_types", primary_key="_id", max_table_nesting=0,
+               columns={"archived_at": {"data_type": "timestamp", "nullable": True}})
     def event_types() -> Iterator[list[dict[str, Any]]]:
         for project in projects_list():
             path = settings.EVENT_TYPES_PATH.format(project=project["id"])
             yield from helpers.pages(client, path, "GET event-types")
 
-    @dlt.resource(name="campaigns", primary_key="id", write_disposition="merge")
+    @dimension("campaigns", primary_key="id")
     def campaigns() -> Iterator[list[dict[str, Any]]]:
         yield campaigns_list()
 
