@@ -1,7 +1,8 @@
 """`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--accuracy-scale 5]
-                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--push-scale 5] [--only NAME ...]
+                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--push-scale 5] [--noop-scale 5]
+                         [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -15,6 +16,8 @@
    DuckDB file at scale 5 (target <= 1.5x)
 8. push: pushing the outboxes (diff against the ledger, each answer journaled) vs the same payloads in a
    bare httpx loop, at scale 5, median of 5 alternating rounds (target <= 1.3x)
+9. noop: the whole runner (every vendor, build check, publish) with nothing new at scale 5 (target <= 5 s),
+   after a first full run
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from tests.postgres import running_postgres
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
-BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push"]
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop"]
 
 
 def report(name: str, value: str) -> None:
@@ -248,6 +251,24 @@ def bench_push(scale: float, work: Path, rounds: int = 5) -> None:
     report(f"ratio push / bare loop, median of {rounds} (target <= 1.3)", f"{float(np.median(ratios)):7.2f} x")
 
 
+def bench_noop(scale: float, work: Path) -> None:
+    """A full run, then the same job again with nothing new at the vendors: the scheduled run's floor."""
+    print(f"no-op run at scale {scale} (a full run first) ...", flush=True)
+    warehouse = Warehouse(str(work / "noop.duckdb"))
+    with running_sandbox(seed=7, scale=scale) as sb:
+        use_sandbox(sb.url, list(SOURCES))
+        first_s, first = timed(run, list(SOURCES), warehouse, push=False)
+        assert first.status == "ok", first
+        noop_s, noop = timed(run, list(SOURCES), warehouse, push=False)
+        assert noop.status == "ok", noop
+    loaded = sum(n for v in noop.vendors for n in v.rows.values())
+    stages = ", ".join(f"{v.vendor} {v.seconds:.1f} s" for v in noop.vendors)
+    assert noop.transform is not None
+    stages += f", transforms {noop.transform.status} {noop.transform.seconds:.1f} s"
+    report(f"first full run at scale {scale}", f"{first_s:7.2f} s")
+    report(f"no-op run ({loaded} rows loaded; {stages}) (target <= 5 s)", f"{noop_s:7.2f} s")
+
+
 def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     names = [f"channel_{i}" for i in range(channels)]
@@ -291,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
     parser.add_argument("--lake-scale", type=float, default=5)
     parser.add_argument("--push-scale", type=float, default=5)
+    parser.add_argument("--noop-scale", type=float, default=5)
     parser.add_argument("--only", nargs="*", choices=BENCHES)
     args = parser.parse_args(argv)
     chosen = set(args.only or BENCHES)
@@ -310,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_ducklake(args.lake_scale, work)
         if "push" in chosen:
             bench_push(args.push_scale, work)
+        if "noop" in chosen:
+            bench_noop(args.noop_scale, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")
