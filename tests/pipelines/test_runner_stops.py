@@ -120,7 +120,8 @@ def test_sigint_during_extract_stops_the_whole_run(sandbox, tmp_path):
     report = json.loads(summary.read_text())
     statuses = [v["status"] for v in report["vendors"]]
     assert report["status"] == "interrupted" and report["transform"] is None
-    assert statuses[0] == "interrupted" and set(statuses[1:]) == {"skipped"}, statuses
+    # The vendors extract side by side: each stops at its next safe point, none is recorded as loaded.
+    assert "interrupted" in statuses and set(statuses) <= {"interrupted", "skipped"}, statuses
     again = run_cli(["--warehouse", str(wh), "--no-transform"], env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert count(wh, f"select count(*) from {ALL[0]}.{'sales' if ALL[0] == 'clickmagick' else 'projects'}") > 0
