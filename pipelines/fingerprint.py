@@ -18,6 +18,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from pipelines.warehouse import literal
+
 SKIPPED_SCHEMA_SUFFIXES = ("_staging",)
 SKIPPED_SCHEMAS = ("runner",)  # the runner's bookkeeping (when it built what), not data
 LOAD_COLUMNS = ("load_id",)
@@ -53,10 +55,6 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] | 
                      f'coalesce(sum(hash({values})::hugeint), 0) as total from "{schema}"."{table}"')
     rows = con.execute(" union all ".join(scans)).fetchall()
     return {name: f"{n}:{total}" for name, n, total in sorted(rows)}
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from dlt.common.runtime import signals
 from pipelines.errors import describe
 from pipelines.fingerprint import table_fingerprints
 from pipelines.registry import SOURCES
-from pipelines.warehouse import Warehouse, as_warehouse
+from pipelines.warehouse import Warehouse, as_warehouse, table_exists
 
 log = logging.getLogger("pipelines.transform")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -88,10 +88,7 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def last_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    schema, table = BUILDS.split(".")
-    exists = con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                         "and schema_name = ? and table_name = ?", [schema, table]).fetchone()[0]
-    if not exists:
+    if not table_exists(con, *BUILDS.split(".")):
         return None
     row = con.execute(f"select project_digest, inputs_digest from {BUILDS} order by built_at desc limit 1").fetchone()
     return (row[0], row[1]) if row else None

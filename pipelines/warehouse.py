@@ -193,6 +193,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the connection's warehouse (its current database) holds `schema.table`."""
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                            "and schema_name = ? and table_name = ?", [schema, table]).fetchone()[0])
+
+
 def as_warehouse(warehouse: Warehouse | str | os.PathLike[str]) -> Warehouse:
     return warehouse if isinstance(warehouse, Warehouse) else Warehouse(str(warehouse)).checked()
 

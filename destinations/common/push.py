@@ -17,8 +17,9 @@ import duckdb
 from dlt.common.runtime import signals
 
 from destinations.common.journal import Journal
-from destinations.common.ledger import Ledger, content_hash
+from destinations.common.ledger import SCHEMA, Ledger, content_hash
 from destinations.common.spec import DestinationSpec, Skip
+from pipelines.warehouse import table_exists
 from sources.common.http import RetryPolicy, VendorAuthError, VendorError
 
 REJECTED_STATUSES = frozenset({400, 404, 422})
@@ -59,7 +60,8 @@ def push(spec: DestinationSpec, settings: dict[str, Any], con: duckdb.DuckDBPyCo
         if not dry_run:
             ledger.ensure()
             ledger.fold()  # what a killed run journaled
-        has_ledger = not dry_run or _has_ledger(con)  # a dry run writes nothing, not even the ledger's tables
+        # a dry run writes nothing, not even the ledger's tables
+        has_ledger = not dry_run or table_exists(con, SCHEMA, "ledger")
         for outbox in spec.outboxes:
             sent = ledger.sent(outbox.name, has_ledger)
             rejected = ledger.rejected(outbox.name, has_ledger)
@@ -111,9 +113,4 @@ def push(spec: DestinationSpec, settings: dict[str, Any], con: duckdb.DuckDBPyCo
         result.skipped = dict(sorted(skipped.items()))
         result.seconds = time.monotonic() - started
     return result
-
-
-def _has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = 'reverse_etl' "
-                            "and table_name = 'ledger' and database_name = current_database()").fetchone()[0])
 
