@@ -53,7 +53,7 @@ def _result(channels: list[str], weights: np.ndarray, conversions: float, value:
                          "share": share}).sort_values("channel", ignore_index=True)
 
 
-def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
+def markov_attribution(paths: pd.DataFrame, order: int = 1, weight: str = "conversions") -> pd.DataFrame:
     """Credit channels by their removal effect in an absorbing Markov chain of order `order`.
 
     States are the last `order` channels seen, plus start, conversion and null (kept apart from channel
@@ -61,7 +61,12 @@ def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
     is solved exactly with a sparse solve of (I - Q) x = r, for the full chain and for the chain with
     each channel removed (every state holding it leads to null). Channel c gets conversions * RE_c /
     sum(RE) and value * RE_c / sum(RE), where RE_c = 1 - P(conversion without c) / P(conversion).
+    With `weight="value"` the removal effect is that of the expected value instead (each path's revenue
+    collected where it converts), as ChannelAttribution's `var_value`: a channel on the paths that bring the
+    revenue weighs more than one on paths that convert as often for less.
     """
+    if weight not in ("conversions", "value"):
+        raise ValueError(f"weight must be 'conversions' or 'value', not {weight!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be a whole number of at least 1, not {order!r}")
     frame = _clean(paths)
@@ -72,8 +77,8 @@ def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
     start: tuple[str, ...] = ()  # the only state without a channel
     states: dict[tuple[str, ...], int] = {start: 0}
     sources, targets, weights = [], [], []
-    to_conv, to_null = defaultdict(float), defaultdict(float)
-    for seq, conv, nulls in zip(sequences, frame["conversions"], frame["nulls"], strict=True):
+    to_conv, to_null, to_value = defaultdict(float), defaultdict(float), defaultdict(float)
+    for seq, conv, nulls, value in zip(sequences, frame["conversions"], frame["nulls"], frame["value"], strict=True):
         previous = 0
         for i in range(len(seq)):
             current = states.setdefault(tuple(seq[max(0, i - order + 1) : i + 1]), len(states))
@@ -83,6 +88,7 @@ def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
             previous = current
         to_conv[previous] += conv
         to_null[previous] += nulls
+        to_value[previous] += value
 
     n = len(states)
     counts = sparse.csr_array((weights, (sources, targets)), shape=(n, n))  # duplicates are summed
@@ -94,7 +100,10 @@ def markov_attribution(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
     totals = counts.sum(axis=1) + conv + null
     scale = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
     moves = sparse.diags_array(scale) @ counts
-    finish = conv * scale
+    reward = conv if weight == "conversions" else np.zeros(n)
+    if weight == "value":
+        reward[list(to_value)] = list(to_value.values())
+    finish = reward * scale
     keys = sorted(states, key=states.get)
     identity = sparse.eye_array(n, format="csc")
 

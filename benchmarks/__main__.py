@@ -2,13 +2,14 @@
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 20] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--lake-scale 5] [--push-scale 5] [--noop-scale 5]
-                         [--only NAME ...]
+                         [--scale 450] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
 3. export: a 1,000,000-row Integr8 click export into DuckDB vs DuckDB alone reading the same zipped CSV (<= 2x)
 4. attribution: dbt build time at scale S and 2S (target <= 2.2x, near-linear)
-5. markov: the removal-effect model at orders 1-4 on a 10,000-path, 12-channel summary (order 4 <= 2 s)
+5. markov: the removal-effect model at orders 1-4 on a 10,000-path, 12-channel summary (order 4 <= 2 s);
+   Markov, simplified Shapley and the conversion model's Shapley at 100,000 distinct paths (<= 10 s each)
 6. accuracy: every attribution model's total-variation distance to the sandbox's true channel shares
    (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23 (goal: the default data-driven model below
    every heuristic and below 0.10)
@@ -18,6 +19,9 @@
    bare httpx loop, at scale 5, median of 5 alternating rounds (target <= 1.3x)
 9. noop: the whole runner (every vendor, build check, publish) with nothing new at scale 5 (target <= 5 s),
    after a first full run
+10. scale: a first full run at scale 450 (about 1.1M Integr8 clicks), stage by stage: wall time and peak RSS
+   of extract, normalize, load and dbt build (target peak RSS <= 2 GB)
+`--quick` runs the short versions (scale 45, 200,000 export rows, one accuracy seed).
 """
 
 from __future__ import annotations
@@ -38,15 +42,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.csv as pacsv
 
+from attribution import conversion_model
 from attribution.accuracy import accuracy
-from attribution.datadriven import markov_attribution
+from attribution.datadriven import markov_attribution, shapley_attribution
+from benchmarks.memory import PeakRss
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
 from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
-from pipelines.transform import run_transforms
+from pipelines.transform import attribution_models, run_transforms
 from pipelines.vendors import use_sandbox
 from pipelines.warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from simulator.credentials import CREDENTIALS
@@ -62,7 +68,7 @@ from tests.postgres import running_postgres
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
-BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop"]
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop", "scale"]
 
 
 def report(name: str, value: str) -> None:
@@ -269,6 +275,45 @@ def bench_noop(scale: float, work: Path) -> None:
     report(f"no-op run ({loaded} rows loaded; {stages}) (target <= 5 s)", f"{noop_s:7.2f} s")
 
 
+def bench_scale(scale: float, work: Path) -> None:
+    """A first full run at `scale`, stage by stage (every vendor's extract, then normalize, then load, then
+    dbt build): wall time and peak resident memory of this process and its children (dbt), the sandbox's
+    process left out. Target: peak RSS <= 2 GB in every stage."""
+    print(f"full run at scale {scale}, stage by stage (starting the sandbox) ...", flush=True)
+    warehouse = Warehouse(str(work / "scale.duckdb"))
+    seconds = dict.fromkeys(("extract", "normalize", "load", "transform"), 0.0)
+    peaks = dict.fromkeys(seconds, 0)
+    with running_sandbox(seed=7, scale=scale) as sb:
+        use_sandbox(sb.url, list(SOURCES))
+        skip = {sb.proc.pid}
+        pipelines = {vendor: make_pipeline(vendor, warehouse) for vendor in SOURCES}
+        steps = {
+            "extract": lambda v: pipelines[v].extract(SOURCES[v].source(), loader_file_format=LOADER_FILE_FORMAT),
+            "normalize": lambda v: pipelines[v].normalize(),
+            "load": lambda v: pipelines[v].load(),
+        }
+        for stage, step in steps.items():
+            for vendor in SOURCES:
+                with PeakRss(skip) as peak:
+                    took, _ = timed(step, vendor)
+                seconds[stage] += took
+                peaks[stage] = max(peaks[stage], peak.bytes)
+                print(f"    {vendor} {stage}: {took:.1f} s, peak {peak.bytes / 2**20:,.0f} MiB", flush=True)
+        with PeakRss(skip) as peak:
+            seconds["transform"], result = timed(run_transforms, warehouse)
+        peaks["transform"] = peak.bytes
+        assert result.status == "built", result.detail
+    with duckdb.connect(warehouse.location, read_only=True) as con:
+        clicks, conversions = (con.execute(f"select count(*) from {t}").fetchone()[0]
+                               for t in ("integr8.clicks", "marts.conversions"))
+    for stage in seconds:
+        met = "met" if peaks[stage] <= 2 * 2**30 else "NOT MET"
+        report(f"scale {scale} ({clicks:,} Integr8 clicks, {conversions:,} conversions): {stage} "
+               "(target peak RSS <= 2 GB)",
+               f"{seconds[stage]:7.1f} s, peak {peaks[stage] / 2**30:.2f} GB: {met}")
+    report(f"scale {scale}: full run", f"{sum(seconds.values()):7.1f} s")
+
+
 def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     names = [f"channel_{i}" for i in range(channels)]
@@ -286,6 +331,26 @@ def bench_markov() -> None:
         seconds, _ = timed(markov_attribution, paths, order=order)
         target = " (target <= 2 s)" if order == 4 else ""
         report(f"Markov order {order}, 10,000 paths x 12 channels{target}", f"{seconds:7.2f} s")
+    big = random_path_summary(100_000, 12)
+    seconds, _ = timed(markov_attribution, big, order=1)
+    report("Markov order 1, 100,000 distinct paths x 12 channels (target <= 10 s)", f"{seconds:7.2f} s")
+    seconds, _ = timed(shapley_attribution, big)
+    report("simplified Shapley, 100,000 distinct paths x 12 channels (target <= 10 s)", f"{seconds:7.2f} s")
+    # The default model: fit and credit 100,000 conversions, one per distinct path (touches per channel).
+    rows = big["path"].str.split(" > ").explode().rename("channel").reset_index()
+    journeys = rows.groupby(["index", "channel"]).size().rename("touches").reset_index()
+    journeys = journeys.rename(columns={"index": "conversion_id"}).astype({"conversion_id": str})
+    reach = journeys.groupby("channel")["conversion_id"].nunique() * 5
+    exposure = pd.DataFrame({"channel": reach.index, "visitors": reach.to_numpy()})
+    visitors, clicks = float(reach.sum()), float(journeys["touches"].sum() * 5)
+
+    def fit_and_credit() -> pd.DataFrame:
+        return conversion_model.shapley_credit(conversion_model.fit(journeys, exposure, visitors, clicks, 1.0),
+                                               journeys)
+
+    seconds, _ = timed(fit_and_credit)
+    report("Shapley of the conversion model, fit and credit 100,000 conversions x 12 channels (target <= 10 s)",
+           f"{seconds:7.2f} s")
 
 
 def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
@@ -295,11 +360,17 @@ def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
         warehouse = work / f"accuracy-{seed}.duckdb"
         with running_sandbox(seed=seed, scale=scale) as sb:
             use_sandbox(sb.url, list(SOURCES))
-            summary = run(list(SOURCES), str(warehouse))
+            summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
             assert summary.status == "ok", summary
             scores = accuracy(str(warehouse), sb.control("GET", "truth/channel_effects"))
         for model, distance in scores:
             report(f"seed {seed}: {model} distance to true shares", f"{distance:7.3f}")
+        kinds = attribution_models()
+        default, by_model = kinds["data_driven"][0], dict(scores)
+        best = min(kinds["heuristic"], key=lambda m: by_model[m])
+        met = by_model[default] < min(0.10, by_model[best])
+        report(f"seed {seed}: default {default} vs best heuristic {best} (target: below it and < 0.10)",
+               f"{by_model[default]:.3f} vs {by_model[best]:.3f}: {'met' if met else 'NOT MET'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,9 +384,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake-scale", type=float, default=5)
     parser.add_argument("--push-scale", type=float, default=5)
     parser.add_argument("--noop-scale", type=float, default=5)
+    parser.add_argument("--scale", type=float, default=450, help="the full run of the `scale` bench")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run: scale 45 instead of 450, 200,000 export rows, one accuracy seed")
     parser.add_argument("--only", nargs="*", choices=BENCHES)
     args = parser.parse_args(argv)
     chosen = set(args.only or BENCHES)
+    if args.quick:
+        args.scale, args.export_rows, args.accuracy_seeds = 45, 200_000, args.accuracy_seeds[:1]
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         if "extraction" in chosen:
@@ -334,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_push(args.push_scale, work)
         if "noop" in chosen:
             bench_noop(args.noop_scale, work)
+        if "scale" in chosen:
+            bench_scale(args.scale, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")

@@ -32,13 +32,13 @@ from simulator.process import running_sandbox
 
 BY_MODEL = """
 pivot (select channel, attribution_model, conversions from marts.channel_performance)
-on attribution_model in ('first_touch', 'last_touch', 'linear', 'time_decay', 'markov', 'shapley')
+on attribution_model in ('first_touch', 'last_touch', 'linear', 'time_decay', 'shapley', 'markov')
 using round(sum(conversions), 1) group by channel order by channel
 """
 BY_CURRENCY = """
 select currency, channel, round(sum(conversions), 1) as conversions, round(sum(revenue), 2) as revenue,
        round(sum(spend), 2) as spend, round(sum(revenue) / nullif(sum(spend), 0), 2) as roas
-from marts.channel_performance where attribution_model = 'markov'
+from marts.channel_performance where attribution_model = 'shapley'
 group by all order by currency, revenue desc
 """
 
@@ -55,7 +55,7 @@ def headline(warehouse: str) -> None:
             return
         print("\nmarts.channel_performance: credited conversions by channel and model")
         con.sql(BY_MODEL).show(max_rows=60)
-        print("Markov: revenue, spend and ROAS by currency and channel")
+        print("Shapley (the default data-driven model): revenue, spend and ROAS by currency and channel")
         con.sql(BY_CURRENCY).show(max_rows=60)
 
 

@@ -6,7 +6,10 @@ All functions take index arrays and return Arrow or numpy arrays, so pages (100 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from simulator import render
@@ -16,6 +19,7 @@ from simulator.world import (
     CAMPAIGNS,
     CH,
     CHANNELS,
+    DAY,
     PUBLISHERS,
     REFERRERS,
     World,
@@ -106,6 +110,55 @@ def order_refs(world: World, conv: np.ndarray) -> np.ndarray:
     c = world.conversions
     prefix = np.array(["ORD-", "LEAD-", "ENG-"], dtype=object)[c["kind"][conv]]
     return np.char.add(prefix.astype(str), c["number"][conv].astype(str)).astype(object)
+
+
+# ClickMagick's Auto Cost pulls the ad accounts' spend (Google, Microsoft, Meta, TikTok): the paid ad channels.
+AUTO_COST_CHANNELS = [CH["paid_search"], CH["paid_social"], CH["display"]]
+REPORT_DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def click_stats(world: World, brand: int, lo: int | None, hi: int, filters: dict[str, str]) -> dict[str, Any]:
+    """ClickMagick's click statistics of one project over [lo, hi): totals, one row per UTC day and UTM
+    source/medium/campaign, and one row per value of each UTM dimension (unique clicks are distinct visitors,
+    so a dimension's rows are counted over the whole window, not summed from days). Clicks are the touches
+    ClickMagick tracked; cost is the ad accounts' spend on every click of the paid ad channels (Auto Cost)."""
+    t = world.touches
+    time = t["time"]
+    inside = (world.visitors["brand"][t["visitor"]] == brand) & (time < hi)
+    if lo is not None:
+        inside &= time >= lo
+    touch = np.flatnonzero(inside)
+    utms = touch_utms(world, touch)
+    keep = np.ones(len(touch), dtype=bool)
+    for key, wanted in filters.items():
+        keep &= utms[key] == wanted
+    touch = touch[keep]
+    utms = {k: v[keep] for k, v in utms.items()}
+    frame = pd.DataFrame({
+        "date": (time[touch] // DAY).astype("datetime64[D]").astype(str),
+        **{d: utms[d] for d in REPORT_DIMENSIONS},
+        "seen": t["cm_observed"][touch],
+        "visitor": t["visitor"][touch],
+        "cost": np.where(np.isin(t["channel"][touch], AUTO_COST_CHANNELS), t["cost"][touch], 0.0),
+    })
+    frame["seen_visitor"] = frame["visitor"].where(frame["seen"])
+
+    def rows(by: list[str], names: list[str]) -> list[dict[str, Any]]:
+        sums = frame.groupby(by, dropna=False, sort=False).agg(
+            clicks=("seen", "sum"), unique_clicks=("seen_visitor", "nunique"), cost=("cost", "sum")).reset_index()
+        sums = sums.loc[(sums["clicks"] > 0) | (sums["cost"] > 0)]
+        out = [{**{name: (None if pd.isna(row[col]) else row[col]) for name, col in zip(names, by, strict=True)},
+                "clicks": int(row["clicks"]), "unique_clicks": int(row["unique_clicks"]),
+                "cost": round(float(row["cost"]), 2)} for row in sums.to_dict("records")]
+        return sorted(out, key=lambda r: tuple("" if r[n] is None else r[n] for n in names))
+
+    return {
+        "clicks": int(frame["seen"].sum()),
+        "unique_clicks": int(frame["seen_visitor"].nunique()),
+        "cost": round(float(frame["cost"].sum()), 2),
+        "days": rows(["date", *REPORT_DIMENSIONS], ["date", *REPORT_DIMENSIONS]),
+        "dimensions": {d: rows([d], ["value"]) for d in REPORT_DIMENSIONS},
+    }
 
 
 def brand_of_conversion(world: World, conv: np.ndarray) -> np.ndarray:

@@ -1,10 +1,13 @@
-"""ClickMagick: projects, project settings, and actions / engagements / sales with each model's credits.
+"""ClickMagick: projects, project settings, actions / engagements / sales with each model's credits, and
+stats reports (clicks, unique clicks and Auto Cost).
 
 Conversions are read in time windows (`window_hours`) from the last high-water mark less a lookback
 (`lookback_hours`) up to now, following `cursor.next` to the end of every window. Each conversion
 carries a nested `credits` list (table `<kind>__credits`): the clicks every configured attribution
 model credits, with `attribution_model` and `share`. Re-read records are passed on only when their
-content changed, and merged on `id`, so re-runs never duplicate.
+content changed, and merged on `id`, so re-runs never duplicate. Each run asks one stats report per
+project over the whole history (ClickMagick computes it; reach in unique visitors does not add up across
+windows): tables `stats_days` and `stats_reach`, loaded only when their content changed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import dimension, lookback_resource, utc, windows
+from sources.common.incremental import dimension, lookback_resource, now_utc, utc, windows
 from sources.common.spec import SourceSpec
 
 
@@ -34,6 +37,7 @@ def clickmagick_source(
     attribution_models: Sequence[str] = settings.ATTRIBUTION_MODELS,
     utm_filters: dict[str, str] | None = None,
     page_size: int = settings.MAX_PAGE_SIZE,
+    stats: bool = True,
 ) -> list[DltResource]:
     """ClickMagick conversions and the vendor's own attribution, incrementally.
 
@@ -48,6 +52,8 @@ def clickmagick_source(
         attribution_models: models whose credited clicks are stored; empty keeps conversions only.
         utm_filters: optional `utm_*` equality filters applied by ClickMagick.
         page_size: records per page, 1..100.
+        stats: load each project's stats report (clicks, unique clicks and Auto Cost per day and UTM
+            source/medium/campaign, and per UTM value over the whole history: the channels' reach).
     """
     models = list(attribution_models)
     unknown = sorted(set(models) - set(settings.ATTRIBUTION_MODELS))
@@ -79,6 +85,34 @@ def clickmagick_source(
         ids = [p["id"] for p in project_list()]
         yield helpers.project_settings(client, ids)
 
+    @functools.cache
+    def stats_reports() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # read by both stats resources
+        end = stop or now_utc().replace(microsecond=0)
+        # Windows reaching into the last 24 hours change as clicks come in: never take a cached copy.
+        refresh = end > now_utc() - timedelta(hours=24)
+        # Every project's report is asked for first, so ClickMagick computes them while we wait on the first.
+        asked = [(project["id"], helpers.create_stats_report(client, project["id"], start, end, refresh=refresh))
+                 for project in project_list()]
+        days: list[dict[str, Any]] = []
+        reach: list[dict[str, Any]] = []
+        for project_id, report_id in asked:
+            project_days, project_reach = helpers.stats_rows(project_id, helpers.read_stats_report(client, report_id),
+                                                             start)
+            days += project_days
+            reach += project_reach
+        return days, reach
+
+    def read_stats(part: int) -> Iterator[list[dict[str, Any]]]:
+        yield stats_reports()[part]
+
+    @dimension("stats_days", primary_key="row_key", columns=settings.STATS_DAY_COLUMNS)
+    def stats_days() -> Iterator[list[dict[str, Any]]]:
+        yield from read_stats(0)
+
+    @dimension("stats_reach", primary_key="row_key", columns=settings.STATS_REACH_COLUMNS)
+    def stats_reach() -> Iterator[list[dict[str, Any]]]:
+        yield from read_stats(1)
+
     def conversions(kind: str) -> DltResource:
         def read(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:
             for lo, hi in windows(begin, end, timedelta(hours=window_hours)):
@@ -90,7 +124,8 @@ def clickmagick_source(
                                  backfill=backfill, parallelized=True, columns=settings.CONVERSION_COLUMNS,
                                  nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
 
-    return [projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]
+    resources = [projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]
+    return resources + ([stats_days, stats_reach] if stats else [])
 
 
 def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo: Any, hi: Any, page_size: int,

@@ -46,3 +46,36 @@ CREDIT_COLUMNS = {
     **_UTMS,
     **_CLICK_IDS,
 }
+
+# Stats reports: created per project, polled until ready (202 with progress, then 200).
+STATS_CREATE_PATH = f"{API_PREFIX}/projects/{{project_id}}/stats"
+STATS_REPORT_PATH = f"{API_PREFIX}/projects/stats/reports/{{report_id}}"
+STATS_MODEL = "last_click"  # the report's conversions follow it; clicks, unique clicks and cost do not
+STATS_POLL_FIRST_S = 0.25
+STATS_POLL_MAX_S = 10.0
+STATS_TIMEOUT_S = 600.0
+STATS_DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign")
+_STATS_FIGURES = {
+    "clicks": {"data_type": "bigint", "nullable": False},
+    "unique_clicks": {"data_type": "bigint", "nullable": False},
+    "cost": {"data_type": "double", "nullable": False},
+}
+_STATS_WINDOW = {"window_start": {"data_type": "timestamp", "nullable": False}}  # the figures count from it
+# Clicks and Auto Cost per project, UTC day and UTM source/medium/campaign.
+STATS_DAY_COLUMNS = {
+    "row_key": {"data_type": "text", "nullable": False},
+    "project_id": {"data_type": "bigint", "nullable": False},
+    "date": {"data_type": "date", "nullable": False},
+    **{name: {"data_type": "text", "nullable": True} for name in STATS_DIMENSIONS},
+    **_STATS_FIGURES,
+    **_STATS_WINDOW,
+}
+# Reach over the whole report window: per project, UTM dimension and value; dimension `all` is the total.
+STATS_REACH_COLUMNS = {
+    "row_key": {"data_type": "text", "nullable": False},
+    "project_id": {"data_type": "bigint", "nullable": False},
+    "dimension": {"data_type": "text", "nullable": False},
+    "value": {"data_type": "text", "nullable": True},
+    **_STATS_FIGURES,
+    **_STATS_WINDOW,
+}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sources.common.http import VendorClient, VendorError, pause
+from sources.common.http import VendorClient, VendorError
+from sources.common.polling import poll_until
 from sources.integr8 import helpers, settings
 
 log = logging.getLogger("sources.integr8")
@@ -81,9 +81,7 @@ def _create(client: VendorClient, export: str, integration_id: str, start: datet
 
 
 def _wait(client: VendorClient, export_id: str, endpoint: str, timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    delay = settings.EXPORT_POLL_FIRST_S
-    while True:
+    def finished() -> dict[str, Any] | None:
         body = client.get_json(settings.EXPORT_STATUS_PATH.format(export_id=export_id),
                                endpoint="GET downloadcenter-exports")
         job = body.get("data", body) if isinstance(body, dict) else {}
@@ -92,10 +90,10 @@ def _wait(client: VendorClient, export_id: str, endpoint: str, timeout_s: float)
             return job
         if status not in ("PENDING", "IN_PROGRESS", "UNKNOWN"):
             raise VendorError(client.vendor, endpoint, f"export {export_id} in unexpected status {status!r}")
-        if time.monotonic() + delay > deadline:
-            raise VendorError(client.vendor, endpoint, f"export {export_id} still {status} after {timeout_s:.0f}s")
-        pause(delay)
-        delay = min(settings.EXPORT_POLL_MAX_S, delay * 1.6)
+        return None
+
+    return poll_until(finished, vendor=client.vendor, endpoint=endpoint, what=f"export {export_id}",
+                      timeout_s=timeout_s, first_s=settings.EXPORT_POLL_FIRST_S, max_s=settings.EXPORT_POLL_MAX_S)
 
 
 def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:

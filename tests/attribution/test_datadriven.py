@@ -41,6 +41,19 @@ def test_markov_second_order_matches_the_hand_solution():
     assert result.loc["b", "conversions"] == pytest.approx(0.5)
 
 
+def test_markov_value_weighted_removal_effect_follows_the_revenue():
+    # start -> a, b (1/2 each), both convert: equal removal effects on conversions. On value, E = 50.5;
+    # without a 0.5 (RE 50/50.5), without b 50 (RE 0.5/50.5): a holds 100/101 of the credit.
+    paths = summary([("a", 1, 100.0, 0), ("b", 1, 1.0, 0)])
+    by_conversions = markov_attribution(paths).set_index("channel")["share"]
+    assert by_conversions.to_dict() == pytest.approx({"a": 0.5, "b": 0.5})
+    by_value = markov_attribution(paths, weight="value").set_index("channel")
+    assert by_value["share"].to_dict() == pytest.approx({"a": 100 / 101, "b": 1 / 101})
+    assert by_value.loc["a", "value"] == pytest.approx(100.0) and by_value["conversions"].sum() == pytest.approx(2)
+    with pytest.raises(ValueError, match="weight"):
+        markov_attribution(paths, weight="revenue")
+
+
 def test_markov_channel_that_never_matters_gets_nothing():
     paths = summary([("a", 3, 3.0, 0), ("c", 0, 0.0, 5)])
     result = markov_attribution(paths).set_index("channel")

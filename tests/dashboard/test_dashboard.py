@@ -14,6 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 from dashboard import build
 from pipelines.publish import SNAPSHOT
 from pipelines.registry import SOURCES
+from pipelines.transform import attribution_models
 from tests.warehouse import run_cli, sandbox_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make setup`
@@ -69,10 +70,11 @@ def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, 
     assert page.locator("section#paths .sankey").count() == 1
 
     # The default is the first data-driven model; switching shows another model's rows only.
-    assert page.locator("#model").input_value() == "markov"
+    default = attribution_models()["data_driven"][0]
+    assert page.locator("#model").input_value() == default
     visible_models = "Array.from(document.querySelectorAll('#campaigns tbody tr')).filter(r => !r.hidden)" \
                      ".map(r => r.dataset.model)"
-    assert set(page.evaluate(visible_models)) == {"markov"}
+    assert set(page.evaluate(visible_models)) == {default}
     page.select_option("#model", "first_touch")
     assert set(page.evaluate(visible_models)) == {"first_touch"}
 

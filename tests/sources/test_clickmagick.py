@@ -10,7 +10,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
-from sources.clickmagick import clickmagick_source
+from sources.clickmagick import clickmagick_source, helpers
+from sources.common.http import VendorError
+from sources.common.times import utc
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot, start_cli
 
@@ -47,8 +49,14 @@ def test_full_load_noop_rerun_and_advance(fresh_sandbox, tmp_path):
                      "from clickmagick.sales__credits group by all) where abs(s - 1) > 1e-9") == 0
     assert count(wh, "select count(distinct attribution_model) from clickmagick.sales__credits") == 5
 
+    # The stats reports: clicks and Auto Cost by day add up to the report's totals, per project.
+    assert count(wh, "select count(*) from clickmagick.stats_reach where dimension = 'all'") == truth["projects"]
+    assert count(wh, "select count(*) from (select r.project_id from clickmagick.stats_reach r "
+                     "join clickmagick.stats_days d using (project_id) where r.dimension = 'all' "
+                     "group by r.project_id, r.clicks having sum(d.clicks) != r.clicks)") == 0
+
     _, again = load(sb, wh)
-    assert not set(again) & {*KINDS, *(f"{k}__credits" for k in KINDS)}, again
+    assert not set(again) & {*KINDS, *(f"{k}__credits" for k in KINDS), "stats_days", "stats_reach"}, again
 
     before = cm_sales_status(sb.control("GET", "truth/conversions"))
     sb.advance(24 * 5)
@@ -58,6 +66,7 @@ def test_full_load_noop_rerun_and_advance(fresh_sandbox, tmp_path):
     assert new and refunded
     _, delta = load(sb, wh)
     assert delta["sales"] == len(new) + len(refunded)
+    assert delta["stats_days"] and delta["stats_reach"]  # five more days of clicks
     truth = sb.truth()["clickmagick"]
     for kind in KINDS:
         assert count(wh, f"select count(*) from clickmagick.{kind}") == truth[kind]
@@ -75,6 +84,13 @@ def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
         counts = faulty.control("GET", "faults")["counts"]
     assert counts["5xx"] and counts["drop"] and counts["429"]
     assert snapshot(tmp_path / "faulty.duckdb", "clickmagick") == snapshot(tmp_path / "clean.duckdb", "clickmagick")
+
+
+def test_a_stats_report_that_never_finishes_is_an_error_naming_vendor_and_endpoint(sandbox):
+    client = helpers.make_client(sandbox.vendor_url("clickmagick"), KEY)
+    with pytest.raises(VendorError, match=r"ClickMagick.*GET projects/stats/reports.*not ready after"):
+        report_id = helpers.create_stats_report(client, 29583, utc(START), utc(END), refresh=True)
+        helpers.read_stats_report(client, report_id, timeout_s=0.3)
 
 
 def test_bad_key_fails_fast_and_leaves_state_untouched(sandbox, tmp_path):

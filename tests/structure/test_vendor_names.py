@@ -16,9 +16,10 @@ VENDORS = sorted(set(SOURCES) | set(SANDBOX_VENDORS))
 PATTERN = re.compile("|".join(VENDORS), re.IGNORECASE)
 ALLOWED_PYTHON = ("sources/", "simulator/vendors/", "tests/", "benchmarks/", "pipelines/registry.py", ".venv/",
                   *(f"destinations/{name}/" for name in DESTINATIONS))
-# The intermediate models whose job is to combine vendors (unions, identity edges, unified touches).
+# The intermediate models whose job is to combine vendors (unions, identity edges, unified touches, reach).
 COMBINING_MODELS = {"int_conversions__unioned", "int_identity__edges", "int_touches__unified",
-                    "int_clickmagick__clicks", "int_spend__unioned", "int_quality_issues__unioned"}
+                    "int_clickmagick__clicks", "int_spend__unioned", "int_quality_issues__unioned",
+                    "int_exposure__unioned"}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

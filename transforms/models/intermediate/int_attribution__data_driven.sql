@@ -1,6 +1,9 @@
--- Markov and Shapley credit brought down to conversions and touches: each conversion splits its credit
--- among the channels on its path in proportion to their model weight (the channel's share), and a
--- channel's part equally among its touches. A path whose channels all weigh nothing is split linearly.
+-- Data-driven credit brought down to conversions and touches. A model with one weight per channel (Markov,
+-- simplified Shapley): each conversion splits its credit among the channels on its path in proportion to
+-- their weights, a path whose channels all weigh nothing linearly. A model with its own split per conversion
+-- (Shapley of the conversion model): that split as it is. Either way a channel's part goes equally to its
+-- touches; a channel the conversion's journey did not show (credit the model infers for a journey seen in
+-- part) gets one row without a touch.
 with
 
 touches as (
@@ -10,38 +13,67 @@ touches as (
 ),
 
 weights as (
+    -- a model's table has conversion_id only when it splits each conversion itself
+    select null::varchar as attribution_model, null::varchar as conversion_id, null::varchar as channel,
+        null::double as share
+    where false
     {%- for model in var('attribution_models')['data_driven'] %}
-    {% if not loop.first %}union all{% endif %}
-    select '{{ model }}' as attribution_model, channel, share from {{ ref('int_channel_weights__' ~ model) }}
+    union all by name
+    select '{{ model }}' as attribution_model, * from {{ ref('int_channel_weights__' ~ model) }}
     {%- endfor %}
+),
+
+channel_weights as (
+    select attribution_model, channel, share from weights where conversion_id is null
+),
+
+conversion_splits as (
+    select attribution_model, conversion_id, channel, share from weights where conversion_id is not null
 ),
 
 weighted as (
     select
         t.conversion_id,
         t.touch_id,
+        t.channel,
         m.attribution_model,
         coalesce(w.share, 0) as share,
         count(*) over (partition by t.conversion_id, m.attribution_model, t.channel) as channel_touches,
         count(*) over (partition by t.conversion_id, m.attribution_model) as path_touches
     from touches as t
-    cross join (select distinct attribution_model from weights) as m
-    left join weights as w on w.attribution_model = m.attribution_model and w.channel = t.channel
+    cross join (select distinct attribution_model from channel_weights) as m
+    left join channel_weights as w on w.attribution_model = m.attribution_model and w.channel = t.channel
 ),
 
-normalised as (
+by_channel_weight as (
     select
-        *,
-        sum(share / channel_touches) over (partition by conversion_id, attribution_model) as path_weight
-    from weighted
+        conversion_id,
+        touch_id,
+        channel,
+        attribution_model,
+        case
+            when path_weight > 0 then share / channel_touches / path_weight
+            else 1.0 / path_touches
+        end as credit
+    from (
+        select
+            *,
+            sum(share / channel_touches) over (partition by conversion_id, attribution_model) as path_weight
+        from weighted
+    )
+),
+
+by_conversion_split as (
+    select
+        s.conversion_id,
+        t.touch_id,
+        s.channel,
+        s.attribution_model,
+        s.share / count(*) over (partition by s.conversion_id, s.attribution_model, s.channel) as credit
+    from conversion_splits as s
+    left join touches as t on t.conversion_id = s.conversion_id and t.channel = s.channel
 )
 
-select
-    conversion_id,
-    touch_id,
-    attribution_model,
-    case
-        when path_weight > 0 then share / channel_touches / path_weight
-        else 1.0 / path_touches
-    end as credit
-from normalised
+select * from by_channel_weight
+union all
+select * from by_conversion_split

@@ -1,4 +1,5 @@
-"""Channel credit by Markov removal effect over the path summary (see attribution.datadriven)."""
+"""Channel credit by Markov removal effect over the path summary (see attribution.datadriven): of the
+conversions, or with var markov_weight = value of the revenue."""
 
 from attribution.datadriven import markov_attribution
 
@@ -6,5 +7,6 @@ from attribution.datadriven import markov_attribution
 def model(dbt, session):
     dbt.config(materialized="table")
     order = int(dbt.config.get("markov_order") or 1)
+    weight = dbt.config.get("markov_weight") or "conversions"
     paths = dbt.ref("int_paths__summarised").df()
-    return markov_attribution(paths, order=order)
+    return markov_attribution(paths, order=order, weight=weight)

@@ -1,5 +1,6 @@
 -- What campaigns cost, from every vendor that knows: Webmarketer outlays for the campaigns they cover;
--- Integr8 click payouts for the other campaigns; Integr8 conversion payouts (commissions) always.
+-- Integr8 click payouts and ClickMagick's Auto Cost (the ad accounts' spend) for the other campaigns;
+-- Integr8 conversion payouts (commissions) always.
 -- One row per source of spend, day, campaign and currency.
 with
 
@@ -30,6 +31,19 @@ click_costs as (
     group by all
 ),
 
+auto_costs as (
+    select
+        'clickmagick' as vendor,
+        'auto_cost' as spend_type,
+        day,
+        utm_campaign as campaign,
+        currency,
+        sum(auto_cost) as spend
+    from {{ ref('stg_clickmagick__stats_days') }}
+    where auto_cost > 0 and utm_campaign not in (select campaign from outlays)
+    group by all
+),
+
 commissions as (
     select
         'integr8' as vendor,
@@ -46,5 +60,7 @@ commissions as (
 select * from outlays
 union all
 select * from click_costs
+union all
+select * from auto_costs
 union all
 select * from commissions

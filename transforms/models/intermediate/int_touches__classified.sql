@@ -8,19 +8,10 @@ touches as (
     inner join {{ ref('int_identities__stitched') }} as s on s.node = t.person_node
 ),
 
-rules as (
-    select * from {{ ref('channel_groups') }}
-),
-
-matched as (
-    select t.touch_id, r.channel
-    from touches as t
-    inner join rules as r
-        on regexp_full_match(coalesce(lower(t.medium), ''), r.medium_pattern)
-        and regexp_full_match(coalesce(lower(t.source), ''), r.source_pattern)
-    qualify row_number() over (partition by t.touch_id order by r.priority) = 1
+channels as (
+    {{ channel_of('touches', 'touch_id') }}
 )
 
-select touches.*, coalesce(matched.channel, 'other') as channel
+select touches.*, channels.channel
 from touches
-left join matched using (touch_id)
+inner join channels using (touch_id)

@@ -48,6 +48,10 @@ joined as (
         i.tx_id as integr8_tx_id,
         c.click_id is not null as seen_by_clickmagick,
         i.tx_id is not null as seen_by_integr8,
+        list_concat(
+            case when c.click_id is not null then ['clickmagick'] else [] end,
+            case when i.tx_id is not null then ['integr8'] else [] end
+        ) as seen_by,
         case when i.device_id is not null then 'dev:' || i.device_id else 'cmv:' || c.visitor_id end as person_node
     from clickmagick_resolved as c
     full outer join integr8_clicks as i on i.tx_id = c.tx_id

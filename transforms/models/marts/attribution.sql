@@ -1,13 +1,14 @@
 -- Conversion x touch x model: the share of the conversion each model gives the touch, and that share of
 -- the conversion's attributed revenue. Every conversion with an observed touch has credits summing to 1 under
 -- every model. A conversion without any observed touch is not credited to a made-up channel: it stays in
--- `conversions` (touches = 0) and is counted in `data_quality` (conversion_without_touches).
+-- `conversions` (touches = 0) and is counted in `data_quality` (conversion_without_touches). Credit a model
+-- infers for a channel the journey did not show (a journey seen in part) has no touch: touch_id is null.
 
 with
 
 credits as (
     select * from {{ ref('int_attribution__heuristic') }}
-    union all
+    union all by name
     select * from {{ ref('int_attribution__data_driven') }}
 ),
 
@@ -27,7 +28,8 @@ select
     k.touch_id,
     t.touch_number,
     t.touched_at,
-    t.channel,
+    coalesce(t.channel, k.channel) as channel,
+    k.touch_id is null as inferred,
     t.source,
     t.medium,
     t.campaign,
@@ -43,4 +45,4 @@ select
     c.attributed_revenue
 from credits as k
 inner join conversions as c using (conversion_id)
-inner join touches as t on t.conversion_id = k.conversion_id and t.touch_id = k.touch_id
+left join touches as t on t.conversion_id = k.conversion_id and t.touch_id = k.touch_id
