@@ -35,8 +35,8 @@ dashboard:  ## the HTML dashboard from the published marts (warehouse_published/
 sandbox:  ## the vendor sandbox in the foreground (Ctrl-C to stop)
 	$(PY) -m simulator serve --port 8765
 
-bench:
-	$(PY) -m benchmarks
+bench:  ## every benchmark; ARGS=--quick for the short versions, ARGS='--only noop' for one
+	$(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var transforms/target transforms/logs *_published
