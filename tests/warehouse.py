@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,20 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300,
 def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def reference_then_killed(reference: list[str], killed: list[str], env: dict[str, str], share: float) -> None:
+    """Run `reference` to the end, then start `killed` and kill -9 it at `share` of the time the reference took:
+    early, midway or late in the run whatever the machine's speed."""
+    started = time.monotonic()
+    done = run_cli(reference, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    took = time.monotonic() - started
+    proc = start_cli(killed, env)
+    time.sleep(share * took)
+    assert proc.poll() is None, f"the run finished before {share * took:.1f}s ({took:.1f}s uninterrupted)"
+    proc.kill()
+    proc.wait()
 
 
 def committed_state(pipeline: Any) -> dict[str, Any]:
