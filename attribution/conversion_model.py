@@ -14,9 +14,10 @@ totals of them. So the model is fit by weighting (Horvitz & Thompson 1952): a vi
 up among the converters we see with probability q * p(x), where q is the share of conversions whose vendor
 shows their journey (ClickMagick), so weighting each seen converter by 1 / (q p(x)) estimates sums over all
 visitors. b0, b and t solve the estimating equations that match those weighted sums to the totals
-ClickMagick's stats reports give (unique visitors overall and per channel, clicks overall): the
-case-control calibration of e.g. Chatterjee et al. 2016 (JASA 111:107-117), with the population's
-margins in place of a control sample. Exactly identified; no tuning.
+ClickMagick's stats reports give (unique visitors overall and per channel, clicks overall): a method of
+moments with population totals standing in for the non-converting visitors we cannot list (fitting a model
+with summary data from the population is the idea of Chatterjee et al. 2016, JASA 111:107-117, who use a
+constrained likelihood). Exactly identified: as many equations as parameters; no tuning.
 
 A conversion that only an ad network reported (ClickMagick did not) is seen in part: the network shows the
 touches on its own links, not the rest of the journey. Crediting those few touches with all of it would hand
