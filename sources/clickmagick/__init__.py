@@ -102,16 +102,13 @@ def clickmagick_source(
             reach += project_reach
         return days, reach
 
-    def read_stats(part: int) -> Iterator[list[dict[str, Any]]]:
-        yield stats_reports()[part]
-
     @dimension("stats_days", primary_key="row_key", columns=settings.STATS_DAY_COLUMNS)
     def stats_days() -> Iterator[list[dict[str, Any]]]:
-        yield from read_stats(0)
+        yield stats_reports()[0]
 
     @dimension("stats_reach", primary_key="row_key", columns=settings.STATS_REACH_COLUMNS)
     def stats_reach() -> Iterator[list[dict[str, Any]]]:
-        yield from read_stats(1)
+        yield stats_reports()[1]
 
     def conversions(kind: str) -> DltResource:
         def read(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:

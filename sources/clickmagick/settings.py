@@ -50,7 +50,6 @@ CREDIT_COLUMNS = {
 # Stats reports: created per project, polled until ready (202 with progress, then 200).
 STATS_CREATE_PATH = f"{API_PREFIX}/projects/{{project_id}}/stats"
 STATS_REPORT_PATH = f"{API_PREFIX}/projects/stats/reports/{{report_id}}"
-STATS_MODEL = "last_click"  # the report's conversions follow it; clicks, unique clicks and cost do not
 STATS_POLL_FIRST_S = 0.3  # a small report is often ready by then; a big one is polled less and less often
 STATS_POLL_MAX_S = 10.0
 STATS_TIMEOUT_S = 600.0

@@ -17,10 +17,8 @@ def model(dbt, session):
     dbt.config(materialized="table")
     journeys = dbt.ref("int_journeys__channel_touches").df()
     exposure = dbt.ref("int_exposure__channels").df()
-    trackers = [vendor for (vendor,) in dbt.ref("vendor_priorities").filter("sees = 'whole_journeys'")
-                .project("vendor").fetchall()]
     total, seen_whole = dbt.ref("int_conversions__deduplicated").aggregate(
-        f"count(*), count(*) filter (where list_has_any(vendors, {trackers!r}::varchar[]))").fetchone()
+        "count(*), count(*) filter (where seen_whole)").fetchone()
     seen = journeys["seen_whole"].astype(bool)
     whole, partial = journeys.loc[seen], journeys.loc[~seen]
     try:

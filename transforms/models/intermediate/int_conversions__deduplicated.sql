@@ -21,6 +21,7 @@ vendor_views as (
         k.order_key,
         k.vendor,
         p.revenue_priority,
+        p.sees,
         max(k.revenue) as revenue,
         max(k.currency) as currency,
         max(k.record_id) as record_id,
@@ -37,6 +38,8 @@ trusted as (
         arg_min(revenue, revenue_priority) filter (where revenue is not null) as revenue,
         arg_min(currency, revenue_priority) filter (where currency is not null) as currency,
         arg_min(brand, revenue_priority) filter (where brand is not null) as brand,
+        -- a site-wide tracker reported it, so its journey is seen whole (not only one network's links)
+        bool_or(sees = 'whole_journeys') as seen_whole,
         {%- for vendor in vendor_names() %}
         max(revenue) filter (where vendor = '{{ vendor }}') as {{ vendor }}_revenue,
         max(record_id) filter (where vendor = '{{ vendor }}') as {{ vendor }}_record_id,
@@ -82,6 +85,7 @@ select
     o.vendors,
     o.vendor_count,
     o.vendor_records,
+    coalesce(t.seen_whole, false) as seen_whole,
     {{- vendor_view_columns('t') }}
     o.is_unmatched,
     case when o.status = 'completed' then t.revenue else 0 end as attributed_revenue

@@ -1,7 +1,8 @@
 -- One row per conversion and channel on its path (after lookback and transforms): its touches, how many of
 -- them a site-wide tracker saw (a vendor that sees every channel's clicks) and how many an ad network saw
 -- (a vendor that sees clicks on its own links only), and whether a site-wide tracker reported the
--- conversion, i.e. whether its journey is seen whole (the vendor_priorities seed says who sees what).
+-- conversion, i.e. whether its journey is seen whole (int_conversions__deduplicated; the vendor_priorities
+-- seed says who sees what).
 -- The input of the conversion model (attribution.conversion_model).
 with
 
@@ -18,7 +19,7 @@ select
     count(*) as touches,
     count(*) filter (where list_has_any(j.seen_by, s.trackers)) as tracker_touches,
     count(*) filter (where list_has_any(j.seen_by, s.networks)) as network_touches,
-    any_value(list_has_any(c.vendors, s.trackers)) as seen_whole
+    any_value(c.seen_whole) as seen_whole
 from {{ ref('int_journeys__transformed') }} as j
 inner join {{ ref('int_conversions__deduplicated') }} as c using (conversion_id)
 cross join sight as s
