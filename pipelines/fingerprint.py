@@ -3,7 +3,8 @@
     python -m pipelines.fingerprint WAREHOUSE [OTHER]     # one: print; two: compare, exit 1 on a difference
 
 A table's fingerprint is its row count and an order-independent sum of row hashes over its columns in
-order, leaving out dlt's own tables and the columns that say when or in which load a row arrived
+order, leaving out bookkeeping tables (names starting with `_`: dlt's own, the sources' change fingerprints)
+and the columns that say when or in which load a row arrived
 (`_dlt_id`, `_dlt_load_id`, a model's `load_id`), which differ between two equal builds. Floating-point
 values are hashed rounded to 9 decimals (parallel sums differ in the last bits). Column names do not
 enter the hash, so a renamed column with the same values matches.
@@ -39,7 +40,7 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] | 
             "select c.table_schema, c.table_name, c.column_name, c.data_type from information_schema.columns as c "
             "join information_schema.tables as t using (table_catalog, table_schema, table_name) "
             "where c.table_catalog = current_database() and c.table_schema not in ('information_schema', 'pg_catalog') "
-            "and c.table_name not like '\\_dlt%' escape '\\' order by 1, 2, c.ordinal_position").fetchall():
+            "and c.table_name not like '\\_%' escape '\\' order by 1, 2, c.ordinal_position").fetchall():
         skipped = schema.endswith(SKIPPED_SCHEMA_SUFFIXES) or schema in SKIPPED_SCHEMAS
         if skipped or (wanted is not None and schema not in wanted):
             continue

@@ -3,8 +3,10 @@
 Two ways it can disagree, both found by killing and restoring runs:
 - A load killed after a file was copied but before dlt recorded the job done. dlt resumes the job
   without truncating staging again, so the file's rows are copied twice; a table with nested children
-  merges by `_dlt_id`, so both copies reach the final table. We delete what the interrupted copy may
-  have written (its rows' `_dlt_id`s) before the job runs again: each file is then copied exactly once.
+  merges by `_dlt_id`, and an appended table (Integr8's event logs) keeps whatever is copied, so both
+  copies would reach the final table. We delete what the interrupted copy may have written (its rows'
+  `_dlt_id`s; for Arrow files, which have none, its primary keys in this load) before the job runs again:
+  each file is then copied exactly once.
 - A warehouse restored from a backup. The local state (high-water marks, fingerprints) describes loads
   the warehouse no longer has and would win; the warehouse is the authority, so we drop the local state
   and dlt restores the state the warehouse holds, and the next run re-reads everything since then.
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from dlt.common.schema import Schema
+from dlt.common.schema.utils import get_columns_names_with_prop, get_write_disposition
 from dlt.common.storages.load_package import LoadJobInfo, PackageStorage
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
@@ -34,20 +38,21 @@ def undo_interrupted_copies(pipeline: Pipeline) -> int:
     """Delete the rows that load jobs cut off mid-flight may have copied; returns how many went."""
     removed = 0
     for load_id in pipeline.list_normalized_load_packages():
-        started = [job for job in pipeline.get_load_package_info(load_id).jobs["started_jobs"] if _will_rerun(job)]
+        package = pipeline.get_load_package_info(load_id)
+        schema = pipeline.schemas[package.schema_name]
+        started = [(job, copied) for job in package.jobs["started_jobs"]
+                   if (copied := _copied_rows(schema, job, load_id)) is not None]
         if not started:
             continue
         with pipeline.destination_client() as client:
-            for job in started:
+            for job, copied in started:
                 table = job.job_file_info.table_name
                 staged = client.should_load_data_to_staging_dataset(table)  # type: ignore[attr-defined]
                 with client.with_staging_dataset() if staged else contextlib.nullcontext():  # type: ignore[attr-defined]
                     sql = client.sql_client  # type: ignore[attr-defined]
                     name = sql.make_qualified_table_name(table)
                     try:
-                        rows = sql.execute_sql(f"delete from {name} where _dlt_id in "
-                                               f"(select _dlt_id from read_parquet({literal(job.file_path)})) "
-                                               "returning 1")
+                        rows = sql.execute_sql(f"delete from {name} as t where {copied} returning 1")
                     except DatabaseUndefinedRelation:
                         continue  # the job died before its table was written
                 removed += len(rows or [])
@@ -57,15 +62,30 @@ def undo_interrupted_copies(pipeline: Pipeline) -> int:
     return removed
 
 
-def _will_rerun(job: LoadJobInfo) -> bool:
-    """A started job dlt will run again whose rows we can tell apart. dlt marks a job whose copy committed
-    (a pending transition beside the package) and does not re-run it. Files without row ids (Arrow tables)
-    have no nested children: the merge's primary-key de-duplication already keeps one copy of their rows."""
+def _copied_rows(schema: Schema, job: LoadJobInfo, load_id: str) -> str | None:
+    """For a started job dlt will run again, the condition on its table's rows (alias `t`) that selects what
+    its copy wrote: the file's `_dlt_id`s; for an appended Arrow file, which has none, its primary keys in this
+    load. None when nothing needs undoing: dlt marks a job whose copy committed (a pending transition beside
+    the package) and does not re-run it, and a merge's primary-key de-duplication keeps one copy of a merged
+    Arrow file's rows."""
     path = Path(job.file_path)
     marker = path.parent.parent / PackageStorage.PENDING_TRANSITIONS_FOLDER / path.name
     if marker.exists() and json.loads(marker.read_text()).get("state") in ("completed", "failed"):
-        return False
-    return job.job_file_info.file_format == "parquet" and "_dlt_id" in pq.read_schema(path).names
+        return None
+    if job.job_file_info.file_format != "parquet":
+        return None
+    table = job.job_file_info.table_name
+    if "_dlt_id" in pq.read_schema(path).names:
+        keys, scope = ["_dlt_id"], ""
+    elif get_write_disposition(schema.tables, table) == "append":
+        keys = get_columns_names_with_prop(schema.get_table(table), "primary_key")
+        scope = f"t._dlt_load_id = {literal(load_id)} and "
+    else:
+        return None
+    if not keys:
+        return None
+    matched = " and ".join(f'f."{key}" = t."{key}"' for key in keys)
+    return f"{scope}exists (select 1 from read_parquet({literal(str(path))}) as f where {matched})"
 
 
 def _warehouse_state_version(pipeline: Pipeline) -> int:

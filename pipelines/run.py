@@ -110,7 +110,10 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                              refresh="drop_sources" if full_refresh else None)
             info = pipeline.normalize()
             with writing:
-                pipeline.load()
+                if carries_nothing(pipeline, info):
+                    pipeline.drop_pending_packages()  # nothing to write: a load would only record itself
+                else:
+                    pipeline.load()
         else:
             info = pipeline.last_trace.last_normalize_info
     except SignalReceivedException:
@@ -121,9 +124,19 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
         message = describe(exc, vendor)
         log.error("%s failed: %s", vendor, message)
         return VendorResult(vendor, "failed", time.monotonic() - started, error=message)
-    rows = {t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_dlt")}
+    # Data tables only: `_dlt_*` is dlt's bookkeeping, `_fingerprints_*` the change filter's.
+    rows = {t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_")}
     return VendorResult(vendor, "loaded", time.monotonic() - started, rows=dict(sorted(rows.items())),
                         rejected=open_rejections(pipeline))
+
+
+def carries_nothing(pipeline: Pipeline, info: Any) -> bool:
+    """Whether the package just normalized holds no row (no data, no state change) and a schema the warehouse
+    already has: loading it would change nothing but dlt's own record of loads."""
+    if info is None or any(info.row_counts.values()):
+        return False
+    with pipeline.destination_client() as client:
+        return client.get_stored_schema_by_hash(pipeline.default_schema.version_hash) is not None  # type: ignore[attr-defined]
 
 
 def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool = False,

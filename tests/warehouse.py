@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,20 +66,49 @@ def committed_state(pipeline: Any) -> dict[str, Any]:
 def tables(warehouse: str | Path, dataset: str) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("select table_name from information_schema.tables where table_schema = ? "
-                           "and table_name not like '\\_dlt%' escape '\\' order by 1", [dataset]).fetchall()
+                           "and table_name not like '\\_%' escape '\\' order by 1", [dataset]).fetchall()
     return [r[0] for r in rows]
 
 
-def snapshot(warehouse: str | Path, dataset: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every data table's rows, sorted, without dlt's bookkeeping columns: equal snapshots = equal tables."""
+def logged_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, list[str]]:
+    """The tables dlt appends to with a primary key (logs of versions, as Integr8's events) and their keys,
+    from the newest schema dlt stored in the warehouse."""
+    row = con.execute(f'select "schema" from "{dataset}"._dlt_version order by inserted_at desc limit 1').fetchone()
+    declared = json.loads(row[0])["tables"] if row else {}
+    keys = {name: [c for c, column in table["columns"].items() if column.get("primary_key")]
+            for name, table in declared.items() if table.get("write_disposition") == "append"}
+    return {name: key for name, key in keys.items() if key}
+
+
+def current(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> str:
+    """`dataset.table` as a relation of current rows: for a log, each key's version in the newest completed
+    load (what the dbt macro `latest_loaded` reads); any other table as it is."""
+    key = logged_keys(con, dataset).get(table)
+    if not key:
+        return f'"{dataset}"."{table}"'
+    return (f'(select logged.* from "{dataset}"."{table}" as logged semi join "{dataset}"._dlt_loads as loads '
+            "on logged._dlt_load_id = loads.load_id and loads.status = 0 qualify row_number() over (partition by "
+            + ", ".join(f'logged."{k}"' for k in key) + " order by logged._dlt_load_id desc) = 1)")
+
+
+def snapshot(warehouse: str | Path, dataset: str, logs: bool = False) -> dict[str, list[tuple[Any, ...]]]:
+    """Every data table's current rows, sorted, without dlt's bookkeeping columns: equal snapshots = equal
+    tables. `logs`: an appended table's every row instead, to show a load copied each version exactly once."""
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in tables(warehouse, dataset):
             columns = [c[0] for c in con.execute(f'describe "{dataset}"."{table}"').fetchall()
                        if c[0] not in DLT_COLUMNS]
             select = ", ".join(f'"{c}"' for c in sorted(columns))
-            out[table] = sorted(con.execute(f'select {select} from "{dataset}"."{table}"').fetchall(), key=repr)
+            relation = f'"{dataset}"."{table}"' if logs else current(con, dataset, table)
+            out[table] = sorted(con.execute(f"select {select} from {relation}").fetchall(), key=repr)
     return out
+
+
+def count_current(warehouse: str | Path, dataset: str, table: str, where: str = "true") -> int:
+    """How many current rows of `dataset.table` meet `where` (see `current`)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(f"select count(*) from {current(con, dataset, table)} where {where}").fetchall()[0][0]
 
 
 def count(warehouse: str | Path, sql: str) -> int:

@@ -3,15 +3,19 @@
 Vendors without an update timestamp (ClickMagick, Integr8 conversions) restate records in place: a
 sale gets refunded, a conversion gets approved. We re-read a lookback window each run and pass on
 only records whose content changed since the last successful load, so a re-run loads nothing and
-an advance loads only what is new or different. The fingerprints live in dlt resource state, which
-is committed together with the load: a failed run leaves them, and the data, as they were.
+an advance loads only what is new or different. The fingerprints of what was passed on are loaded in
+the same load, into the warehouse table `_fingerprints_<table>` (the record's key and cursor, and the
+fingerprint), and read back from completed loads only: a failed run leaves them, and the data, as they
+were, and dlt state stays small whatever the volume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,12 +23,14 @@ import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from sources.common.contract import FROZEN_TYPES, REJECTS_COLUMNS, REJECTS_KEY, REJECTS_TABLE, Contract
 from sources.common.times import now_utc, utc
 
 # times re-exported
-__all__ = ["ChangeFilter", "dimension", "lookback_resource", "now_utc", "read_from", "utc", "windows"]
+__all__ = ["ChangeFilter", "dimension", "fingerprints_table", "lookback_resource", "now_utc", "read_from", "utc",
+           "windows"]
 
 
 def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -> datetime:
@@ -72,62 +78,90 @@ def dimension(name: str, **hints: Any) -> Callable[[Callable[[], Iterable[list[d
     return wrap
 
 
-class ChangeFilter:
-    """Remembers a fingerprint per record id (with its cursor time) in a dlt state mapping.
+_CLIENT_LOCK = threading.Lock()
 
-    `changed` serves JSON records one at a time; `changed_rows` serves Arrow tables whole, hashing rows
-    in DuckDB and comparing with an anti-join, so a million-row export costs no per-row Python.
+
+def fingerprints_table(name: str) -> str:
+    """Where the fingerprints of table `name`'s loaded records live, beside it in the warehouse."""
+    return f"_fingerprints_{name}"
+
+
+def no_fingerprints() -> pa.Table:
+    return pa.table({"id": pa.array([], pa.string()), "fp": pa.array([], pa.string())})
+
+
+def known_fingerprints(name: str, key: str, cursor: str, since: datetime) -> pa.Table:
+    """The fingerprint (`fp`) of each record id (`id`) of table `name` with a cursor at or after `since`, as of
+    its newest completed load, read from the warehouse the running pipeline loads into. Empty before the
+    first load."""
+    empty = no_fingerprints()
+    # One at a time: dlt runs parallelized resources in threads that share the pipeline's config context, and
+    # opening a client enters and leaves a config section in it, which two threads at once would interleave.
+    with _CLIENT_LOCK, contextlib.suppress(DatabaseUndefinedRelation), dlt.current.pipeline().sql_client() as sql:
+        prints = sql.make_qualified_table_name(fingerprints_table(name))
+        loads = sql.make_qualified_table_name("_dlt_loads")
+        query = (f'select f."{key}"::varchar as id, f.fingerprint as fp from {prints} as f semi join {loads} as l '
+                 f'on f._dlt_load_id = l.load_id and l.status = 0 where f."{cursor}" >= %s '
+                 f'qualify row_number() over (partition by f."{key}" order by f._dlt_load_id desc) = 1')
+        with sql.execute_query(query, since) as rows:
+            return rows.arrow() or empty
+    return empty  # before the first load
+
+
+class ChangeFilter:
+    """Which records are new or differ from their version last loaded (`known`: record id `id`, fingerprint
+    `fp`), and the fingerprints of those passed on, as rows of `_fingerprints_<table>` (key, cursor,
+    fingerprint) to load beside them: `passed()` hands over those gathered since its last call.
+
+    `changed` serves JSON records one at a time; `changed_rows` serves Arrow tables whole, hashing rows in
+    DuckDB and comparing in Arrow, so a million-row export costs no per-row Python.
     """
 
-    def __init__(self, state: MutableMapping[str, Any], key: str = "fingerprints") -> None:
-        self._seen: dict[str, list[Any]] = state.setdefault(key, {})
-        self._known: pa.Table | None = None  # the state as Arrow, built once per run
-        self._pending: list[pa.Table] = []  # fingerprints of rows passed on, folded in by forget_before
+    def __init__(self, known: pa.Table | None, key: str, cursor: str) -> None:
+        self.key, self.cursor = key, cursor
+        self._known = no_fingerprints() if known is None else known
+        self._known_pairs: pa.Array | None = None  # "id|fp" of every known record, for Arrow batches
+        self._seen: dict[str, str] | None = None  # id -> fp, for JSON records (and those passed this run)
+        self._rows: list[dict[str, Any]] = []
+        self._tables: list[pa.Table] = []
 
-    def changed(self, record_id: str | int, record: Any, cursor: datetime) -> bool:
-        key = str(record_id)
-        value = fingerprint(record)
-        previous = self._seen.get(key)
-        if previous is not None and previous[0] == value:
+    def changed(self, record: dict[str, Any]) -> bool:
+        if self._seen is None:
+            self._seen = dict(zip(*(self._known.column(c).to_pylist() for c in ("id", "fp")), strict=True))
+        record_id, value = str(record[self.key]), fingerprint(record)
+        if self._seen.get(record_id) == value:
             return False
-        self._seen[key] = [value, int(cursor.timestamp())]
+        self._seen[record_id] = value
+        self._rows.append({self.key: record[self.key], self.cursor: record[self.cursor], "fingerprint": value})
         return True
 
-    def changed_rows(self, table: pa.Table, key: str, cursor: str) -> pa.Table:
+    def changed_rows(self, table: pa.Table) -> pa.Table:
         """The rows of `table` that are new or differ from what was last loaded."""
         if table.num_rows == 0:
             return table
         con = duckdb.connect()
         con.register("incoming", table)
-        prints = con.sql(
-            f'select "{key}"::varchar as id, hex(hash(incoming)) as fp, epoch("{cursor}")::bigint as at, '
-            "row_number() over () - 1 as pos from incoming"
-        ).to_arrow_table()
-        if self._seen:
-            if self._known is None:
-                self._known = pa.table({"id": list(self._seen), "fp": [v[0] for v in self._seen.values()]})
-            con.register("known", self._known)
-            con.register("prints", prints)
-            prints = con.sql("select p.* from prints p anti join known k on p.id = k.id and p.fp = k.fp "
-                             "order by p.pos").to_arrow_table()
-        self._pending.append(prints.select(["id", "fp", "at"]))
-        return table.take(prints.column("pos"))
+        # A projection keeps the scan's order (insertion order is preserved), so row i is table's row i.
+        prints = con.sql(f'select "{self.key}"::varchar as id, hex(hash(incoming)) as fp from incoming')
+        prints = prints.to_arrow_table()
+        con.close()
+        if self._known_pairs is None:
+            self._known_pairs = pc.binary_join_element_wise(self._known["id"], self._known["fp"], "|")
+        pairs = pc.binary_join_element_wise(prints["id"], prints["fp"], "|")
+        fresh = pc.invert(pc.is_in(pairs, value_set=self._known_pairs))
+        passed = table.filter(fresh)
+        self._tables.append(passed.select([self.key, self.cursor]).append_column(
+            "fingerprint", prints["fp"].filter(fresh)))
+        return passed
 
-    def forget_before(self, cutoff: datetime) -> None:
-        """Fold in this run's fingerprints and drop those older than any window we will read again."""
-        limit = int(cutoff.timestamp())
-        for batch in self._pending:
-            recent = batch.filter(pc.greater_equal(batch.column("at"), limit))
-            for record_id, value, at in zip(*(recent.column(c).to_pylist() for c in ("id", "fp", "at")),
-                                            strict=True):
-                self._seen[record_id] = [value, at]
-        self._pending.clear()
-        self._known = None
-        for key in [k for k, (_, at) in self._seen.items() if at < limit]:
-            del self._seen[key]
-
-    def __len__(self) -> int:
-        return len(self._seen)
+    def passed(self) -> list[dict[str, Any]] | pa.Table:
+        """The fingerprint rows of the records passed on since the last call."""
+        if self._tables:
+            out: list[dict[str, Any]] | pa.Table = pa.concat_tables(self._tables)
+        else:
+            out = self._rows
+        self._rows, self._tables = [], []
+        return out
 
 
 Batch = list[dict[str, Any]] | pa.Table
@@ -143,16 +177,34 @@ def with_rejects_table(resource: Any) -> Any:
     return resource
 
 
+def with_fingerprints_table(resource: Any, name: str, key: str, cursor: str,
+                            declared: dict[str, dict[str, Any]]) -> Any:
+    """Give `resource` its `_fingerprints_<name>` table: appended, the record's key and cursor (typed as the
+    record declares them) and the fingerprint. Keyed like the records, so dlt's incremental treats both alike
+    and pipelines.recovery can undo a killed copy of either."""
+    table = fingerprints_table(name)
+    resource.apply_hints(table_name=table, columns={}, create_table_variant=True)
+    columns = {key: {**declared.get(key, {}), "name": key}, cursor: {**declared.get(cursor, {}), "name": cursor},
+               "fingerprint": {"name": "fingerprint", "data_type": "text"}}
+    resource.apply_hints(table_name=table, write_disposition="append", primary_key=key, columns=columns,
+                         create_table_variant=True)
+    return resource
+
+
 def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: RangeReader, initial: datetime,
                       lookback: timedelta, stop: datetime | None = None, backfill: datetime | None = None,
-                      **hints: Any) -> Any:
-    """A merge resource that re-reads `lookback` before its high-water mark and passes on only changes.
+                      write_disposition: str = "merge", **hints: Any) -> Any:
+    """A resource that re-reads `lookback` before its high-water mark and passes on only changes.
+
+    `write_disposition` "merge" keeps one row per key; "append" keeps every version a load passed on (a log:
+    the current row of a key is its version in the newest completed load, see the dbt macro
+    `latest_loaded`), which copies a large export into the warehouse once instead of twice.
 
     `read(begin, end)` is the vendor's part: its paging and row shaping, yielding batches (lists of dict
     rows, or Arrow tables) of the records in [begin, end). Everything else is here: where the read starts
     (backfill, else the cursor less the lookback, applied by dlt as `lag`), the change filter whose
-    fingerprints live in resource state (committed with the load), forgetting fingerprints no later run
-    re-reads, materializing the table before its first record, and the data contract of declared `columns`
+    fingerprints are loaded with the records into `_fingerprints_<name>` (read back for the lookback only),
+    materializing the table before its first record, and the data contract of declared `columns`
     (and `nested_hints`) for JSON rows: what does not fit goes to `rejected_records`. A backfill passes every
     record on.
     """
@@ -166,14 +218,19 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     if declared:  # documented types are fixed: what does not fit is rejected, never a variant column
         hints.setdefault("schema_contract", FROZEN_TYPES)
 
-    @dlt.resource(name=name, primary_key=primary_key, write_disposition="merge", **hints)
+    @dlt.resource(name=name, primary_key=primary_key, write_disposition=write_disposition, **hints)
     def resource(
         cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(cursor_field, initial_value=initial, lag=lag_s),
     ) -> Iterator[Any]:
         begin = read_from(cursor.start_value, initial, backfill)
         state = dlt.current.resource_state()
-        seen = ChangeFilter(state)
-        seen.forget_before(begin)
+        state.pop("fingerprints", None)  # kept in dlt state before they moved to the warehouse
+        # The state says the warehouse's fingerprints are ours: a refresh (which wipes state at once but drops
+        # the tables only when it loads) or the first run after the move starts from none.
+        trusted = state.get("fingerprints_in") == fingerprints_table(name)
+        known = known_fingerprints(name, primary_key, cursor_field, begin) if trusted else None
+        state["fingerprints_in"] = fingerprints_table(name)
+        seen = ChangeFilter(known, primary_key, cursor_field)
         contract = Contract(name, primary_key, cursor_field, declared, nested, state) if declared else None
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
         if contract:
@@ -181,9 +238,9 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         for batch in read(begin, stop or now_utc()):
             # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):
-                changed: Batch = seen.changed_rows(batch, primary_key, cursor_field)
+                changed: Batch = seen.changed_rows(batch)
             else:
-                changed = [row for row in batch if seen.changed(row[primary_key], row, row[cursor_field])]
+                changed = [row for row in batch if seen.changed(row)]
             passed = batch if backfill else changed
             if contract and isinstance(passed, list):
                 passed, rejected = contract.split(passed)
@@ -191,6 +248,9 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
                     yield dlt.mark.with_table_name(rejected, REJECTS_TABLE)
             if len(passed):
                 yield passed
-        seen.forget_before(begin)  # folds in this run's Arrow fingerprints
+            prints = seen.passed()
+            if len(prints):  # loaded with the records they describe: both commit, or neither
+                yield dlt.mark.with_table_name(prints, fingerprints_table(name))
 
+    resource = with_fingerprints_table(resource, name, primary_key, cursor_field, declared)
     return with_rejects_table(resource) if declared else resource

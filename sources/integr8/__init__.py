@@ -5,7 +5,8 @@ some slack) up to now. A short range goes
 through the Reports API in `window_hours` windows (cursor `page[after]`, 100 rows a page); a range
 longer than `export_threshold_hours` (a backfill, a first run) goes through Download Center exports,
 whose CSV is read straight into Arrow. Both paths yield the same typed Arrow tables, times in UTC.
-Only new or changed rows are passed on (conversions change status), merged on `real_tx_id` / `id`.
+Only new or changed rows are passed on (conversions change status) and appended: an event table is a log
+of versions, whose current row per `real_tx_id` / `id` is the newest of a completed load.
 """
 
 from __future__ import annotations
@@ -110,10 +111,13 @@ def integr8_source(
             yield from read_range(client, table, integration_ids, begin, end, timezone, fields[table], plan, page_size)
 
         lookback = timedelta(hours=spec.lookback_hours if lookback_hours is None else lookback_hours)
-        # A plain merge: dlt de-duplicates staging by key, which keeps a load retried after a kill exact.
+        # Appended, not merged: a million-row export is copied into the warehouse once (a merge copies it
+        # into staging, then again into the table). The table is a log of the versions each load passed on;
+        # staging models read the newest version of completed loads (the dbt macro `latest_loaded`), and
+        # pipelines.recovery removes a killed copy's rows before dlt copies the file again.
         return lookback_resource(table, primary_key=spec.primary_key, cursor_field=spec.cursor, read=read,
-                                 initial=start, lookback=lookback, stop=stop,
-                                 backfill=backfill,
+                                 initial=start, lookback=lookback, stop=stop, backfill=backfill,
+                                 write_disposition=settings.EVENT_WRITE_DISPOSITION,
                                  columns=helpers.column_hints(table, fields[table], spec.primary_key))
 
     return [advertisers, offers, publishers, *(events(t) for t in tables)]

@@ -22,6 +22,8 @@ SLACK_HOURS = 48
 REFUND_WINDOW_HOURS = 14 * 24  # a conversion's third_party_status turns `refunded` up to 14 days later
 SETTLE_HOURS = 48  # clicks, impressions and postback logs are not restated; two more days for late reports
 DEFAULT_EXPORT_THRESHOLD_HOURS = 7 * 24  # ranges longer than this go through the Download Center
+# Event tables are appended (a log of versions), never merged: an export is copied into the warehouse once.
+EVENT_WRITE_DISPOSITION = "append"
 EXPORT_CHUNK_DAYS = 92  # one export per quarter and integration; Integr8 documents no maximum
 EXPORT_POLL_FIRST_S = 0.2
 EXPORT_POLL_MAX_S = 10.0

@@ -28,7 +28,7 @@ def load(sandbox, warehouse, api_key: str = KEY, **kwargs):
                                 end_time=END, **kwargs)
     pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
     info = pipeline.last_trace.last_normalize_info
-    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt") and n}
+    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_") and n}
 
 
 def cm_sales_status(truth_lines):

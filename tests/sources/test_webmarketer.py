@@ -22,7 +22,7 @@ def load(sandbox, warehouse, **overrides):
                                 end_time="2026-11-10T00:00:00Z", **{**CREDS, **overrides})
     pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
     info = pipeline.last_trace.last_normalize_info
-    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt") and n}
+    return pipeline, {t: n for t, n in info.row_counts.items() if not t.startswith("_") and n}
 
 
 def test_full_load_rerun_advance_and_edited_outlays(fresh_sandbox, tmp_path):

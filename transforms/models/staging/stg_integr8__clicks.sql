@@ -18,5 +18,4 @@ select
     cast(payout as double) as cost,
     gclid, msclkid, fbclid, ttclid,
     _dlt_load_id as load_id
-from {{ source('integr8', 'clicks') }}
-qualify row_number() over (partition by real_tx_id order by _dlt_load_id desc) = 1
+from {{ latest_loaded('integr8', 'clicks', 'real_tx_id') }}

@@ -18,5 +18,4 @@ select
     device_id,
     conversion_ip as ip,
     _dlt_load_id as load_id
-from {{ source('integr8', 'conversions') }}
-qualify row_number() over (partition by real_tx_id order by _dlt_load_id desc) = 1
+from {{ latest_loaded('integr8', 'conversions', 'real_tx_id') }}
