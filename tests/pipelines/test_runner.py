@@ -114,10 +114,15 @@ def test_a_run_with_nothing_new_skips_the_build_and_force_transform_builds(full_
         report = json.loads(summary.read_text())
         return report["transform"]["status"], report["published"]
 
+    def loads() -> int:
+        return count(wh, "select " + " + ".join(f"(select count(*) from {v}._dlt_loads)" for v in ALL))
+
+    before = loads()
     assert transform_after() == ("unchanged", None)
     loaded = {f"{v['vendor']}.{table}": rows for v in json.loads(summary.read_text())["vendors"]
               for table, rows in v["rows"].items() if rows}
     assert loaded == {}  # not even the tables read whole every run (projects, offers, campaigns...)
+    assert loads() == before  # a package without a row is not loaded: no load is even recorded
     status, published = transform_after("--force-transform", "--vendors", "webmarketer")
     assert status == "built" and published["status"] == "published"
 

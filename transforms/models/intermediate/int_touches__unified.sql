@@ -17,14 +17,26 @@ integr8_ad_ids as (
     on gclid, msclkid, fbclid, ttclid into name id_type value ad_click_id
 ),
 
+clickmagick_ad_ids as (
+    unpivot (select click_id, gclid, msclkid, fbclid, ttclid from clickmagick_clicks)
+    on gclid, msclkid, fbclid, ttclid into name id_type value ad_click_id
+),
+
+-- An equi-join on the id value, not a correlated `in (gclid, ...)`: DuckDB ran that as a nested loop
+-- (hours at a million clicks).
+ad_click_id_matches as (
+    select c.click_id, min(a.tx_id) as tx_id
+    from clickmagick_ad_ids as c
+    inner join integr8_ad_ids as a on a.ad_click_id = c.ad_click_id
+    group by c.click_id
+),
+
 clickmagick_resolved as (
     select
         c.*,
-        coalesce(c.integr8_tx_id, (
-            select min(a.tx_id) from integr8_ad_ids as a
-            where a.ad_click_id in (c.gclid, c.msclkid, c.fbclid, c.ttclid)
-        )) as tx_id
+        coalesce(c.integr8_tx_id, m.tx_id) as tx_id
     from clickmagick_clicks as c
+    left join ad_click_id_matches as m on m.click_id = c.click_id
 ),
 
 joined as (
