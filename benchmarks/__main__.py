@@ -28,16 +28,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import dlt
 import duckdb
@@ -49,9 +49,10 @@ import pyarrow.csv as pacsv
 from attribution import conversion_model
 from attribution.accuracy import accuracy
 from attribution.datadriven import markov_attribution, shapley_attribution
-from benchmarks.memory import PeakRss
+from benchmarks.memory import PeakRss, tree_rss
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
+from pipelines.heap import release_memory
 from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
@@ -85,20 +86,6 @@ def timed(fn, *args, **kwargs):
     started = time.perf_counter()
     out = fn(*args, **kwargs)
     return time.perf_counter() - started, out
-
-
-@contextlib.contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def bare_clickmagick(base: str) -> int:
@@ -166,6 +153,11 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
             con.execute("create or replace table clicks as select * from read_csv(?, header = true)", [str(csv_path)])
             return con.execute("select count(*) from clicks").fetchall()[0][0]
 
+    def load_and_count(resource: Any, target: Path) -> int:
+        make_pipeline("integr8_bench", target).run(resource, loader_file_format=LOADER_FILE_FORMAT)
+        with duckdb.connect(str(target), read_only=True) as con:
+            return con.execute("select count(*) from integr8_bench.clicks").fetchall()[0][0]
+
     def ours(target: Path) -> int:
         # The event tables' write disposition and hints, as sources/integr8 declares them.
         @dlt.resource(name="clicks", primary_key="real_tx_id", write_disposition=i8_settings.EVENT_WRITE_DISPOSITION,
@@ -173,10 +165,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
         def clicks():
             yield read_export(archive, "clicks", fields, ",", "UTC")
 
-        pipeline = make_pipeline("integr8_bench", target)
-        pipeline.run(clicks(), loader_file_format=LOADER_FILE_FORMAT)
-        with duckdb.connect(str(target), read_only=True) as con:
-            return con.execute("select count(*) from integr8_bench.clicks").fetchall()[0][0]
+        return load_and_count(clicks(), target)
 
     def through_source(target: Path) -> int:
         # The source's own resource factory: dlt's incremental cursor, the change filter hashing every row,
@@ -190,10 +179,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
                                      initial=utc("2020-01-01T00:00:00Z"), lookback=timedelta(hours=spec.lookback_hours),
                                      write_disposition=i8_settings.EVENT_WRITE_DISPOSITION,
                                      columns=i8_helpers.column_hints("clicks", fields, spec.primary_key))
-        pipeline = make_pipeline("integr8_bench", target)
-        pipeline.run(resource, loader_file_format=LOADER_FILE_FORMAT)
-        with duckdb.connect(str(target), read_only=True) as con:
-            return con.execute("select count(*) from integr8_bench.clicks").fetchall()[0][0]
+        return load_and_count(resource, target)
 
     ratios, source_ratios = [], []
     for round_ in range(1, rounds + 1):
@@ -316,7 +302,7 @@ def bench_noop(scale: float, work: Path) -> None:
         # Runs read up to the vendor's present, which in production is now; the sandbox's present is its clock
         # (weeks before today's date), and reading to today would add weeks of empty windows to every run.
         present = {env_key(vendor, "end_time"): sb.control("GET", "clock")["clock"] for vendor in SOURCES}
-        with patched_environ(present):
+        with mock.patch.dict(os.environ, present):
             first_s, first = timed(run, list(SOURCES), warehouse, push=False)
             assert first.status == "ok", first
             noop_s, noop = timed(run, list(SOURCES), warehouse, push=False)
@@ -348,11 +334,14 @@ def bench_scale(scale: float, work: Path) -> None:
         }
         for stage, step in steps.items():
             for vendor in SOURCES:
+                held = tree_rss(os.getpid(), frozenset(skip))
                 with PeakRss(skip) as peak:
                     took, _ = timed(step, vendor)
+                release_memory()  # as the runner does after each step
                 seconds[stage] += took
                 peaks[stage] = max(peaks[stage], peak.bytes)
-                print(f"    {vendor} {stage}: {took:.1f} s, peak {peak.bytes / 2**20:,.0f} MiB", flush=True)
+                print(f"    {vendor} {stage}: {took:.1f} s, peak {peak.bytes / 2**20:,.0f} MiB "
+                      f"({held / 2**20:,.0f} MiB held when it started)", flush=True)
         with PeakRss(skip) as peak:
             seconds["transform"], result = timed(run_transforms, warehouse)
         peaks["transform"] = peak.bytes

@@ -88,17 +88,17 @@ def _copied_rows(schema: Schema, job: LoadJobInfo, load_id: str) -> str | None:
     return f"{scope}exists (select 1 from read_parquet({literal(str(path))}) as f where {matched})"
 
 
-def _warehouse_state_version(pipeline: Pipeline) -> int:
-    """The newest state version the warehouse holds for this pipeline, from completed loads only."""
+def _warehouse_state(pipeline: Pipeline) -> tuple[int, str | None]:
+    """The newest state version the warehouse holds for this pipeline, from completed loads only, and its hash."""
     try:
         with pipeline.sql_client() as sql:
             rows = sql.execute_sql(
-                f"select max(s.version) from {sql.make_qualified_table_name(STATE_TABLE)} s "
+                f"select s.version, s.version_hash from {sql.make_qualified_table_name(STATE_TABLE)} s "
                 f"join {sql.make_qualified_table_name(LOADS_TABLE)} l on l.load_id = s._dlt_load_id "
-                "where l.status = 0 and s.pipeline_name = %s", pipeline.pipeline_name)
+                "where l.status = 0 and s.pipeline_name = %s order by s.version desc limit 1", pipeline.pipeline_name)
     except DatabaseUndefinedRelation:
-        return 0
-    return int(rows[0][0] or 0) if rows else 0
+        return 0, None
+    return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
 
 def _pending_state_versions(pipeline: Pipeline) -> int:
@@ -111,16 +111,19 @@ def _pending_state_versions(pipeline: Pipeline) -> int:
     )
 
 
-def resync_with_warehouse(pipeline: Pipeline) -> Pipeline:
-    """Drop local state that is ahead of the warehouse by more than the packages still to load."""
+def resync_with_warehouse(pipeline: Pipeline) -> tuple[Pipeline, bool]:
+    """Drop local state that is ahead of the warehouse by more than the packages still to load. Returns the
+    pipeline to run and whether it is in step with the warehouse: no package pending and the warehouse's newest
+    state is the local one, so dlt's own sync and its run of pending packages would do nothing."""
     local: Any = pipeline.state.get("_state_version", 0)
     if not local or not pipeline.default_schema_name:
-        return pipeline  # nothing local yet: dlt restores from the warehouse by itself
+        return pipeline, False  # nothing local yet: dlt restores from the warehouse by itself
     in_flight = _pending_state_versions(pipeline)
-    held = _warehouse_state_version(pipeline)
+    held, held_hash = _warehouse_state(pipeline)
     if local - in_flight <= held:
-        return pipeline
+        in_step = (held, held_hash) == (local, pipeline.state.get("_version_hash")) and not pipeline.has_pending_data
+        return pipeline, in_step
     log.warning("%s: the local state (version %d) describes loads the warehouse does not have (it holds version "
                 "%d; restored from a backup?): re-syncing state from the warehouse", pipeline.pipeline_name,
                 local, held)
-    return pipeline.drop()
+    return pipeline.drop(), False

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dlt.common.exceptions import SignalReceivedException
+from dlt.common.pipeline import ExtractInfo
 from dlt.common.runtime import signals
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.pipeline import Pipeline
@@ -39,6 +40,7 @@ from dlt.pipeline.pipeline import Pipeline
 from destinations.common.push import DestinationResult
 from pipelines.errors import describe
 from pipelines.extensions import ensure_extensions
+from pipelines.heap import release_memory
 from pipelines.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
 from pipelines.publish import SNAPSHOT, PublishResult, resolve_publish_dir
 from pipelines.publish import publish as publish_marts
@@ -99,21 +101,32 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
     writing = load_lock or contextlib.nullcontext()
     try:
         with writing:
-            pipeline = resync_with_warehouse(make_pipeline(vendor, warehouse))
-            undo_interrupted_copies(pipeline)
-            # Syncs state with the warehouse; a package left by a killed run is loaded now, and the new data
-            # waits for the next run (as dlt's run does).
-            pending = pipeline.run()
+            pipeline, in_step = resync_with_warehouse(make_pipeline(vendor, warehouse))
+            pending = None
+            if not in_step:
+                undo_interrupted_copies(pipeline)
+                # Syncs state with the warehouse; a package left by a killed run is loaded now, and the new data
+                # waits for the next run (as dlt's run does).
+                pending = pipeline.run()
         if pending is None:
             source = SOURCES[vendor].source(**({"backfill_from": backfill_from} if backfill_from else {}))
-            pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT,
-                             refresh="drop_sources" if full_refresh else None)
-            info = pipeline.normalize()
+            extracted = pipeline.extract(source, loader_file_format=LOADER_FILE_FORMAT,
+                                         refresh="drop_sources" if full_refresh else None)
+            release_memory()  # the extract's rows are in files now
+            info = None
             with writing:
-                if carries_nothing(pipeline, info):
-                    pipeline.drop_pending_packages()  # nothing to write: a load would only record itself
-                else:
-                    pipeline.load()
+                empty = carries_nothing(pipeline, extracted_rows(extracted))
+                if empty:
+                    pipeline.abort_packages()  # nothing to normalize or write: a load would only record itself
+            if not empty:
+                info = pipeline.normalize()
+                release_memory()
+                with writing:
+                    if carries_nothing(pipeline, sum(info.row_counts.values())):
+                        pipeline.abort_packages()
+                    else:
+                        pipeline.load()
+                        release_memory()
         else:
             info = pipeline.last_trace.last_normalize_info
     except SignalReceivedException:
@@ -130,20 +143,26 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                         rejected=open_rejections(pipeline))
 
 
-def carries_nothing(pipeline: Pipeline, info: Any) -> bool:
-    """Whether the package just normalized holds no row (no data, no state change) and a schema the warehouse
-    already has: loading it would change nothing but dlt's own record of loads."""
-    if info is None or any(info.row_counts.values()):
+def carries_nothing(pipeline: Pipeline, rows: int) -> bool:
+    """Whether the package just extracted or normalized holds no row (`rows`: no data, no state change) and a
+    schema the warehouse already has: loading it would change nothing but dlt's own record of loads."""
+    if rows:
         return False
     with pipeline.destination_client() as client:
         return client.get_stored_schema_by_hash(pipeline.default_schema.version_hash) is not None  # type: ignore[attr-defined]
+
+
+def extracted_rows(info: ExtractInfo) -> int:
+    """Rows the extract wrote, all tables (dlt's state included)."""
+    return sum(table.items_count for metrics in info.metrics.values() for step in metrics
+               for table in step["table_metrics"].values())
 
 
 def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool = False,
                     backfill_from: str | None = None) -> list[VendorResult]:
     """Every vendor side by side (waiting on their APIs overlaps), loads one at a time (one DuckDB writer)."""
     load_lock = threading.Lock()
-    with ThreadPoolExecutor(max_workers=len(vendors), thread_name_prefix="vendor") as pool:
+    with warehouse.kept_open(), ThreadPoolExecutor(max_workers=len(vendors), thread_name_prefix="vendor") as pool:
         futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock)
                    for vendor in vendors]
         return [future.result() for future in futures]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,14 @@ class FullRun:
     published: Path
     summary: dict[str, Any]
     stdout: str
+
+    def copy_to(self, directory: Path) -> Path:
+        """The warehouse and dlt's working state beside it, copied into `directory` (not the publication): a
+        warehouse that incremental runs carry on from."""
+        shutil.copy(self.warehouse, directory / self.warehouse.name)
+        dlt_dir = f".{self.warehouse.name}.dlt"
+        shutil.copytree(self.warehouse.with_name(dlt_dir), directory / dlt_dir)
+        return directory / self.warehouse.name
 
 
 @pytest.fixture(scope="session")

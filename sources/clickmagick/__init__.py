@@ -5,9 +5,11 @@ Conversions are read in time windows (`window_hours`) from the last high-water m
 (`lookback_hours`) up to now, following `cursor.next` to the end of every window. Each conversion
 carries a nested `credits` list (table `<kind>__credits`): the clicks every configured attribution
 model credits, with `attribution_model` and `share`. Re-read records are passed on only when their
-content changed, and merged on `id`, so re-runs never duplicate. Each run asks one stats report per
-project over the whole history (ClickMagick computes it; reach in unique visitors does not add up across
-windows): tables `stats_days` and `stats_reach`, loaded only when their content changed.
+content changed, and merged on `id`, so re-runs never duplicate. Each model is one listing, and ClickMagick
+meters work: a window is listed with one model first (`settings.PATH_MODEL`, which credits every click of
+the path, so a changed path shows in it), and with the others only around the records that changed. Each
+run asks one stats report per project over the whole history (ClickMagick computes it; reach in unique
+visitors does not add up across windows): tables `stats_days` and `stats_reach`, loaded only when their content changed.
 """
 
 from __future__ import annotations
@@ -110,14 +112,26 @@ def clickmagick_source(
     def stats_reach() -> Iterator[list[dict[str, Any]]]:
         yield stats_reports()[1]
 
+    probe = settings.PATH_MODEL if settings.PATH_MODEL in models else None
+    others = [model for model in models if model != probe]
+
     def conversions(kind: str) -> DltResource:
         def read(begin: datetime, end: datetime) -> Iterator[list[dict[str, Any]]]:
             for lo, hi in windows(begin, end, timedelta(hours=window_hours)):
-                yield _read_window(client, kind, models, lo, hi, page_size, filters)
+                # Without the path model, a change in another model's credits shows only when read: read all.
+                yield _read_window(client, kind, [probe] if probe else models, lo, hi, page_size, filters)
+
+        def complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            """The other models' credits of these changed records, listed over the span they cover."""
+            if not probe or not others:
+                return rows
+            lo = min(row[settings.CURSOR] for row in rows)
+            hi = max(row[settings.CURSOR] for row in rows) + timedelta(seconds=1)  # ClickMagick times are whole
+            return _with_credits(client, kind, others, rows, lo, hi, page_size, filters)
 
         # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
         return lookback_resource(kind, primary_key=settings.PRIMARY_KEY, cursor_field=settings.CURSOR, read=read,
-                                 initial=start, lookback=timedelta(hours=lookback_hours), stop=stop,
+                                 complete=complete, initial=start, lookback=timedelta(hours=lookback_hours), stop=stop,
                                  backfill=backfill, parallelized=True, columns=settings.CONVERSION_COLUMNS,
                                  nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
 
@@ -127,17 +141,34 @@ def clickmagick_source(
 
 def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo: Any, hi: Any, page_size: int,
                  filters: dict[str, str]) -> list[dict[str, Any]]:
-    """All conversions of one window, each with the credits of every model (one listing per model)."""
+    """All conversions of one window, each with the credits of `models` (one listing per model)."""
     by_id: dict[Any, dict[str, Any]] = {}
     credited: set[tuple[Any, str]] = set()  # a record the vendor repeats must not add its credits twice
     for model in models or [None]:
         for page in helpers.conversion_pages(client, kind, model, lo, hi, page_size, filters):
             for record in page:
                 row = by_id.setdefault(record["id"], {**helpers.conversion_row(record), "credits": []})
-                if model and (record["id"], model) not in credited:
-                    credited.add((record["id"], model))
-                    row["credits"].extend(helpers.credit_rows(model, record))
+                _credit(row, model, record, credited)
     return sorted(by_id.values(), key=lambda r: (r["timestamp"], r["id"]))
+
+
+def _with_credits(client: helpers.VendorClient, kind: str, models: list[str], rows: list[dict[str, Any]], lo: Any,
+                  hi: Any, page_size: int, filters: dict[str, str]) -> list[dict[str, Any]]:
+    """`rows` with the credits of `models` added, listed over [lo, hi); other records listed there are left."""
+    by_id = {row["id"]: row for row in rows}
+    credited: set[tuple[Any, str]] = set()
+    for model in models:
+        for page in helpers.conversion_pages(client, kind, model, lo, hi, page_size, filters):
+            for record in page:
+                if record["id"] in by_id:
+                    _credit(by_id[record["id"]], model, record, credited)
+    return rows
+
+
+def _credit(row: dict[str, Any], model: str | None, record: dict[str, Any], credited: set[tuple[Any, str]]) -> None:
+    if model and (record["id"], model) not in credited:
+        credited.add((record["id"], model))
+        row["credits"].extend(helpers.credit_rows(model, record))
 
 
 SPEC = SourceSpec("clickmagick", clickmagick_source, ("api_key",))

@@ -7,6 +7,9 @@ SETTINGS_PATH = f"{API_PREFIX}/projects/settings"
 # Conversion logs per kind; the table name is the kind, the response key too.
 KINDS = ("sales", "actions", "engagements")
 ATTRIBUTION_MODELS = ("first_click", "last_click", "linear", "pos_based", "time_decay")
+# Credits every click of a conversion's path: a re-read window is listed with it alone to tell what changed (the
+# other models credit the same path), the other models only where something did.
+PATH_MODEL = "linear"
 UTM_FILTERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 MAX_PAGE_SIZE = 100
 DEFAULT_WINDOW_HOURS = 24  # ClickMagick limits work per 5 minutes; long windows are the expensive calls

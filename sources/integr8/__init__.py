@@ -117,7 +117,7 @@ def integr8_source(
         # pipelines.recovery removes a killed copy's rows before dlt copies the file again.
         return lookback_resource(table, primary_key=spec.primary_key, cursor_field=spec.cursor, read=read,
                                  initial=start, lookback=lookback, stop=stop, backfill=backfill,
-                                 write_disposition=settings.EVENT_WRITE_DISPOSITION,
+                                 write_disposition=settings.EVENT_WRITE_DISPOSITION, parallelized=True,
                                  columns=helpers.column_hints(table, fields[table], spec.primary_key))
 
     return [advertisers, offers, publishers, *(events(t) for t in tables)]

@@ -111,23 +111,23 @@ def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
 
 def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
                 endpoint: str = "Download Center export") -> pa.Table:
-    """A Download Center zip as a typed Arrow table, times in UTC: the CSV goes straight into Arrow."""
+    """A Download Center zip as a typed Arrow table, times in UTC: the CSV streams from the zip straight into
+    Arrow (never held whole as text beside the table)."""
+    schema = helpers.raw_schema(table, fields)
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
             members = [n for n in zf.namelist() if n.lower().endswith(".csv")]
             if len(members) != 1:
                 raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found {members}")
-            data = zf.read(members[0])
+            with zf.open(members[0]) as csv:
+                parsed = pacsv.read_csv(
+                    csv,
+                    parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                    convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
+                                                         strings_can_be_null=True, quoted_strings_can_be_null=False),
+                )
     except zipfile.BadZipFile as exc:
         raise VendorError(settings.VENDOR, endpoint, f"artifact is not a zip: {exc}") from exc
-    schema = helpers.raw_schema(table, fields)
-    try:
-        parsed = pacsv.read_csv(
-            io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=False),
-        )
     except (pa.ArrowInvalid, KeyError) as exc:
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     return helpers.conform(table, parsed.select(fields).cast(schema), tz)

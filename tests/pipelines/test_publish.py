@@ -3,7 +3,6 @@ readers that never block a run nor break during one."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -84,10 +83,10 @@ def test_the_snapshot_holds_the_marts_and_their_docs_only(published):
             count(snapshot, f"marts.{table}")
 
 
-def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(fresh_sandbox, tmp_path):
-    warehouse = tmp_path / "wh.duckdb"
+def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(full_run, fresh_sandbox, tmp_path):
+    warehouse = full_run.copy_to(tmp_path)  # the full run's world: the fresh sandbox's, before it advances
     env = sandbox_env(fresh_sandbox, list(SOURCES))
-    first = run_cli(["--warehouse", str(warehouse)], env)
+    first = run_cli(["--warehouse", str(warehouse), "--vendors", "webmarketer"], env)  # publishes the built marts
     assert first.returncode == 0, first.stdout + first.stderr
     snapshot = tmp_path / "wh_published" / SNAPSHOT
     before = count(snapshot, "marts.conversions")
@@ -113,9 +112,7 @@ def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(fresh_san
 
 
 def test_publishing_follows_the_configured_path_and_can_be_turned_off(full_run, sandbox, tmp_path):
-    warehouse, target = tmp_path / "wh.duckdb", tmp_path / "for-bi"
-    shutil.copy(full_run.warehouse, warehouse)  # built, never published at these paths
-    shutil.copytree(full_run.warehouse.with_name(".wh.duckdb.dlt"), tmp_path / ".wh.duckdb.dlt")
+    warehouse, target = full_run.copy_to(tmp_path), tmp_path / "for-bi"  # built, never published at these paths
     env = sandbox_env(sandbox, list(SOURCES), PUBLISH__PATH=str(target))
     done = run_cli(["--warehouse", str(warehouse), "--vendors", "webmarketer", "--no-publish"], env)
     assert done.returncode == 0, done.stdout + done.stderr

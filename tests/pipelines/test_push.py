@@ -10,8 +10,9 @@ from tests.pushed import ALL, assert_vendors_hold_the_outboxes, rows, segments, 
 from tests.warehouse import run_cli, sandbox_env
 
 
-def test_first_push_holds_the_outboxes_a_rerun_sends_nothing_and_changes_go_out(fresh_sandbox, tmp_path):
-    warehouse, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
+def test_first_push_holds_the_outboxes_a_rerun_sends_nothing_and_changes_go_out(full_run, fresh_sandbox, tmp_path):
+    # The full run's world is the fresh sandbox's before it advances: a run with nothing new, then the first push.
+    warehouse, summary = full_run.copy_to(tmp_path), tmp_path / "summary.json"
     env = sandbox_env(fresh_sandbox, ALL, push=True)
     first = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary)], env)
     assert first.returncode == 0, first.stdout + first.stderr

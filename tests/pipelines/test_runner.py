@@ -101,9 +101,7 @@ def test_sandbox_credentials_fill_in_only_for_loopback_urls(sandbox, tmp_path):
 def test_a_run_with_nothing_new_skips_the_build_and_force_transform_builds(full_run, sandbox, tmp_path):
     """Nothing new at the vendors: no table loads a row, dbt does not build again (the summary says
     "unchanged") and the publication stays as it is; --force-transform builds anyway."""
-    wh, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
-    shutil.copy(full_run.warehouse, wh)
-    shutil.copytree(full_run.warehouse.with_name(".wh.duckdb.dlt"), tmp_path / ".wh.duckdb.dlt")
+    wh, summary = full_run.copy_to(tmp_path), tmp_path / "summary.json"
     shutil.copytree(full_run.published, tmp_path / "wh_published", symlinks=True)
     env = sandbox_env(sandbox, ALL)  # the shared run's sandbox world: nothing new
     args = ["--warehouse", str(wh), "--summary-json", str(summary)]

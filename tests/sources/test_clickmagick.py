@@ -14,6 +14,7 @@ from sources.clickmagick import clickmagick_source, helpers
 from sources.common.http import VendorError
 from sources.common.times import utc
 from tests.conftest import TEST_SCALE, TEST_SEED
+from tests.proxy import running_proxy
 from tests.warehouse import committed_state, count, reference_then_killed, run_cli, sandbox_env, snapshot
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
@@ -72,6 +73,48 @@ def test_full_load_noop_rerun_and_advance(fresh_sandbox, tmp_path):
         assert count(wh, f"select count(*) from clickmagick.{kind}") == truth[kind]
     in_table = count(wh, "select count(*) from clickmagick.sales where status = 'refunded'")
     assert in_table == sum(1 for status in after.values() if status == "refunded")
+
+
+def test_a_rerun_lists_one_model_and_the_others_only_where_records_changed(fresh_sandbox, tmp_path):
+    """ClickMagick meters work: re-reading the lookback with every model would cost a listing per model and
+    window on every run."""
+    sb, wh = fresh_sandbox, tmp_path / "wh.duckdb"
+    models = ("first_click", "linear")
+
+    def listed(seen) -> dict[str, int]:  # listings per model
+        paths = [e.path.split("/") for e in seen if e.path.startswith("/v1/campaigns/") and e.path.count("/") == 4]
+        return {model: sum(1 for p in paths if p[3] in KINDS and p[4] == model) for model in models}
+
+    def incomplete() -> int:  # conversions with linear credits and none of first_click
+        return sum(count(wh, f"select count(*) from (select conversion_id from clickmagick.{kind}__credits "
+                             "group by all having count(distinct attribution_model) != 2)") for kind in KINDS)
+
+    with running_proxy(sb.vendor_url("clickmagick")) as vendor:
+        def load_through_proxy():
+            vendor.seen.clear()
+            pipeline = make_pipeline("clickmagick", wh)
+            pipeline.run(clickmagick_source(base_url=vendor.url, api_key=KEY, initial_start=START, end_time=END,
+                                            attribution_models=models, stats=False),
+                         loader_file_format=LOADER_FILE_FORMAT)
+            info = pipeline.last_trace.last_normalize_info
+            return listed(vendor.seen), {t: n for t, n in info.row_counts.items() if not t.startswith("_") and n}
+
+        first, _ = load_through_proxy()
+        assert 0 < first["first_click"] <= first["linear"], first  # windows without records need no more
+        assert incomplete() == 0
+
+        noop, loaded = load_through_proxy()
+        assert not set(loaded) & set(KINDS), loaded
+        assert noop == {"first_click": 0, "linear": noop["linear"]} and noop["linear"] > 0, noop
+
+        sb.advance(24 * 5)
+        delta, loaded = load_through_proxy()
+        assert loaded["sales"] and loaded["sales__credits"]
+        assert 0 < delta["first_click"] <= delta["linear"], delta
+    assert incomplete() == 0  # a refunded or new conversion still carries every model's credits
+    truth = sb.truth()["clickmagick"]
+    for kind in KINDS:
+        assert count(wh, f"select count(*) from clickmagick.{kind}") == truth[kind]
 
 
 def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
