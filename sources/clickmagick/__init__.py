@@ -123,16 +123,15 @@ def clickmagick_source(
 
         def complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             """The other models' credits of these changed records, listed over the span they cover."""
-            if not probe or not others:
-                return rows
             lo = min(row[settings.CURSOR] for row in rows)
             hi = max(row[settings.CURSOR] for row in rows) + timedelta(seconds=1)  # ClickMagick times are whole
             return _with_credits(client, kind, others, rows, lo, hi, page_size, filters)
 
         # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
         return lookback_resource(kind, primary_key=settings.PRIMARY_KEY, cursor_field=settings.CURSOR, read=read,
-                                 complete=complete, initial=start, lookback=timedelta(hours=lookback_hours), stop=stop,
-                                 backfill=backfill, parallelized=True, columns=settings.CONVERSION_COLUMNS,
+                                 complete=complete if probe and others else None, initial=start,
+                                 lookback=timedelta(hours=lookback_hours), stop=stop, backfill=backfill,
+                                 parallelized=True, columns=settings.CONVERSION_COLUMNS,
                                  nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
 
     resources = [projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]

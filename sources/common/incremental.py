@@ -12,6 +12,7 @@ were, and dlt state stays small whatever the volume.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import threading
@@ -79,8 +80,13 @@ def dimension(name: str, **hints: Any) -> Callable[[Callable[[], Iterable[list[d
 
 
 _CLIENT_LOCK = threading.Lock()
-# Hashes Arrow batches (ChangeFilter.changed_rows); opening an in-memory database costs ~30 ms, a cursor on it none.
-_HASHER = duckdb.connect()
+
+
+@functools.cache
+def _hasher() -> duckdb.DuckDBPyConnection:
+    """The in-memory database that hashes Arrow batches (ChangeFilter.changed_rows), opened on first use and
+    kept: opening one costs ~30 ms, a cursor on it nothing."""
+    return duckdb.connect()
 
 
 def fingerprints_table(name: str) -> str:
@@ -141,7 +147,7 @@ class ChangeFilter:
         """The rows of `table` that are new or differ from what was last loaded."""
         if table.num_rows == 0:
             return table
-        con = _HASHER.cursor()  # a connection of its own to the shared in-memory database: cheap, thread-safe
+        con = _hasher().cursor()  # a connection of its own to the shared in-memory database: cheap, thread-safe
         con.register("incoming", table)
         # A projection keeps the scan's order (insertion order is preserved), so row i is table's row i.
         prints = con.sql(f'select "{self.key}"::varchar as id, hex(hash(incoming)) as fp from incoming')
