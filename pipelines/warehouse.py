@@ -138,6 +138,11 @@ class Warehouse:
             return str(self.local_dir())
         return str(self.local_dir() / f".{self.path.name}.dlt")
 
+    def dbt_dir(self) -> Path:
+        """dbt's target and logs for this warehouse: its partial parse survives from one build to the next, and
+        builds of two warehouses from one checkout never overwrite each other's manifest or run results."""
+        return self.local_dir() / ("dbt" if self.is_remote else f".{self.path.name}.dbt")
+
     def destination(self) -> Any:
         settings = {"memory_limit": self.memory_limit}
         if not self.is_lake:
@@ -208,10 +213,11 @@ class Warehouse:
                 con.close()
 
     def dbt_env(self) -> dict[str, str]:
-        """The variables transforms/profiles.yml reads for this warehouse's target."""
+        """The variables transforms/profiles.yml reads for this warehouse's target, and where dbt writes."""
+        paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs")}
         if not self.is_lake:
-            return {"WAREHOUSE_PATH": str(self.path), "DBT_TARGET": "warehouse"}
-        return {"DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,
+            return {**paths, "WAREHOUSE_PATH": str(self.path), "DBT_TARGET": "warehouse"}
+        return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,
                 "WAREHOUSE_LAKE_NAME": self.name, "WAREHOUSE_LAKE_DATA_PATH": self.lake_data_path,
                 "WAREHOUSE_LAKE_METADATA_SCHEMA": self.name if self.is_postgres else "main"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +13,14 @@ from typing import Any
 import pytest
 
 from pipelines.registry import SOURCES
+from pipelines.vendors import env_key
 from simulator.process import SandboxProcess, running_sandbox
-from tests.warehouse import run_cli, sandbox_env
+from tests.warehouse import copy_warehouse, run_cli, sandbox_env
 
 TEST_SEED = 11
 TEST_SCALE = 0.4  # ~1,000 visitors: every code path, small enough for a 2-core machine
 SHARED_WORK_BUDGET = 200_000
+YOUNG_END = "2026-09-01T01:00:00Z"  # an hour after the world's history starts
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +49,16 @@ class FullRun:
     stdout: str
 
     def copy_to(self, directory: Path) -> Path:
-        """The warehouse and dlt's working state beside it, copied into `directory` (not the publication): a
-        warehouse that incremental runs carry on from."""
-        shutil.copy(self.warehouse, directory / self.warehouse.name)
-        dlt_dir = f".{self.warehouse.name}.dlt"
-        shutil.copytree(self.warehouse.with_name(dlt_dir), directory / dlt_dir)
-        return directory / self.warehouse.name
+        """The warehouse and dlt's state beside it (not the publication), copied into `directory`."""
+        return copy_warehouse(self.warehouse, directory)
 
 
-@pytest.fixture(scope="session")
-def full_run(tmp_path_factory) -> FullRun:
-    """Built once per test session and shared by every xdist worker (the first to ask builds it under a file
-    lock, the others wait and reuse it). Its own sandbox: same seed and scale as `sandbox`, so the same truth."""
+def shared_run(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str) -> FullRun:
+    """A run built once per test session and shared by every xdist worker (the first to ask builds it under a
+    file lock, the others wait and reuse it). Its own sandbox: same seed and scale as `sandbox`, so the same
+    truth; `settings` are the runner's environment on top of the sandbox's."""
     root = tmp_path_factory.getbasetemp()  # this session's; under xdist each worker's, in the session's
-    shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "full-run"
+    shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / name
     shared.mkdir(exist_ok=True)
     warehouse, summary, stdout = shared / "wh.duckdb", shared / "summary.json", shared / "stdout.txt"
     with (shared / ".lock").open("w") as lock:
@@ -69,7 +66,19 @@ def full_run(tmp_path_factory) -> FullRun:
         if not summary.exists():
             with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE, work_budget=SHARED_WORK_BUDGET) as sb:
                 done = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary), "--no-push"],
-                               sandbox_env(sb, list(SOURCES)))
+                               sandbox_env(sb, list(SOURCES), **settings))
             assert done.returncode == 0, done.stdout + done.stderr
             stdout.write_text(done.stdout)
     return FullRun(warehouse, shared / "wh_published", json.loads(summary.read_text()), stdout.read_text())
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory) -> FullRun:
+    return shared_run(tmp_path_factory, "full-run")
+
+
+@pytest.fixture(scope="session")
+def young_run(tmp_path_factory) -> FullRun:
+    """A full run over the first hour of the world's history only: most tables get no rows, some nested
+    tables do not exist yet."""
+    return shared_run(tmp_path_factory, "young-run", **{env_key(vendor, "end_time"): YOUNG_END for vendor in SOURCES})

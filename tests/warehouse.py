@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +46,40 @@ def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def reference_then_killed(reference: list[str], killed: list[str], env: dict[str, str], share: float) -> None:
-    """Run `reference` to the end, then start `killed` and kill -9 it at `share` of the time the reference took:
-    early, midway or late in the run whatever the machine's speed."""
+@dataclass(frozen=True)
+class Uninterrupted:
+    """What an uninterrupted run left: each vendor's tables, and how long the run took (kills are timed as a
+    share of it, so early, midway or late in the run whatever the machine's speed)."""
+
+    snapshots: dict[str, dict[str, list[tuple[Any, ...]]]]
+    took: float
+
+
+def uninterrupted(args: list[str], env: dict[str, str], warehouse: Path, vendors: list[str]) -> Uninterrupted:
     started = time.monotonic()
-    done = run_cli(reference, env)
+    done = run_cli(args, env)
     assert done.returncode == 0, done.stdout + done.stderr
     took = time.monotonic() - started
-    proc = start_cli(killed, env)
-    time.sleep(share * took)
-    assert proc.poll() is None, f"the run finished before {share * took:.1f}s ({took:.1f}s uninterrupted)"
+    return Uninterrupted({vendor: snapshot(warehouse, vendor) for vendor in vendors}, took)
+
+
+def killed_at(args: list[str], env: dict[str, str], seconds: float) -> None:
+    """Start a run and kill -9 it `seconds` later (it must still be running then)."""
+    proc = start_cli(args, env)
+    time.sleep(seconds)
+    assert proc.poll() is None, f"the run finished before {seconds:.1f}s"
     proc.kill()
     proc.wait()
+
+
+def copy_warehouse(warehouse: Path, directory: Path) -> Path:
+    """The warehouse and dlt's working state beside it, copied into `directory`: a warehouse that incremental
+    runs carry on from."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(warehouse, directory / warehouse.name)
+    dlt_dir = f".{warehouse.name}.dlt"
+    shutil.copytree(warehouse.with_name(dlt_dir), directory / dlt_dir)
+    return directory / warehouse.name
 
 
 def committed_state(pipeline: Any) -> dict[str, Any]:

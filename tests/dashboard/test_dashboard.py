@@ -13,9 +13,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from dashboard import build
 from pipelines.publish import SNAPSHOT
-from pipelines.registry import SOURCES
 from pipelines.transform import attribution_models
-from tests.warehouse import run_cli, sandbox_env
+from tests.warehouse import run_cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make setup`
 SECTIONS = ["overview", "models", "paths", "vendors", "campaigns"]
@@ -108,14 +107,10 @@ def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, 
     page.close()
 
 
-def test_a_young_warehouse_shows_empty_states(browser, sandbox, tmp_path):
+def test_a_young_warehouse_shows_empty_states(browser, young_run, tmp_path):
     """One hour of history: the marts exist but hold (almost) nothing; and before any publication."""
-    warehouse = tmp_path / "young.duckdb"
-    env = sandbox_env(sandbox, list(SOURCES), **{f"SOURCES__{v.upper()}__END_TIME": "2026-09-01T00:10:00Z"
-                                                 for v in SOURCES})
-    done = run_cli(["--warehouse", str(warehouse)], env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    for snapshot in (warehouse.with_name("young_published") / SNAPSHOT, tmp_path / "never" / SNAPSHOT):
+    assert (young_run.published / SNAPSHOT).exists()
+    for snapshot in (young_run.published / SNAPSHOT, tmp_path / "never" / SNAPSHOT):
         page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / f"{snapshot.parent.name}.html"))
         assert fetched == [] and errors == []
         assert page.locator("section").count() == len(SECTIONS)

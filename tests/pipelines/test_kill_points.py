@@ -3,8 +3,13 @@ the merge) converge to the uninterrupted tables: every merge happens exactly onc
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from simulator.process import running_sandbox
+from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.warehouse import run_cli, sandbox_env, snapshot
 
 # The table of each vendor whose copy is cut: the roots with nested children are the ones whose re-copied
@@ -19,26 +24,38 @@ POINTS = [
     ("integr8", "after-extract"),
     ("webmarketer", "after-normalize"),
 ]
+ADVANCE_H = 24 * 4  # new records, and restated ones inside the lookback
+VENDORS = sorted({vendor for vendor, _ in POINTS})
+Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+def args(vendor: str, warehouse: Path) -> list[str]:
+    return ["--vendors", vendor, "--warehouse", str(warehouse), "--no-transform"]
+
+
+@pytest.fixture(scope="module")
+def reference(full_run, tmp_path_factory) -> dict[str, tuple[Snapshot, Snapshot]]:
+    """Each vendor's tables (current rows, and every row of the logs) after an uninterrupted incremental run
+    carried the full run on past the advance. The world at a seed and clock is the same in every sandbox."""
+    warehouse = full_run.copy_to(tmp_path_factory.mktemp("reference"))
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as sb:
+        sb.advance(ADVANCE_H)
+        done = run_cli(["--warehouse", str(warehouse), "--no-transform"], sandbox_env(sb, VENDORS))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {vendor: (snapshot(warehouse, vendor), snapshot(warehouse, vendor, logs=True)) for vendor in VENDORS}
 
 
 @pytest.mark.parametrize(("vendor", "point"), POINTS)
-def test_incremental_run_killed_inside_the_load_converges(fresh_sandbox, tmp_path, vendor, point):
+def test_incremental_run_killed_inside_the_load_converges(full_run, reference, fresh_sandbox, tmp_path, vendor,
+                                                          point):
+    killed = full_run.copy_to(tmp_path)  # the full run's world is the fresh sandbox's before it advances
     env = sandbox_env(fresh_sandbox, [vendor])
-    reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
-
-    def args(warehouse):
-        return ["--vendors", vendor, "--warehouse", str(warehouse), "--no-transform"]
-
-    for warehouse in (reference, killed):
-        assert run_cli(args(warehouse), env).returncode == 0
-    fresh_sandbox.advance(24 * 4)  # new records, and restated ones inside the lookback
-    assert run_cli(args(reference), env).returncode == 0
-    died = run_cli([point, "--", *args(killed)], env, module="tests.killpoint")
+    fresh_sandbox.advance(ADVANCE_H)
+    died = run_cli([point, "--", *args(vendor, killed)], env, module="tests.killpoint")
     assert died.returncode == -9, f"the kill point was never reached: {died.stdout}{died.stderr}"
-    rerun = run_cli(args(killed), env)
+    rerun = run_cli(args(vendor, killed), env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert snapshot(killed, vendor) == snapshot(reference, vendor)
+    tables, logs = reference[vendor]
+    assert snapshot(killed, vendor) == tables
     # Each file copied exactly once: an appended table (Integr8's event logs) holds no second copy either.
-    assert snapshot(killed, vendor, logs=True) == snapshot(reference, vendor, logs=True)
+    assert snapshot(killed, vendor, logs=True) == logs

@@ -12,7 +12,17 @@ import pytest
 from pipelines.lock import WarehouseLock
 from pipelines.registry import SOURCES
 from pipelines.transform import inputs_digest
-from tests.warehouse import PINNED_END, count, reference_then_killed, run_cli, sandbox_env, snapshot, start_cli
+from tests.warehouse import (
+    PINNED_END,
+    Uninterrupted,
+    count,
+    killed_at,
+    run_cli,
+    sandbox_env,
+    snapshot,
+    start_cli,
+    uninterrupted,
+)
 
 ALL = list(SOURCES)
 END = PINNED_END
@@ -52,16 +62,23 @@ def test_a_vendor_down_gives_a_partial_run_with_the_others_loaded(sandbox, tmp_p
     assert "revoked-key" not in done.stdout + done.stderr + summary.read_text()
 
 
-@pytest.mark.parametrize("kill_at", [0.25, 0.55, 0.85])
-def test_killed_run_converges_to_the_uninterrupted_tables(sandbox, tmp_path, kill_at):
+@pytest.fixture(scope="module")
+def reference(sandbox, tmp_path_factory) -> Uninterrupted:
+    """One uninterrupted run for every kill point below (the module's sandbox does not move)."""
+    warehouse = tmp_path_factory.mktemp("reference") / "wh.duckdb"
+    return uninterrupted(["--warehouse", str(warehouse), "--no-transform"], sandbox_env(sandbox, ALL, **END),
+                         warehouse, ALL)
+
+
+@pytest.mark.parametrize("kill_at", [0.2, 0.45, 0.7])
+def test_killed_run_converges_to_the_uninterrupted_tables(sandbox, reference, tmp_path, kill_at):
     env = sandbox_env(sandbox, ALL, **END)
-    reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
-    reference_then_killed(["--warehouse", str(reference), "--no-transform"],
-                          ["--warehouse", str(killed), "--no-transform"], env, kill_at)
+    killed = tmp_path / "killed.duckdb"
+    killed_at(["--warehouse", str(killed), "--no-transform"], env, kill_at * reference.took)
     rerun = run_cli(["--warehouse", str(killed), "--no-transform"], env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     for vendor in ALL:
-        assert snapshot(killed, vendor) == snapshot(reference, vendor), vendor
+        assert snapshot(killed, vendor) == reference.snapshots[vendor], vendor
 
 
 def test_full_refresh_and_backfill_converge_to_the_same_tables(sandbox, tmp_path):

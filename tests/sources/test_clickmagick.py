@@ -15,7 +15,16 @@ from sources.common.http import VendorError
 from sources.common.times import utc
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import running_proxy
-from tests.warehouse import committed_state, count, reference_then_killed, run_cli, sandbox_env, snapshot
+from tests.warehouse import (
+    Uninterrupted,
+    committed_state,
+    count,
+    killed_at,
+    run_cli,
+    sandbox_env,
+    snapshot,
+    uninterrupted,
+)
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
 START = "2026-09-01T00:00:00Z"
@@ -159,12 +168,19 @@ def test_bad_key_exits_non_zero_from_the_runner(sandbox, tmp_path):
     assert "wrong-key-123" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("kill_at", [0.3, 0.7])
-def test_killed_run_converges_on_rerun(sandbox, tmp_path, kill_at):
+@pytest.fixture(scope="module")
+def uninterrupted_run(sandbox, tmp_path_factory) -> Uninterrupted:
+    warehouse = tmp_path_factory.mktemp("reference") / "wh.duckdb"
+    return uninterrupted(["--vendors", "clickmagick", "--no-transform", "--warehouse", str(warehouse)],
+                         sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END), warehouse,
+                         ["clickmagick"])
+
+
+@pytest.mark.parametrize("kill_at", [0.3, 0.6])
+def test_killed_run_converges_on_rerun(sandbox, uninterrupted_run, tmp_path, kill_at):
     env = sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END)
-    reference, killed = tmp_path / "reference.duckdb", tmp_path / "killed.duckdb"
-    args = ["--vendors", "clickmagick", "--no-transform", "--warehouse"]
-    reference_then_killed([*args, str(reference)], [*args, str(killed)], env, kill_at)
-    rerun = run_cli([*args, str(killed)], env)
+    args = ["--vendors", "clickmagick", "--no-transform", "--warehouse", str(tmp_path / "killed.duckdb")]
+    killed_at(args, env, kill_at * uninterrupted_run.took)
+    rerun = run_cli(args, env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert snapshot(killed, "clickmagick") == snapshot(reference, "clickmagick")
+    assert snapshot(tmp_path / "killed.duckdb", "clickmagick") == uninterrupted_run.snapshots["clickmagick"]

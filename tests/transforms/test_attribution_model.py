@@ -3,6 +3,7 @@ independent Python computations of the heuristic models and path transforms."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -12,10 +13,9 @@ import pytest
 import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
-from pipelines.registry import SOURCES
 from pipelines.transform import TRANSFORMS, dbt_environment, dbt_executable, run_transforms
 from tests.truths import assert_warehouse_truths
-from tests.warehouse import count, run_cli, sandbox_env
+from tests.warehouse import count
 
 HALF_LIFE_S = 7 * 86400
 
@@ -146,17 +146,22 @@ def test_a_seed_that_gained_a_column_does_not_fail_an_existing_warehouse(built, 
     assert rows(copy, "select count(sees) from reference.vendor_priorities")[0][0] > 0
 
 
+JOURNEYS = "int_journeys__assembled int_journeys__transformed"
+
+
 @pytest.mark.parametrize(
-    "transforms",
-    [["exposure"], ["first"], ["remove_if_not_all:direct"], ["remove_if_last_and_not_all:direct", "exposure"]],
+    ("transforms", "select"),
+    [(["exposure"], JOURNEYS), (["first"], JOURNEYS), (["remove_if_not_all:direct"], JOURNEYS),
+     # and once with everything downstream: every model and test takes transformed paths
+     (["remove_if_last_and_not_all:direct", "exposure"], "int_journeys__assembled+")],
 )
-def test_path_transforms_match_their_definitions(built, tmp_path, transforms):
+def test_path_transforms_match_their_definitions(built, tmp_path, transforms, select):
     warehouse, _ = built
     copy = tmp_path / "wh.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     result = run_transforms(
         str(copy),
-        select="int_journeys__assembled+",
+        select=select,
         variables={"path_transforms": transforms, "path_lookback_days": 365},
     )
     assert result.status == "built", result.detail
@@ -180,18 +185,16 @@ def test_path_transforms_match_their_definitions(built, tmp_path, transforms):
         assert transformed.get(journey, []) == [t for t, _ in kept], (journey, transforms)
 
 
-def test_a_young_account_with_empty_tables_still_builds(sandbox, tmp_path):
+def test_a_young_account_with_empty_tables_still_builds(young_run):
     """One hour of history: most tables get no rows, some nested tables do not exist yet."""
-    warehouse = tmp_path / "young.duckdb"
-    env = sandbox_env(sandbox, list(SOURCES), **{f"SOURCES__{v.upper()}__END_TIME": "2026-09-01T01:00:00Z"
-                                                 for v in SOURCES})
-    done = run_cli(["--warehouse", str(warehouse)], env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "transforms   built" in done.stdout
-    marts = {r[0] for r in rows(warehouse, "select table_name from information_schema.tables "
-                                           "where table_schema = 'marts'")}
+    assert "transforms   built" in young_run.stdout
+    marts = {r[0] for r in rows(young_run.warehouse, "select table_name from information_schema.tables "
+                                                     "where table_schema = 'marts'")}
     assert marts == {"conversions", "attribution", "channel_performance", "channel_reach", "paths",
                      "vendor_reconciliation", "data_quality"}
+    empty = [table for (table,) in rows(young_run.warehouse, "select table_name from duckdb_tables() "
+                                                             "where estimated_size = 0")]
+    assert len(empty) >= 3, empty
 
 
 def test_every_model_is_scored_against_the_worlds_causal_truth(built, sandbox):
@@ -225,6 +228,16 @@ def test_every_mart_column_is_described(built):
     columns = set(rows(warehouse, "select table_name, column_name from information_schema.columns "
                                   "where table_schema = 'marts'"))
     assert columns and not columns - described, sorted(columns - described)
+
+
+def test_the_build_keeps_its_artifacts_beside_the_warehouse(built):
+    """dbt's target is the warehouse's own (`.<file>.dbt/`): a second warehouse built from this checkout
+    neither overwrites the run results nor throws away the partial parse."""
+    warehouse, _ = built
+    results = json.loads((warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "run_results.json").read_text())
+    assert results["args"]["which"] == "build"
+    assert results["results"] and {r["status"] for r in results["results"]} <= {"success", "pass", "no-op"}
+    assert (warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "partial_parse.msgpack").exists()
 
 
 def test_source_freshness_reads_each_loads_time(built):
