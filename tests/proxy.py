@@ -48,6 +48,9 @@ class Proxy:
         self.lock = threading.Lock()  # rewrites may keep state; requests arrive on several threads
         self.seen: list[Exchange] = []
         self.url = ""
+        # One client for every forwarded request: `httpx.request` builds a client (and reads the CA bundle)
+        # per call, ~35 ms each, which made proxied runs three times slower than direct ones.
+        self.client = httpx.Client(timeout=60)
 
     def handle(self, exchange: Exchange, raw_path: str, body: bytes) -> Exchange:
         self.seen.append(exchange)
@@ -56,8 +59,8 @@ class Proxy:
             self.before(exchange)
         if self.upstream and not exchange.answered:
             headers = {k: v for k, v in exchange.headers.items() if k.lower() not in ("host", "content-length")}
-            answer = httpx.request(exchange.method, self.upstream + exchange.forward_path, headers=headers,
-                                   content=body, timeout=60)
+            answer = self.client.request(exchange.method, self.upstream + exchange.forward_path, headers=headers,
+                                         content=body)
             exchange.status, exchange.body = answer.status_code, answer.content
             exchange.response_headers = {k: v for k, v in answer.headers.items()
                                          if k.lower() in ("content-type", "retry-after", "location")}
@@ -101,3 +104,4 @@ def running_proxy(upstream: str | None = None, rewrite: Rewrite | None = None, b
     finally:
         server.shutdown()
         server.server_close()
+        proxy.client.close()

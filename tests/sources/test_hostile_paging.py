@@ -58,8 +58,8 @@ def test_a_repeated_record_does_not_double_its_credits(sandbox, tmp_path):
                 exchange.set_json(body)
 
     wh = tmp_path / "w.duckdb"
-    with running_proxy(sandbox.vendor_url("clickmagick"), repeat_first) as vendor:
-        run(clickmagick(vendor.url), wh, "clickmagick")
+    with running_proxy(sandbox.vendor_url("clickmagick"), repeat_first) as vendor:  # two models: fewer calls
+        run(clickmagick(vendor.url, attribution_models=["linear", "first_click"]), wh, "clickmagick")
     assert count(wh, "select count(*) from clickmagick.sales") == sandbox.truth()["clickmagick"]["sales"]
     assert count(wh, "select count(*) from (select conversion_id, attribution_model, click_id from "
                      "clickmagick.sales__credits group by all having count(*) > 1)") == 0
