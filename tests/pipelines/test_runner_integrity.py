@@ -17,13 +17,13 @@ from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, snapshot
 
 def test_two_warehouses_with_one_stem_keep_separate_state(sandbox, tmp_path):
     assert pipelines_dir(tmp_path / "w.duckdb") != pipelines_dir(tmp_path / "w.db")
-    env = sandbox_env(sandbox, ["clickmagick"], **PINNED_END)
+    env = sandbox_env(sandbox, ["webmarketer"], **PINNED_END)
     for name in ("w.duckdb", "w.db"):
-        done = run_cli(["--vendors", "clickmagick", "--warehouse", str(tmp_path / name), "--no-transform"], env)
+        done = run_cli(["--vendors", "webmarketer", "--warehouse", str(tmp_path / name), "--no-transform"], env)
         assert done.returncode == 0, done.stdout + done.stderr
-    truth = sandbox.truth()["clickmagick"]["sales"]
-    assert count(tmp_path / "w.duckdb", "select count(*) from clickmagick.sales") == truth
-    assert count(tmp_path / "w.db", "select count(*) from clickmagick.sales") == truth
+    truth = sandbox.truth()["webmarketer"]["events"]
+    assert count(tmp_path / "w.duckdb", "select count(*) from webmarketer.events") == truth
+    assert count(tmp_path / "w.db", "select count(*) from webmarketer.events") == truth
 
 
 def test_the_error_shown_is_the_one_raised_not_one_it_was_handling(tmp_path):
