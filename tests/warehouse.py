@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.vendors import env_key, sandbox_settings
+from pipelines.warehouse import pipelines_dir
 from simulator.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,10 +77,10 @@ def copy_warehouse(warehouse: Path, directory: Path) -> Path:
     """The warehouse and dlt's working state beside it, copied into `directory`: a warehouse that incremental
     runs carry on from."""
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(warehouse, directory / warehouse.name)
-    dlt_dir = f".{warehouse.name}.dlt"
-    shutil.copytree(warehouse.with_name(dlt_dir), directory / dlt_dir)
-    return directory / warehouse.name
+    copy = directory / warehouse.name
+    shutil.copy(warehouse, copy)
+    shutil.copytree(pipelines_dir(warehouse), pipelines_dir(copy))
+    return copy
 
 
 def committed_state(pipeline: Any) -> dict[str, Any]:

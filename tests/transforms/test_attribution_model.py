@@ -234,10 +234,11 @@ def test_the_build_keeps_its_artifacts_beside_the_warehouse(built):
     """dbt's target is the warehouse's own (`.<file>.dbt/`): a second warehouse built from this checkout
     neither overwrites the run results nor throws away the partial parse."""
     warehouse, _ = built
-    results = json.loads((warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "run_results.json").read_text())
+    target = warehouse.with_name(f".{warehouse.name}.dbt") / "target"
+    results = json.loads((target / "run_results.json").read_text())
     assert results["args"]["which"] == "build"
     assert results["results"] and {r["status"] for r in results["results"]} <= {"success", "pass", "no-op"}
-    assert (warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "partial_parse.msgpack").exists()
+    assert (target / "partial_parse.msgpack").exists()
 
 
 def test_source_freshness_reads_each_loads_time(built):
