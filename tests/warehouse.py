@@ -95,11 +95,16 @@ def tables(warehouse: str | Path, dataset: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def stored_tables(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, Any]:
+    """The tables of the newest schema dlt stored in the warehouse for `dataset`."""
+    row = con.execute(f'select "schema" from "{dataset}"._dlt_version order by inserted_at desc limit 1').fetchone()
+    return json.loads(row[0])["tables"] if row else {}
+
+
 def logged_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, list[str]]:
     """The tables dlt appends to with a primary key (logs of versions, as Integr8's events) and their keys,
     from the newest schema dlt stored in the warehouse."""
-    row = con.execute(f'select "schema" from "{dataset}"._dlt_version order by inserted_at desc limit 1').fetchone()
-    declared = json.loads(row[0])["tables"] if row else {}
+    declared = stored_tables(con, dataset)
     keys = {name: [c for c, column in table["columns"].items() if column.get("primary_key")]
             for name, table in declared.items() if table.get("write_disposition") == "append"}
     return {name: key for name, key in keys.items() if key}

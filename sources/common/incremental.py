@@ -179,6 +179,21 @@ RangeReader = Callable[[datetime, datetime], Iterable[Batch]]
 Completer = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
+def rejects_resource() -> Any:
+    """The source's `rejected_records` table as a resource of its own, to list first in the source.
+
+    Every resource with a contract writes its rejections there, and dlt records in the table's schema the
+    resource that reached it first in each extract. Read side by side, that was whichever got there first,
+    so the schema (and with it a run with nothing new) changed from run to run. Owned by this resource,
+    which dlt reads before the others, the table's schema no longer depends on their order."""
+
+    @dlt.resource(name=REJECTS_TABLE, write_disposition="merge", primary_key=REJECTS_KEY, columns=REJECTS_COLUMNS)
+    def rejected_records() -> Iterator[Any]:
+        yield dlt.mark.materialize_table_schema()  # the table exists before its first rejection
+
+    return rejected_records
+
+
 def with_rejects_table(resource: Any) -> Any:
     """Give `resource` a `rejected_records` table variant with its own columns and key: a variant starts as a
     copy of the resource's hints, so its columns are emptied first (see sources.common.contract)."""
@@ -219,8 +234,8 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     (backfill, else the cursor less the lookback, applied by dlt as `lag`), the change filter whose
     fingerprints are loaded with the records into `_fingerprints_<name>` (read back for the lookback only),
     materializing the table before its first record, and the data contract of declared `columns`
-    (and `nested_hints`) for JSON rows: what does not fit goes to `rejected_records`. A backfill passes every
-    record on.
+    (and `nested_hints`) for JSON rows: what does not fit goes to `rejected_records` (whose source lists
+    `rejects_resource()` first). A backfill passes every record on.
     """
 
     lag_s = lookback.total_seconds()
@@ -247,8 +262,6 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         seen = ChangeFilter(known, primary_key, cursor_field)
         contract = Contract(name, primary_key, cursor_field, declared, nested, state) if declared else None
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
-        if contract:
-            yield dlt.mark.with_table_name(dlt.mark.materialize_table_schema(), REJECTS_TABLE)
         for batch in read(begin, stop or now_utc()):
             # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):

@@ -21,7 +21,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from sources.common.http import VendorClient
-from sources.common.incremental import dimension, lookback_resource, utc, windows
+from sources.common.incremental import dimension, lookback_resource, rejects_resource, utc, windows
 from sources.common.spec import SourceSpec
 from sources.integr8 import exports, helpers, settings
 
@@ -115,15 +115,13 @@ def integr8_source(
         # into staging, then again into the table). The table is a log of the versions each load passed on;
         # staging models read the newest version of completed loads (the dbt macro `latest_loaded`), and
         # pipelines.recovery removes a killed copy's rows before dlt copies the file again.
-        # Not parallelized: the event tables share `rejected_records`, whose schema records the resource that
-        # reached it first; read side by side, that order changed from run to run, and with it the schema, so a
-        # run with nothing new loaded a new schema version.
+        # parallelized: the tables' exports are requested and polled side by side.
         return lookback_resource(table, primary_key=spec.primary_key, cursor_field=spec.cursor, read=read,
                                  initial=start, lookback=lookback, stop=stop, backfill=backfill,
-                                 write_disposition=settings.EVENT_WRITE_DISPOSITION,
+                                 write_disposition=settings.EVENT_WRITE_DISPOSITION, parallelized=True,
                                  columns=helpers.column_hints(table, fields[table], spec.primary_key))
 
-    return [advertisers, offers, publishers, *(events(t) for t in tables)]
+    return [rejects_resource(), advertisers, offers, publishers, *(events(t) for t in tables)]
 
 
 class Plan:

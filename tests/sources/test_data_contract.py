@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
-from sources.common.contract import Contract, violations
+import duckdb
+
+from pipelines.registry import SOURCES
+from sources.common.contract import REJECTS_TABLE, Contract, violations
 from tests.proxy import Exchange, running_proxy
-from tests.warehouse import PINNED_END, count, run_cli, sandbox_env
+from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, stored_tables
 
 # One model: fewer calls through the proxy.
 END = {**PINNED_END, "SOURCES__CLICKMAGICK__ATTRIBUTION_MODELS": '["linear"]'}
@@ -59,6 +62,15 @@ def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox,
     assert count(wh, "select count(*) from clickmagick.sales") == truth
     assert count(wh, "select count(*) from clickmagick.rejected_records") == 0
     assert json.loads(summary.read_text())["vendors"][0]["rejected"] == 0
+
+
+def test_rejected_records_has_one_owner_whichever_resource_reaches_it_first(full_run):
+    # Several resources of a source write rejections, read side by side; dlt records in the table's schema the
+    # resource that reached it first in each extract. Were that the first writer, the schema would change with
+    # the order the vendor answered in, and a run with nothing new would load a new schema version.
+    with duckdb.connect(str(full_run.warehouse), read_only=True) as con:
+        owners = {vendor: stored_tables(con, vendor)[REJECTS_TABLE].get("resource") for vendor in SOURCES}
+    assert owners == {vendor: REJECTS_TABLE for vendor in SOURCES}
 
 
 def test_the_contract_checks_each_declared_type_and_nested_lists():
