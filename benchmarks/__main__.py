@@ -233,7 +233,8 @@ def bench_ducklake(scale: float, work: Path) -> None:
                                       data_path=f"{work / 'lake'}/", state_dir=str(work / "lake-state"))
             with running_sandbox(seed=7, scale=scale) as sb:
                 use_sandbox(sb.url, list(SOURCES))
-                seconds[kind], summary = timed(run, list(SOURCES), warehouse, publish_dir=str(work / f"pub-{kind}"))
+                seconds[kind], summary = timed(run, list(SOURCES), warehouse, publish_dir=str(work / f"pub-{kind}"),
+                                               push=False)
             assert summary.status == "ok", summary
             loads = sum(v.seconds for v in summary.vendors)
             stages = f"(extract+load {loads:.1f} s, dbt {summary.transform.seconds:.1f} s)"

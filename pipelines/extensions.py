@@ -52,3 +52,13 @@ def ensure_extensions(names: tuple[str, ...]) -> None:
                     f"the DuckDB extension {name!r} is not installed and could not be installed "
                     f"({str(exc).splitlines()[0]}); with network access DuckDB installs it by itself, offline "
                     f"run: pip install duckdb-ext-{name}=={duckdb.__version__}.*") from None
+
+
+@functools.cache
+def verified(names: tuple[str, ...]) -> None:
+    """Install each extension unless it already is, and load it once in this process with DuckDB's signature
+    check on: a tampered or unsigned binary fails here (see pipelines.lake, which loads them unchecked after)."""
+    ensure_extensions(names)
+    with duckdb.connect() as con:
+        for name in names:
+            con.execute(f"LOAD {name}")

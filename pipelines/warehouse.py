@@ -31,6 +31,7 @@ from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.extensions import ensure_extensions
+from pipelines.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 DUCKLAKE = "ducklake:"
@@ -111,6 +112,14 @@ class Warehouse:
     def extensions(self) -> tuple[str, ...]:
         return ("ducklake", "postgres") if self.is_postgres else ("ducklake",) if self.is_lake else ()
 
+    @property
+    def checks_extensions_once(self) -> bool:
+        """A lake whose connections need no extension but `extensions()` (not MotherDuck's, not an object
+        store's): its connections load those, checked once per process (pipelines.lake)."""
+        url = self.lake_data_path
+        return self.is_lake and not self.catalog.startswith(MOTHERDUCK) and ("://" not in url
+                                                                               or url.startswith("file://"))
+
     def label(self) -> str:
         """What the summary prints: the file, or the lake without its password."""
         if not self.is_lake:
@@ -148,10 +157,17 @@ class Warehouse:
         if not self.is_lake:
             return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=settings))
         ensure_extensions(self.extensions())
-        credentials = DuckLakeCredentials(ducklake_name=self.name, catalog=self._dlt_catalog(),
-                                          storage=self._dlt_storage())
+        if self.checks_extensions_once:
+            credentials: DuckLakeCredentials = CheckedOnceLakeCredentials(
+                ducklake_name=self.name, catalog=self._dlt_catalog(), storage=self._dlt_storage())
+            credentials.lake_extensions = list(self.extensions())
+            destination = checked_once_ducklake
+        else:
+            credentials = DuckLakeCredentials(ducklake_name=self.name, catalog=self._dlt_catalog(),
+                                              storage=self._dlt_storage())
+            destination = dlt.destinations.ducklake
         credentials.global_config = settings
-        return dlt.destinations.ducklake(credentials=credentials)
+        return destination(credentials=credentials)
 
     def _dlt_storage(self) -> str | FilesystemConfiguration:
         """A directory as is; an object-store URL with its credentials from [warehouse.storage.credentials]
@@ -185,8 +201,11 @@ class Warehouse:
         """A connection whose default catalog is the warehouse: `select * from marts.conversions` works."""
         if not self.is_lake:
             return duckdb.connect(str(self.path), read_only=read_only)
-        ensure_extensions(self.extensions())
-        con = duckdb.connect()
+        if self.checks_extensions_once:
+            con = checked_instance(self.extensions())
+        else:
+            ensure_extensions(self.extensions())
+            con = duckdb.connect()
         try:
             con.execute(self.attach_sql(self.name, read_only))
             con.execute(f"USE {self.name}")

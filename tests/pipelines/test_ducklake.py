@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -106,3 +108,33 @@ def test_a_missing_extension_is_one_line_saying_how_to_install_it(tmp_path):
     assert "the DuckDB extension 'ducklake' is not installed" in done.stdout
     assert f"pip install duckdb-ext-ducklake=={duckdb.__version__}.*" in done.stdout
     assert not (tmp_path / "meta.ducklake").exists()
+
+
+CONNECT_TO_LAKE = ("import sys; from pipelines.warehouse import Warehouse; "
+                   "Warehouse(sys.argv[1]).connect(read_only=False).close()")
+
+
+def test_a_tampered_extension_is_refused_though_lake_connections_load_it_unchecked(tmp_path):
+    """A lake's connections load the extensions without DuckDB's signature check once the process has loaded
+    them with it (pipelines.lake): that first load refuses a binary changed on disk."""
+    with duckdb.connect() as con:
+        binary = Path(con.execute("select install_path from duckdb_extensions() "
+                                  "where extension_name = 'ducklake'").fetchone()[0])
+    home = tmp_path / "home"
+    copy = home / ".duckdb" / binary.relative_to(binary.parents[3])
+    copy.parent.mkdir(parents=True)
+    shutil.copy(binary, copy)
+    env = {**os.environ, "HOME": str(home)}
+    lake = f"ducklake:{tmp_path / 'meta.ducklake'}"
+    intact = subprocess.run([sys.executable, "-c", CONNECT_TO_LAKE, lake], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert intact.returncode == 0, intact.stderr
+    with copy.open("r+b") as out:  # one byte of the code, not of the signature at the end
+        out.seek(copy.stat().st_size // 2)
+        byte = out.read(1)
+        out.seek(-1, os.SEEK_CUR)
+        out.write(bytes([byte[0] ^ 0xFF]))
+    tampered = subprocess.run([sys.executable, "-c", CONNECT_TO_LAKE, lake], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert tampered.returncode != 0
+    assert "signature" in tampered.stderr
