@@ -60,24 +60,14 @@ def gone_within(pid: int, seconds: float) -> bool:
     return not alive(pid)
 
 
-@pytest.fixture(scope="module")
-def loaded(sandbox, tmp_path_factory):
-    """A warehouse with every vendor loaded once (no transforms), copied per test."""
-    wh = tmp_path_factory.mktemp("loaded") / "wh.duckdb"
-    done = run_cli(["--warehouse", str(wh), "--no-transform"], sandbox_env(sandbox, ALL, **END))
-    assert done.returncode == 0, done.stdout + done.stderr
-    return wh
+# The full run's world is the module sandbox's: nothing new at the vendors, and --force-transform builds anyway,
+# so these runs reach dbt at once (and show the flag starts a build).
 
 
-def copy_of(loaded: Path, tmp_path: Path) -> Path:
-    wh = tmp_path / "wh.duckdb"
-    wh.write_bytes(loaded.read_bytes())
-    return wh
-
-
-def test_sigterm_during_dbt_stops_dbt_writes_the_summary_and_exits_143(sandbox, loaded, tmp_path):
-    wh, summary = copy_of(loaded, tmp_path), tmp_path / "summary.json"
-    runner = start_cli(["--warehouse", str(wh), "--summary-json", str(summary)], sandbox_env(sandbox, ALL, **END))
+def test_sigterm_during_dbt_stops_dbt_writes_the_summary_and_exits_143(full_run, sandbox, tmp_path):
+    wh, summary = full_run.copy_to(tmp_path), tmp_path / "summary.json"
+    runner = start_cli(["--warehouse", str(wh), "--summary-json", str(summary), "--force-transform"],
+                       sandbox_env(sandbox, ALL))
     dbt = wait_for_dbt(runner)
     runner.send_signal(signal.SIGTERM)
     output, _ = runner.communicate(timeout=30)
@@ -90,10 +80,10 @@ def test_sigterm_during_dbt_stops_dbt_writes_the_summary_and_exits_143(sandbox, 
         pass
 
 
-def test_a_runner_killed_during_dbt_takes_dbt_with_it(sandbox, loaded, tmp_path):
-    wh = copy_of(loaded, tmp_path)
-    env = sandbox_env(sandbox, ALL, **END)
-    runner = start_cli(["--warehouse", str(wh)], env)
+def test_a_runner_killed_during_dbt_takes_dbt_with_it(full_run, sandbox, tmp_path):
+    wh, summary = full_run.copy_to(tmp_path), tmp_path / "summary.json"
+    env = sandbox_env(sandbox, ALL)
+    runner = start_cli(["--warehouse", str(wh), "--force-transform"], env)
     dbt = wait_for_dbt(runner)
     runner.kill()
     runner.wait()
@@ -101,8 +91,10 @@ def test_a_runner_killed_during_dbt_takes_dbt_with_it(sandbox, loaded, tmp_path)
         with pytest.raises(WarehouseBusy):
             WarehouseLock(wh).__enter__()
     assert gone_within(dbt, 10), "dbt kept running after the runner was killed"
-    again = run_cli(["--warehouse", str(wh)], env)
+    again = run_cli(["--warehouse", str(wh), "--force-transform", "--summary-json", str(summary)], env)
     assert again.returncode == 0, again.stdout + again.stderr
+    report = json.loads(summary.read_text())
+    assert report["transform"]["status"] == "built" and report["published"]["status"] == "published"
 
 
 def test_sigint_during_extract_stops_the_whole_run(sandbox, tmp_path):
@@ -139,8 +131,8 @@ def test_a_lock_that_cannot_be_created_ends_with_the_summary(tmp_path):
     assert f"error: {report['error']}" in done.stdout
 
 
-def test_a_reader_holding_the_warehouse_is_named_as_the_cause(sandbox, loaded, tmp_path):
-    wh, summary = copy_of(loaded, tmp_path), tmp_path / "summary.json"
+def test_a_reader_holding_the_warehouse_is_named_as_the_cause(full_run, sandbox, tmp_path):
+    wh, summary = full_run.copy_to(tmp_path), tmp_path / "summary.json"
     hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); " \
            "time.sleep(120)"
     reader = subprocess.Popen([sys.executable, "-c", hold, str(wh)], stdout=subprocess.PIPE, text=True)

@@ -151,8 +151,11 @@ JOURNEYS = "int_journeys__assembled int_journeys__transformed"
 
 @pytest.mark.parametrize(
     ("transforms", "select"),
-    [(["exposure"], JOURNEYS), (["first"], JOURNEYS), (["remove_if_not_all:direct"], JOURNEYS),
-     # and once with everything downstream: every model and test takes transformed paths
+    # Each kind alone is a unit test of int_journeys__transformed (transforms/models/intermediate); here on the
+    # world's journeys, against the definitions above, chained so that each still changes paths (`exposure`
+    # first: after `first` no channel repeats), and once with everything downstream: every model and test
+    # takes transformed paths.
+    [(["exposure", "remove_if_not_all:direct", "first"], JOURNEYS),
      (["remove_if_last_and_not_all:direct", "exposure"], "int_journeys__assembled+")],
 )
 def test_path_transforms_match_their_definitions(built, tmp_path, transforms, select):
@@ -178,11 +181,15 @@ def test_path_transforms_match_their_definitions(built, tmp_path, transforms, se
         "select journey_id, touch_id from intermediate.int_journeys__transformed order by journey_id, touch_number",
     ):
         transformed[journey].append(touch)
+    changed = dict.fromkeys(transforms, 0)  # journeys each step of the chain changed
     for journey, touches in assembled.items():
         kept = touches
         for name in transforms:
+            before = len(kept)
             kept = [kept[i] for i in transform([c for _, c in kept], name)]
+            changed[name] += len(kept) < before
         assert transformed.get(journey, []) == [t for t, _ in kept], (journey, transforms)
+    assert all(changed.values()), changed
 
 
 def test_a_young_account_with_empty_tables_still_builds(young_run):
