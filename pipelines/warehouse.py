@@ -167,7 +167,7 @@ class Warehouse:
                                               storage=self._dlt_storage())
             destination = dlt.destinations.ducklake
         credentials.global_config = settings
-        return destination(credentials=credentials)
+        return destination(credentials=credentials, destination_name="ducklake")  # its config section either way
 
     def _dlt_storage(self) -> str | FilesystemConfiguration:
         """A directory as is; an object-store URL with its credentials from [warehouse.storage.credentials]
