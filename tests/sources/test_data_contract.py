@@ -48,6 +48,8 @@ def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox,
         report = json.loads(summary.read_text())
         assert report["vendors"][0]["rejected"] == len(broken)
         assert f"{len(broken)} records rejected" in first.stdout
+        with duckdb.connect(str(wh), read_only=True) as con:  # written by `sales`, still owned by its own resource
+            assert stored_tables(con, "clickmagick")[REJECTS_TABLE]["resource"] == REJECTS_TABLE
 
         state["on"] = False  # the vendor recovers: records inside the lookback load, older ones stay rejected
         second = run_cli(args, env)
