@@ -157,15 +157,11 @@ class Warehouse:
         if not self.is_lake:
             return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=settings))
         ensure_extensions(self.extensions())
-        if self.checks_extensions_once:
-            credentials: DuckLakeCredentials = CheckedOnceLakeCredentials(
-                ducklake_name=self.name, catalog=self._dlt_catalog(), storage=self._dlt_storage())
+        kind, destination = ((CheckedOnceLakeCredentials, checked_once_ducklake) if self.checks_extensions_once
+                             else (DuckLakeCredentials, dlt.destinations.ducklake))
+        credentials = kind(ducklake_name=self.name, catalog=self._dlt_catalog(), storage=self._dlt_storage())
+        if isinstance(credentials, CheckedOnceLakeCredentials):
             credentials.lake_extensions = list(self.extensions())
-            destination = checked_once_ducklake
-        else:
-            credentials = DuckLakeCredentials(ducklake_name=self.name, catalog=self._dlt_catalog(),
-                                              storage=self._dlt_storage())
-            destination = dlt.destinations.ducklake
         credentials.global_config = settings
         return destination(credentials=credentials, destination_name="ducklake")  # its config section either way
 

@@ -30,6 +30,8 @@ REJECTS_COLUMNS: dict[str, dict[str, Any]] = {
     "rejected_at": {"data_type": "timestamp"},
     "resolved": {"data_type": "bool", "hard_delete": True},
 }
+# The table's hints, for its own resource and for the variant of each resource that writes to it.
+REJECTS_HINTS: dict[str, Any] = {"write_disposition": "merge", "primary_key": REJECTS_KEY, "columns": REJECTS_COLUMNS}
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 

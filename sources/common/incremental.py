@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from sources.common.contract import FROZEN_TYPES, REJECTS_COLUMNS, REJECTS_KEY, REJECTS_TABLE, Contract
+from sources.common.contract import FROZEN_TYPES, REJECTS_HINTS, REJECTS_TABLE, Contract
 from sources.common.times import now_utc, utc
 
 # times re-exported
@@ -187,7 +187,7 @@ def rejects_resource() -> Any:
     so the schema (and with it a run with nothing new) changed from run to run. Owned by this resource,
     which dlt reads before the others, the table's schema no longer depends on their order."""
 
-    @dlt.resource(name=REJECTS_TABLE, write_disposition="merge", primary_key=REJECTS_KEY, columns=REJECTS_COLUMNS)
+    @dlt.resource(name=REJECTS_TABLE, **REJECTS_HINTS)
     def rejected_records() -> Iterator[Any]:
         yield dlt.mark.materialize_table_schema()  # the table exists before its first rejection
 
@@ -198,8 +198,7 @@ def with_rejects_table(resource: Any) -> Any:
     """Give `resource` a `rejected_records` table variant with its own columns and key: a variant starts as a
     copy of the resource's hints, so its columns are emptied first (see sources.common.contract)."""
     resource.apply_hints(table_name=REJECTS_TABLE, columns={}, create_table_variant=True)
-    resource.apply_hints(table_name=REJECTS_TABLE, write_disposition="merge", primary_key=REJECTS_KEY,
-                         columns=REJECTS_COLUMNS, create_table_variant=True)
+    resource.apply_hints(table_name=REJECTS_TABLE, create_table_variant=True, **REJECTS_HINTS)
     return resource
 
 
