@@ -152,6 +152,10 @@ def run_transforms(
         str(TRANSFORMS),
         "--profiles-dir",
         str(TRANSFORMS),
+        # Unit tests check the models' logic on fixed inputs, not the data: they run in `make test`
+        # (tests/transforms), not in every scheduled build, as dbt advises (a seventh of a build's time).
+        "--exclude-resource-type",
+        "unit_test",
     ]
     if select:
         command += ["--select", select]

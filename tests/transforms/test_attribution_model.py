@@ -258,3 +258,22 @@ def test_source_freshness_reads_each_loads_time(built):
     checked = [t for source in spec["sources"] for t in source["tables"]
                if (t.get("config") or {}).get("freshness", "inherited") is not None]
     assert done.stdout.count(" PASS freshness of ") == len(checked) > 0, done.stdout[-3000:]
+
+
+def test_unit_tests_run_here_and_not_in_the_runners_build(built, full_run, tmp_path):
+    """dbt's unit tests check the models' logic on fixed inputs, not the data: the runner's scheduled build
+    leaves them out, and here every one of them runs (on a copy: they read the built relations' columns)."""
+    warehouse, _ = built
+    runners = json.loads((warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "run_results.json").read_text())
+    assert runners["results"] and not [r for r in runners["results"] if r["unique_id"].startswith("unit_test.")]
+
+    copy = full_run.copy_to(tmp_path)
+    done = subprocess.run([dbt_executable(), "--no-use-colors", "test", "--select", "test_type:unit", "--project-dir",
+                           str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(copy)),
+                          cwd=TRANSFORMS, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    defined = [test["name"] for spec in TRANSFORMS.joinpath("models").rglob("*.yml")
+               for test in (yaml.safe_load(spec.read_text()) or {}).get("unit_tests", [])]
+    results = json.loads((copy.with_name(f".{copy.name}.dbt") / "target" / "run_results.json").read_text())["results"]
+    passed = sorted(r["unique_id"].rsplit(".", 1)[-1] for r in results if r["status"] == "pass")
+    assert passed == sorted(defined) and len(defined) >= 10, done.stdout[-3000:]
