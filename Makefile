@@ -21,7 +21,7 @@ lint:
 	$(PY) -m ruff check .
 
 test: lint  ## lint, then the whole suite against sandboxes on loopback
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 demo:  ## start a sandbox on a free port, run the pipeline against it, print the headline
 	$(PY) -m pipelines.demo

@@ -30,6 +30,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.capabilities import capabilities_resolved_once
 from pipelines.extensions import ensure_extensions
 from pipelines.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
 
@@ -155,7 +156,8 @@ class Warehouse:
     def destination(self) -> Any:
         settings = {"memory_limit": self.memory_limit}
         if not self.is_lake:
-            return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=settings))
+            return capabilities_resolved_once(
+                dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=settings)))
         ensure_extensions(self.extensions())
         kind, destination = ((CheckedOnceLakeCredentials, checked_once_ducklake) if self.checks_extensions_once
                              else (DuckLakeCredentials, dlt.destinations.ducklake))
@@ -163,7 +165,8 @@ class Warehouse:
         if isinstance(credentials, CheckedOnceLakeCredentials):
             credentials.lake_extensions = list(self.extensions())
         credentials.global_config = settings
-        return destination(credentials=credentials, destination_name="ducklake")  # its config section either way
+        # its config section either way
+        return capabilities_resolved_once(destination(credentials=credentials, destination_name="ducklake"))
 
     def _dlt_storage(self) -> str | FilesystemConfiguration:
         """A directory as is; an object-store URL with its credentials from [warehouse.storage.credentials]

@@ -58,8 +58,6 @@ joined as (
         i.cost,
         c.click_id as clickmagick_click_id,
         i.tx_id as integr8_tx_id,
-        c.click_id is not null as seen_by_clickmagick,
-        i.tx_id is not null as seen_by_integr8,
         list_concat(
             case when c.click_id is not null then ['clickmagick'] else [] end,
             case when i.tx_id is not null then ['integr8'] else [] end
