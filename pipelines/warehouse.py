@@ -165,8 +165,8 @@ class Warehouse:
         if isinstance(credentials, CheckedOnceLakeCredentials):
             credentials.lake_extensions = list(self.extensions())
         credentials.global_config = settings
-        # its config section either way
-        return capabilities_resolved_once(destination(credentials=credentials, destination_name="ducklake"))
+        return capabilities_resolved_once(  # named "ducklake" either way: its config section
+            destination(credentials=credentials, destination_name="ducklake"))
 
     def _dlt_storage(self) -> str | FilesystemConfiguration:
         """A directory as is; an object-store URL with its credentials from [warehouse.storage.credentials]

@@ -22,8 +22,8 @@ TEST_SCALE = 0.4  # ~1,000 visitors: every code path, small enough for a 2-core 
 SHARED_WORK_BUDGET = 200_000
 YOUNG_END = "2026-09-01T01:00:00Z"  # an hour after the world's history starts
 
-# The longest modules first (about their minutes on 2 cores): `make test` hands whole files to the two workers
-# in this order (--dist loadfile --no-loadscope-reorder), so the suite ends with short modules on both
+# The longest modules first (about their minutes on 2 cores): `make test` hands whole files to its workers
+# in this order (--dist loadfile --no-loadscope-reorder), so the suite ends with short modules on every one
 # instead of one worker alone on a long one (it did: a minute of one idle core). The first two do not share
 # a build: the first builds the full and young runs that the later ones copy, the second its own lake.
 LONGEST_FIRST = (

@@ -14,6 +14,7 @@ import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.transform import TRANSFORMS, dbt_environment, dbt_executable, run_transforms
+from pipelines.warehouse import as_warehouse
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import count
 
@@ -24,6 +25,18 @@ HALF_LIFE_S = 7 * 86400
 def built(full_run, sandbox):
     assert "transforms   built" in full_run.stdout
     return full_run.warehouse, sandbox.control("GET", "truth/conversions")
+
+
+def dbt(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
+    return subprocess.run([dbt_executable(), "--no-use-colors", *args, "--project-dir", str(TRANSFORMS),
+                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)), cwd=TRANSFORMS,
+                          capture_output=True, text=True, timeout=300)
+
+
+def run_results(warehouse) -> list[dict]:
+    """The results of the last dbt command against `warehouse` (in its own dbt target)."""
+    return json.loads((as_warehouse(warehouse).dbt_dir() / "target" / "run_results.json").read_text())["results"]
 
 
 def rows(warehouse, sql, *params):
@@ -250,9 +263,7 @@ def test_the_build_keeps_its_artifacts_beside_the_warehouse(built):
 
 def test_source_freshness_reads_each_loads_time(built):
     warehouse, _ = built
-    done = subprocess.run([dbt_executable(), "--no-use-colors", "source", "freshness", "--project-dir", str(TRANSFORMS),
-                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)), cwd=TRANSFORMS,
-                          capture_output=True, text=True, timeout=300)
+    done = dbt(warehouse, "source", "freshness")
     assert done.returncode == 0, done.stdout[-3000:]
     spec = yaml.safe_load((TRANSFORMS / "models" / "staging" / "_sources.yml").read_text())
     checked = [t for source in spec["sources"] for t in source["tables"]
@@ -264,16 +275,13 @@ def test_unit_tests_run_here_and_not_in_the_runners_build(built, full_run, tmp_p
     """dbt's unit tests check the models' logic on fixed inputs, not the data: the runner's scheduled build
     leaves them out, and here every one of them runs (on a copy: they read the built relations' columns)."""
     warehouse, _ = built
-    runners = json.loads((warehouse.with_name(f".{warehouse.name}.dbt") / "target" / "run_results.json").read_text())
-    assert runners["results"] and not [r for r in runners["results"] if r["unique_id"].startswith("unit_test.")]
+    runners = run_results(warehouse)
+    assert runners and not [r for r in runners if r["unique_id"].startswith("unit_test.")]
 
     copy = full_run.copy_to(tmp_path)
-    done = subprocess.run([dbt_executable(), "--no-use-colors", "test", "--select", "test_type:unit", "--project-dir",
-                           str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(copy)),
-                          cwd=TRANSFORMS, capture_output=True, text=True, timeout=300)
+    done = dbt(copy, "test", "--select", "test_type:unit")
     assert done.returncode == 0, done.stdout[-3000:]
     defined = [test["name"] for spec in TRANSFORMS.joinpath("models").rglob("*.yml")
                for test in (yaml.safe_load(spec.read_text()) or {}).get("unit_tests", [])]
-    results = json.loads((copy.with_name(f".{copy.name}.dbt") / "target" / "run_results.json").read_text())["results"]
-    passed = sorted(r["unique_id"].rsplit(".", 1)[-1] for r in results if r["status"] == "pass")
+    passed = sorted(r["unique_id"].rsplit(".", 1)[-1] for r in run_results(copy) if r["status"] == "pass")
     assert passed == sorted(defined) and len(defined) >= 10, done.stdout[-3000:]
