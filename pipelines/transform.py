@@ -63,6 +63,11 @@ def dbt_environment(warehouse: Warehouse | str) -> dict[str, str]:
     }
 
 
+def dbt_cwd(warehouse: Warehouse | str) -> Path:
+    """Where any dbt command on this project runs for the warehouse (see Warehouse.dbt_workdir)."""
+    return as_warehouse(warehouse).dbt_workdir() or TRANSFORMS
+
+
 def missing_datasets(warehouse: Warehouse) -> list[str]:
     with warehouse.connect(read_only=True) as con:
         rows = con.execute("select distinct schema_name from duckdb_tables() where database_name = current_database()"
@@ -163,7 +168,7 @@ def run_transforms(
         command += ["--vars", json.dumps(variables)]
     env = dbt_environment(warehouse)
     with tempfile.TemporaryFile() as output:
-        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=TRANSFORMS,
+        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=dbt_cwd(warehouse),
                                  pass_fds=inherit_fds, preexec_fn=_die_with_parent)
         try:
             while child.poll() is None:

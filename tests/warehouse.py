@@ -17,7 +17,7 @@ import duckdb
 
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.vendors import env_key, sandbox_settings
-from pipelines.warehouse import pipelines_dir
+from pipelines.warehouse import as_warehouse, pipelines_dir
 from simulator.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,12 +74,14 @@ def killed_at(args: list[str], env: dict[str, str], seconds: float) -> None:
 
 
 def copy_warehouse(warehouse: Path, directory: Path) -> Path:
-    """The warehouse and dlt's working state beside it, copied into `directory`: a warehouse that incremental
-    runs carry on from."""
+    """The warehouse and the working state beside it (dlt's; dbt's target, if built), copied into `directory`:
+    a warehouse that incremental runs carry on from, and whose builds keep dbt's partial parse."""
     directory.mkdir(parents=True, exist_ok=True)
     copy = directory / warehouse.name
     shutil.copy(warehouse, copy)
     shutil.copytree(pipelines_dir(warehouse), pipelines_dir(copy))
+    if (built := as_warehouse(warehouse).dbt_dir() / "target").is_dir():
+        shutil.copytree(built, as_warehouse(copy).dbt_dir() / "target")
     return copy
 
 

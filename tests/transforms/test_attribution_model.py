@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
-from pipelines.transform import TRANSFORMS, dbt_environment, dbt_executable, run_transforms
+from pipelines.transform import TRANSFORMS, dbt_cwd, dbt_environment, dbt_executable, run_transforms
 from pipelines.warehouse import as_warehouse
 from tests.truths import assert_warehouse_truths
-from tests.warehouse import count
+from tests.warehouse import copy_warehouse, count
 
 HALF_LIFE_S = 7 * 86400
 
@@ -30,8 +30,8 @@ def built(full_run, sandbox):
 def dbt(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
     return subprocess.run([dbt_executable(), "--no-use-colors", *args, "--project-dir", str(TRANSFORMS),
-                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)), cwd=TRANSFORMS,
-                          capture_output=True, text=True, timeout=300)
+                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)),
+                          cwd=dbt_cwd(str(warehouse)), capture_output=True, text=True, timeout=300)
 
 
 def run_results(warehouse) -> list[dict]:
@@ -148,15 +148,17 @@ def transform(path: list[str], name: str) -> list[int]:
 
 
 def test_a_seed_that_gained_a_column_does_not_fail_an_existing_warehouse(built, tmp_path):
-    """An upgrade adds a column to a seed: the warehouse still holds the old table, and the build goes on."""
+    """An upgrade adds a column to a seed: the warehouse still holds the old table, and the build goes on.
+    The build is on a copy of the warehouse (with its working state beside it): it keeps dbt's partial parse."""
     warehouse, _ = built
-    copy = tmp_path / "wh.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
+    copy = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(copy)) as con:
         con.execute("alter table reference.vendor_priorities drop column sees")
     result = run_transforms(str(copy), select="vendor_priorities")
     assert result.status == "built", result.detail
     assert rows(copy, "select count(sees) from reference.vendor_priorities")[0][0] > 0
+    log = (as_warehouse(copy).dbt_dir() / "logs" / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
 
 
 JOURNEYS = "int_journeys__assembled int_journeys__transformed"
