@@ -233,7 +233,7 @@ class Warehouse:
     def dbt_workdir(self) -> Path | None:
         """Where dbt runs for a warehouse file: beside it, so that the profile names it without a directory.
         dbt's partial parse hashes the profile, so a warehouse copied or moved with its dbt directory keeps
-        its parse (a full parse costs a build about 6 s). None for a lake: its settings are used as given."""
+        its parse (a full parse costs a build about 7 s). None for a lake: its settings are used as given."""
         return None if self.is_lake else self.path.parent
 
     def dbt_env(self) -> dict[str, str]:
