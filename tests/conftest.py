@@ -94,8 +94,9 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: 
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not summary.exists():
             with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE, work_budget=SHARED_WORK_BUDGET) as sb:
+                # a fresh interpreter, not a fork (tests/forked.py): the suite starts the runner cold too
                 done = run_cli(["--warehouse", str(warehouse), "--summary-json", str(summary), "--no-push"],
-                               sandbox_env(sb, list(SOURCES), **settings))
+                               sandbox_env(sb, list(SOURCES), **settings), fork=False)
             assert done.returncode == 0, done.stdout + done.stderr
             stdout.write_text(done.stdout)
     return FullRun(warehouse, shared / "wh_published", json.loads(summary.read_text()), stdout.read_text())

@@ -19,6 +19,7 @@ from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.vendors import env_key, sandbox_settings
 from pipelines.warehouse import as_warehouse, pipelines_dir
 from simulator.process import SandboxProcess
+from tests import forked
 
 ROOT = Path(__file__).resolve().parent.parent
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
@@ -36,13 +37,19 @@ def sandbox_env(sandbox: SandboxProcess, vendors: list[str], push: bool = False,
     return {**env, **sandbox_settings(sandbox.url, vendors), **destinations, **overrides}
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 300,
-            module: str = "pipelines.run") -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 300, module: str = "pipelines.run",
+            fork: bool = forked.ENABLED) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> <args>` to its end; `fork` starts it from the warm interpreter (`tests/forked.py`)."""
+    if fork:
+        return forked.run(module, args, env, timeout=timeout)
     return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
-def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str] | forked.ForkedRun:
+    """The runner, started: its stdout and stderr merged, for `communicate()`."""
+    if forked.ENABLED:
+        return forked.start("pipelines.run", args, env, merged=True)
     return subprocess.Popen([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
