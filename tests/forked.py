@@ -6,6 +6,8 @@ once; each run is a fork of it that takes its environment, working directory and
 as `__main__` and ends as `python -m` does (atexit handlers, threads joined, its own exit code). The run is a real
 process: signals, kill -9, /proc and its own children (dbt) behave as with `subprocess`. Between the zygote and
 the run sits a second fork that waits for the run and writes its exit status, so the zygote never waits on a run.
+What a run shares with the zygote: the modules it imported and the seed of str hashing (set orders repeat from
+run to run, where fresh interpreters would each draw one).
 
 `TESTS_FORK_CLI=0` starts every run as a fresh interpreter instead (the shared full runs always are one, so the
 suite starts the CLI cold too). Standard library only: this module is the zygote's `__main__`.
@@ -85,7 +87,6 @@ class _Zygote:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen([sys.executable, "-m", "tests.forked", *PRELOAD], cwd=ROOT,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            atexit.register(self.close)
         return self._proc
 
     def start(self, module: str, args: list[str], env: dict[str, str], cwd: Path, merged: bool) -> ForkedRun:
@@ -110,6 +111,7 @@ class _Zygote:
 
 
 _ZYGOTE = _Zygote()
+atexit.register(_ZYGOTE.close)
 
 
 def start(module: str, args: list[str], env: dict[str, str], cwd: Path = ROOT, merged: bool = False) -> ForkedRun:
