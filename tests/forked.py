@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PRELOAD = ("pipelines.run",)  # what every CLI the tests run imports (the kill-point harness and push too)
+# What every CLI the tests run imports (the kill-point harness and push too), and what a run imports only once it
+# works: pandas (DuckDB's at its first Arrow scan), dlt's DuckDB client, requests and plugins, httpx's transport.
+PRELOAD = ("pipelines.run", "pandas", "pyarrow.dataset", "pyarrow.pandas_compat", "dlt.destinations.impl.duckdb.duck",
+           "dlt.sources.helpers.requests", "pluggy", "httpcore", "h11")
 ENABLED = os.environ.get("TESTS_FORK_CLI", "1") != "0"
 
 
