@@ -1,7 +1,8 @@
 """CLI runs for tests (`python -m <module> <args>`), forked from an interpreter that imported the runner already.
 
-Every CLI run used to pay about 2 s of CPU importing dlt, DuckDB, pyarrow, sqlglot and httpx before any work:
-about 70 runs, two and a half minutes of the suite's CPU on 2 cores. A zygote per pytest worker imports them
+A fresh interpreter pays about 2 s of CPU importing dlt, DuckDB, pyarrow, sqlglot and httpx before any work,
+and the suite starts about 70 runs; forked, the runner-heavy modules took 332 s of CPU instead of 369 s (the
+rest of a run's start-up, module bodies and interpreter exit, remains). A zygote per pytest worker imports them
 once; each run is a fork of it that takes its environment, working directory and output files, runs the module
 as `__main__` and ends as `python -m` does (atexit handlers, threads joined, its own exit code). The run is a real
 process: signals, kill -9, /proc and its own children (dbt) behave as with `subprocess`. Between the zygote and
