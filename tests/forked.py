@@ -176,12 +176,11 @@ def _reap() -> None:
 def _become(request: dict[str, Any]) -> None:
     """In the forked run: the request's streams, directory and environment, then its module as `__main__`."""
     workdir = Path(request["workdir"])
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    stdout = os.open(workdir / "stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    stderr = stdout if request["merged"] else os.open(workdir / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                                                      0o644)
-    os.dup2(stdout, 1)
-    os.dup2(stderr, 2)
+    streams = [os.devnull, workdir / "stdout", workdir / ("stdout" if request["merged"] else "stderr")]
+    for fd, path in enumerate(streams):  # fds 0, 1 and 2, as a fresh interpreter has only those
+        opened = os.open(path, os.O_RDONLY if fd == 0 else os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])

@@ -21,7 +21,7 @@ from pipelines.warehouse import as_warehouse, pipelines_dir
 from simulator.process import SandboxProcess
 from tests import forked
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = forked.ROOT  # the repository, where CLI runs start
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
 END_TIME = "2026-11-10T00:00:00Z"  # past the sandbox clock even after advances; fewer empty windows than now
 PINNED_END = {env_key(vendor, "end_time"): END_TIME for vendor in SOURCES}  # for the runner, every vendor
