@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -46,11 +47,12 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300, module: 
                           text=True, timeout=timeout)
 
 
-def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str] | forked.ForkedRun:
-    """The runner, started: its stdout and stderr merged, for `communicate()`."""
+def start_cli(args: list[str], env: dict[str, str],
+              module: str = "pipelines.run") -> subprocess.Popen[str] | forked.ForkedRun:
+    """`python -m <module> <args>` (the runner), started: its stdout and stderr merged, for `communicate()`."""
     if forked.ENABLED:
-        return forked.start("pipelines.run", args, env, merged=True)
-    return subprocess.Popen([sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env,
+        return forked.start(module, args, env, merged=True)
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -71,13 +73,23 @@ def uninterrupted(args: list[str], env: dict[str, str], warehouse: Path, vendors
     return Uninterrupted({vendor: snapshot(warehouse, vendor) for vendor in vendors}, took)
 
 
-def killed_at(args: list[str], env: dict[str, str], seconds: float) -> None:
-    """Start a run and kill -9 it `seconds` later (it must still be running then)."""
-    proc = start_cli(args, env)
-    time.sleep(seconds)
-    assert proc.poll() is None, f"the run finished before {seconds:.1f}s"
-    proc.kill()
-    proc.wait()
+def killed_at(args: list[str], env: dict[str, str], share: float, took: float, attempts: int = 3) -> None:
+    """Start a run and kill -9 it at `share` of a whole run's time (`took`, an uninterrupted run's). A run that
+    ends before the kill was not killed: its warehouse is removed and the run started again, timed by its own
+    length now (the reference may have run on a busier machine); the kill must land within `attempts`."""
+    warehouse = Path(args[args.index("--warehouse") + 1])
+    for _ in range(attempts):
+        proc, started = start_cli(args, env), time.monotonic()
+        while proc.poll() is None and time.monotonic() < started + share * took:
+            time.sleep(0.02)
+        proc.kill()  # a no-op once the run has ended
+        if proc.wait() == -signal.SIGKILL:
+            return
+        took = time.monotonic() - started
+        warehouse.unlink()
+        Path(f"{warehouse}.wal").unlink(missing_ok=True)
+        shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
+    raise AssertionError(f"the run ended before {share:.0%} of its time {attempts} times over")
 
 
 def copy_warehouse(warehouse: Path, directory: Path) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import duckdb
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from pipelines.lock import WarehouseLock
 from pipelines.registry import SOURCES
 from pipelines.transform import inputs_digest
+from tests.pausepoint import resume, start_paused
 from tests.warehouse import (
     PINNED_END,
     Uninterrupted,
@@ -20,7 +20,6 @@ from tests.warehouse import (
     run_cli,
     sandbox_env,
     snapshot,
-    start_cli,
     uninterrupted,
 )
 
@@ -31,12 +30,11 @@ END = PINNED_END
 def test_overlapping_run_is_refused_with_its_own_exit_code(sandbox, tmp_path):
     wh = tmp_path / "wh.duckdb"
     env = sandbox_env(sandbox, ALL, **END)
-    first = start_cli(["--warehouse", str(wh), "--no-transform"], env)
-    try:
-        time.sleep(1.0)
-        assert first.poll() is None, "the first run ended before the overlap could be tried"
+    first = start_paused("before-extract", ["--warehouse", str(wh), "--no-transform"], env, tmp_path / "pause")
+    try:  # held with the lock taken: the second run certainly overlaps it
         second = run_cli(["--warehouse", str(wh), "--no-transform"], env)
     finally:
+        resume(tmp_path / "pause")
         first.wait(300)
     assert second.returncode == 75
     assert "another run is writing" in second.stderr
@@ -74,7 +72,7 @@ def reference(sandbox, tmp_path_factory) -> Uninterrupted:
 def test_killed_run_converges_to_the_uninterrupted_tables(sandbox, reference, tmp_path, kill_at):
     env = sandbox_env(sandbox, ALL, **END)
     killed = tmp_path / "killed.duckdb"
-    killed_at(["--warehouse", str(killed), "--no-transform"], env, kill_at * reference.took)
+    killed_at(["--warehouse", str(killed), "--no-transform"], env, kill_at, reference.took)
     rerun = run_cli(["--warehouse", str(killed), "--no-transform"], env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     for vendor in ALL:

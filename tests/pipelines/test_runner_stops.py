@@ -155,8 +155,11 @@ def test_sigterm_cuts_a_retry_after_wait_short(fresh_sandbox, tmp_path):
     fresh_sandbox.set_faults(rate_429=1.0, storm_length=100, retry_after=600)
     wh = tmp_path / "wh.duckdb"
     runner = start_cli(["--vendors", ALL[0], "--warehouse", str(wh)], sandbox_env(fresh_sandbox, ALL[:1], **END))
-    time.sleep(6)  # imports, then the first request meets a 10-minute Retry-After
-    assert runner.poll() is None
+    deadline = time.monotonic() + 120
+    while not fresh_sandbox.control("GET", "faults")["counts"]["429"]:  # the first request met the 10-minute wait
+        assert runner.poll() is None and time.monotonic() < deadline, "the run never met the Retry-After"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the wait (a signal before it stops the run all the same)
     runner.send_signal(signal.SIGTERM)
     output, _ = runner.communicate(timeout=20)
     assert runner.returncode == 143, output

@@ -180,7 +180,7 @@ def uninterrupted_run(sandbox, tmp_path_factory) -> Uninterrupted:
 def test_killed_run_converges_on_rerun(sandbox, uninterrupted_run, tmp_path, kill_at):
     env = sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END)
     args = ["--vendors", "clickmagick", "--no-transform", "--warehouse", str(tmp_path / "killed.duckdb")]
-    killed_at(args, env, kill_at * uninterrupted_run.took)
+    killed_at(args, env, kill_at, uninterrupted_run.took)
     rerun = run_cli(args, env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert snapshot(tmp_path / "killed.duckdb", "clickmagick") == uninterrupted_run.snapshots["clickmagick"]
