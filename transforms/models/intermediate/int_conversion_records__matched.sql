@@ -4,9 +4,7 @@
 with
 
 records as (
-    select r.*, s.person_id
-    from {{ ref('int_conversions__unioned') }} as r
-    inner join {{ ref('int_identities__stitched') }} as s on s.node = r.person_node
+    {{ with_person(ref('int_conversions__unioned')) }}
 ),
 
 referenced as (

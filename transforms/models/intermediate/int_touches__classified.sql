@@ -3,9 +3,7 @@
 with
 
 touches as (
-    select t.*, s.person_id
-    from {{ ref('int_touches__unified') }} as t
-    inner join {{ ref('int_identities__stitched') }} as s on s.node = t.person_node
+    {{ with_person(ref('int_touches__unified')) }}
 ),
 
 channels as (

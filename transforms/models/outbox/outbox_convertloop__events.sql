@@ -5,16 +5,11 @@
 with
 
 conversions as (
-    select * from {{ ref('conversions') }}
-    where status in ('completed', 'refunded')
-),
-
-contacts as (
-    select * from {{ ref('int_people__contacts') }}
+    {{ conversions_to_send() }}
 ),
 
 credits as (
-    select conversion_id, json_group_object(channel, round(credit, 6)) as channel_credits
+    select conversion_id, {{ ordered_json_object('channel', 'round(credit, 6)') }} as channel_credits
     from (
         select conversion_id, channel, sum(credit) as credit
         from {{ ref('attribution') }}
@@ -29,15 +24,14 @@ select
     c.conversion_id,
     c.conversion_type as name,
     c.converted_at as occurred_at,
-    p.email,
-    p.user_id,
-    coalesce(c.order_ref, c.conversion_id) as order_reference,
+    c.email,
+    c.user_id,
+    c.order_reference,
     c.revenue,
     c.currency,
     c.status,
     coalesce(k.channel_credits, '{}') as channel_credits,
     '{{ default_model }}' as credit_model,
-    case when p.email is null and p.user_id is null then 'no email or user id' end as skip_reason
+    case when c.email is null and c.user_id is null then 'no email or user id' end as skip_reason
 from conversions as c
-left join contacts as p using (person_id)
 left join credits as k using (conversion_id)

@@ -37,7 +37,7 @@ revenue_by_currency as (
 
 lifetime_revenue as (
     -- never summed across currencies: one entry per currency
-    select person_id, json_group_object(currency, revenue) as lifetime_revenue
+    select person_id, {{ ordered_json_object('currency', 'revenue') }} as lifetime_revenue
     from revenue_by_currency
     where currency is not null
     group by person_id

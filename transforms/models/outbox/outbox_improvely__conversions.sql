@@ -4,12 +4,7 @@
 with
 
 conversions as (
-    select * from {{ ref('conversions') }}
-    where status in ('completed', 'refunded')
-),
-
-contacts as (
-    select * from {{ ref('int_people__contacts') }}
+    {{ conversions_to_send() }}
 ),
 
 -- The visit that brought the order (a tracked click's IP and user agent): how Improvely knows a visitor.
@@ -32,9 +27,9 @@ sales as (
         conversion_type as goal,
         revenue,
         currency,
-        coalesce(order_ref, conversion_id) as reference,
+        order_reference as reference,
         converted_at as occurred_at,
-        person_id
+        email
     from conversions
 ),
 
@@ -47,9 +42,9 @@ refunds as (
         'refund' as goal,
         -revenue as revenue,
         currency,
-        coalesce(order_ref, conversion_id) || '-refund' as reference,
+        order_reference || '-refund' as reference,
         converted_at as occurred_at,
-        person_id
+        email
     from conversions
     where status = 'refunded'
 ),
@@ -71,14 +66,13 @@ select
     r.reference,
     r.occurred_at,
     cast(epoch(r.occurred_at) as bigint) as occurred_at_unix,
-    p.email as label,
+    r.email as label,
     v.ip,
     v.user_agent,
     case
         when r.brand is null then 'no brand: the vendor project is not in the brands seed'
-        when p.email is null and (v.ip is null or v.user_agent is null)
+        when r.email is null and (v.ip is null or v.user_agent is null)
             then 'no visitor identifier: neither an email nor the IP and user agent of a click'
     end as skip_reason
 from rows_to_send as r
-left join contacts as p using (person_id)
 left join visits as v using (conversion_id)
