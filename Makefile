@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test lint demo run dashboard sandbox bench clean
+.PHONY: setup test test-fast lint demo run dashboard sandbox bench clean
 
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,8 +20,11 @@ setup:  ## .venv with the pinned dependency set; Debian's Chromium and Postgres 
 lint:
 	$(PY) -m ruff check .
 
-test: lint  ## lint, then the whole suite against sandboxes on loopback
-	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder
+test-fast: lint  ## lint, then the unit and contract tests (marked fast): no sandbox, no runner process; seconds
+	$(PY) -m pytest -m fast -n 2 --dist loadfile
+
+test: test-fast  ## the fast tier first, then every other test, against sandboxes on loopback
+	$(PY) -m pytest -m "not fast" -n 3 --dist loadfile --no-loadscope-reorder
 
 demo:  ## start a sandbox on a free port, run the pipeline against it, print the headline
 	$(PY) -m pipelines.demo

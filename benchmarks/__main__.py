@@ -57,9 +57,8 @@ from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
-from pipelines.transform import attribution_models, run_transforms
+from pipelines.transform import run_transforms
 from pipelines.vendors import env_key, use_sandbox
-from pipelines.warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from simulator.vendors.integr8 import clicks_table
@@ -71,6 +70,8 @@ from sources.integr8 import helpers as i8_helpers
 from sources.integr8 import settings as i8_settings
 from sources.integr8.exports import read_export
 from tests.postgres import running_postgres
+from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
+from warehouse.project import attribution_models
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from dashboard import build
-from pipelines.publish import SNAPSHOT, resolve_publish_dir
-from pipelines.warehouse import Warehouse
+from warehouse import Warehouse
+from warehouse.publication import SNAPSHOT, resolve_publish_dir
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,14 +21,14 @@ import duckdb
 
 from dashboard import build as build_dashboard
 from pipelines.errors import describe
-from pipelines.lock import WarehouseLock
-from pipelines.publish import default_publish_dir
 from pipelines.pushes import use_sandbox_destinations
 from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
 from pipelines.vendors import use_sandbox
-from pipelines.warehouse import pipelines_dir
 from simulator.process import running_sandbox
+from warehouse import pipelines_dir
+from warehouse.lock import WarehouseLock
+from warehouse.publication import default_publish_dir
 
 BY_MODEL = """
 pivot (select channel, attribution_model, conversions from marts.channel_performance)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import duckdb
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.exceptions import DltException
 
+from dlt_adapter import ConfigFieldMissingException, DltException
 from pipelines.vendors import env_key
-from sources.common.http import VendorError
+from vendor_http import VendorError
 
 # DuckDB's words when another process has the file open: 'Could not set lock on file "w.duckdb":
 # Conflicting lock is held in /usr/bin/python3 (PID 1234). ...'

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipelines.warehouse import literal
+from warehouse import literal
 
 SKIPPED_SCHEMA_SUFFIXES = ("_staging",)
 SKIPPED_SCHEMAS = ("runner",)  # the runner's bookkeeping (when it built what), not data

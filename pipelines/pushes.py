@@ -19,7 +19,7 @@ from destinations.common.push import DestinationResult, push
 from pipelines.errors import describe
 from pipelines.registry import DESTINATIONS
 from pipelines.vendors import LOOPBACK
-from pipelines.warehouse import Warehouse
+from warehouse import Warehouse
 
 
 class DestinationConfigError(ValueError):

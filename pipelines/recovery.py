@@ -14,51 +14,51 @@ Two ways it can disagree, both found by killing and restoring runs:
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from dlt.common.schema import Schema
-from dlt.common.schema.utils import get_columns_names_with_prop, get_write_disposition
-from dlt.common.storages.load_package import LoadJobInfo, PackageStorage
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.pipeline.pipeline import Pipeline
 
-from pipelines.warehouse import literal
+from dlt_adapter import (
+    LOADS_TABLE,
+    STATE_TABLE,
+    DatabaseUndefinedRelation,
+    LoadJobInfo,
+    Pipeline,
+    Schema,
+    forget_local_state,
+    job_committed,
+    job_file_format,
+    job_table,
+    pending_packages_carrying_state,
+    primary_key,
+    started_jobs,
+    table_sql_client,
+    write_disposition,
+)
+from warehouse import literal
 
 log = logging.getLogger(__name__)
-
-STATE_TABLE, LOADS_TABLE = "_dlt_pipeline_state", "_dlt_loads"
 
 
 def undo_interrupted_copies(pipeline: Pipeline) -> int:
     """Delete the rows that load jobs cut off mid-flight may have copied; returns how many went."""
     removed = 0
-    for load_id in pipeline.list_normalized_load_packages():
-        package = pipeline.get_load_package_info(load_id)
-        schema = pipeline.schemas[package.schema_name]
-        started = [(job, copied) for job in package.jobs["started_jobs"]
-                   if (copied := _copied_rows(schema, job, load_id)) is not None]
-        if not started:
+    for load_id, schema, job in started_jobs(pipeline):
+        copied = _copied_rows(schema, job, load_id)
+        if copied is None:
             continue
-        with pipeline.destination_client() as client:
-            for job, copied in started:
-                table = job.job_file_info.table_name
-                staged = client.should_load_data_to_staging_dataset(table)  # type: ignore[attr-defined]
-                with client.with_staging_dataset() if staged else contextlib.nullcontext():  # type: ignore[attr-defined]
-                    sql = client.sql_client  # type: ignore[attr-defined]
-                    name = sql.make_qualified_table_name(table)
-                    try:
-                        rows = sql.execute_sql(f"delete from {name} as t where {copied} returning 1")
-                    except DatabaseUndefinedRelation:
-                        continue  # the job died before its table was written
-                removed += len(rows or [])
-                if rows:
-                    log.warning("%s: removed %d rows of an interrupted copy of %s before copying it again",
-                                pipeline.pipeline_name, len(rows), table)
+        table = job_table(job)
+        with table_sql_client(pipeline, table) as sql:
+            try:
+                rows = sql.execute_sql(f"delete from {sql.make_qualified_table_name(table)} as t where {copied} "
+                                       "returning 1")
+            except DatabaseUndefinedRelation:
+                continue  # the job died before its table was written
+        removed += len(rows or [])
+        if rows:
+            log.warning("%s: removed %d rows of an interrupted copy of %s before copying it again",
+                        pipeline.pipeline_name, len(rows), table)
     return removed
 
 
@@ -68,24 +68,20 @@ def _copied_rows(schema: Schema, job: LoadJobInfo, load_id: str) -> str | None:
     load. None when nothing needs undoing: dlt marks a job whose copy committed (a pending transition beside
     the package) and does not re-run it, and a merge's primary-key de-duplication keeps one copy of a merged
     Arrow file's rows."""
-    path = Path(job.file_path)
-    marker = path.parent.parent / PackageStorage.PENDING_TRANSITIONS_FOLDER / path.name
-    if marker.exists() and json.loads(marker.read_text()).get("state") in ("completed", "failed"):
+    if job_committed(job) or job_file_format(job) != "parquet":
         return None
-    if job.job_file_info.file_format != "parquet":
-        return None
-    table = job.job_file_info.table_name
-    if "_dlt_id" in pq.read_schema(path).names:
+    table = job_table(job)
+    if "_dlt_id" in pq.read_schema(job.file_path).names:
         keys, scope = ["_dlt_id"], ""
-    elif get_write_disposition(schema.tables, table) == "append":
-        keys = get_columns_names_with_prop(schema.get_table(table), "primary_key")
+    elif write_disposition(schema, table) == "append":
+        keys = primary_key(schema, table)
         scope = f"t._dlt_load_id = {literal(load_id)} and "
     else:
         return None
     if not keys:
         return None
     matched = " and ".join(f'f."{key}" = t."{key}"' for key in keys)
-    return f"{scope}exists (select 1 from read_parquet({literal(str(path))}) as f where {matched})"
+    return f"{scope}exists (select 1 from read_parquet({literal(str(job.file_path))}) as f where {matched})"
 
 
 def _warehouse_state(pipeline: Pipeline) -> tuple[int, str | None]:
@@ -101,16 +97,6 @@ def _warehouse_state(pipeline: Pipeline) -> tuple[int, str | None]:
     return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
 
-def _pending_state_versions(pipeline: Pipeline) -> int:
-    """How many state versions are still on their way to the warehouse, in packages not yet loaded."""
-    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
-    return sum(
-        any(job.job_file_info.table_name == STATE_TABLE for jobs in pipeline.get_load_package_info(p).jobs.values()
-            for job in jobs)
-        for p in pending
-    )
-
-
 def resync_with_warehouse(pipeline: Pipeline) -> tuple[Pipeline, bool]:
     """Drop local state that is ahead of the warehouse by more than the packages still to load. Returns the
     pipeline to run and whether it is in step with the warehouse: no package pending and the warehouse's newest
@@ -118,7 +104,7 @@ def resync_with_warehouse(pipeline: Pipeline) -> tuple[Pipeline, bool]:
     local: Any = pipeline.state.get("_state_version", 0)
     if not local or not pipeline.default_schema_name:
         return pipeline, False  # nothing local yet: dlt restores from the warehouse by itself
-    in_flight = _pending_state_versions(pipeline)
+    in_flight = pending_packages_carrying_state(pipeline)
     held, held_hash = _warehouse_state(pipeline)
     if local - in_flight <= held:
         in_step = (held, held_hash) == (local, pipeline.state.get("_version_hash")) and not pipeline.has_pending_data
@@ -126,4 +112,4 @@ def resync_with_warehouse(pipeline: Pipeline) -> tuple[Pipeline, bool]:
     log.warning("%s: the local state (version %d) describes loads the warehouse does not have (it holds version "
                 "%d; restored from a backup?): re-syncing state from the warehouse", pipeline.pipeline_name,
                 local, held)
-    return pipeline.drop(), False
+    return forget_local_state(pipeline), False

@@ -31,25 +31,30 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlt.common.exceptions import SignalReceivedException
-from dlt.common.pipeline import ExtractInfo
-from dlt.common.runtime import signals
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.pipeline.pipeline import Pipeline
-
 from destinations.common.push import DestinationResult
+from dlt_adapter import (
+    DatabaseUndefinedRelation,
+    ExtractInfo,
+    Pipeline,
+    SignalReceived,
+    abort_pending_packages,
+    intercepted_signals,
+    received_signal,
+    schema_is_stored,
+    signal_received,
+)
 from pipelines.errors import describe
-from pipelines.extensions import ensure_extensions
 from pipelines.heap import release_memory
-from pipelines.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
-from pipelines.publish import SNAPSHOT, PublishResult, resolve_publish_dir
+from pipelines.publish import PublishResult
 from pipelines.publish import publish as publish_marts
 from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import fill_sandbox_credentials
-from pipelines.warehouse import (
+from sources.common.contract import REJECTS_TABLE
+from sources.common.incremental import now_utc, utc
+from warehouse import (
     DEFAULT_WAREHOUSE,
     LOADER_FILE_FORMAT,
     Warehouse,
@@ -57,8 +62,9 @@ from pipelines.warehouse import (
     as_warehouse,
     make_pipeline,
 )
-from sources.common.contract import REJECTS_TABLE
-from sources.common.incremental import now_utc, utc
+from warehouse.extensions import ensure_extensions
+from warehouse.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
+from warehouse.publication import SNAPSHOT, resolve_publish_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
 log = logging.getLogger("pipelines.run")
@@ -96,7 +102,7 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
     sync, a package a killed run left, the load) under `load_lock`, so vendors extract side by side and
     load one at a time."""
     started = time.monotonic()
-    if signals.was_signal_received():
+    if signal_received():
         return VendorResult(vendor, "skipped", 0.0, error=stopped_by())
     writing = load_lock or contextlib.nullcontext()
     try:
@@ -117,7 +123,7 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
             with writing:
                 empty = carries_nothing(pipeline, extracted_rows(extracted))
                 if empty:
-                    pipeline.abort_packages()  # nothing to normalize or write: a load would only record itself
+                    abort_pending_packages(pipeline)  # nothing to normalize or write: a load would only record itself
             if not empty:
                 info = pipeline.normalize()
                 release_memory()
@@ -125,16 +131,16 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                     # Checked again: an extract that counted items can normalize to no row at all (the suite's
                     # no-op test recorded a load without this check).
                     if carries_nothing(pipeline, sum(info.row_counts.values())):
-                        pipeline.abort_packages()
+                        abort_pending_packages(pipeline)
                     else:
                         pipeline.load()
                         release_memory()
         else:
             info = pipeline.last_trace.last_normalize_info
-    except SignalReceivedException:
+    except SignalReceived:
         return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
     except Exception as exc:  # one vendor failing must not stop the others
-        if signals.was_signal_received():  # a step cut short by the signal, wrapped by dlt
+        if signal_received():  # a step cut short by the signal, wrapped by dlt
             return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
         message = describe(exc, vendor)
         log.error("%s failed: %s", vendor, message)
@@ -150,8 +156,7 @@ def carries_nothing(pipeline: Pipeline, rows: int) -> bool:
     schema the warehouse already has: loading it would change nothing but dlt's own record of loads."""
     if rows:
         return False
-    with pipeline.destination_client() as client:
-        return client.get_stored_schema_by_hash(pipeline.default_schema.version_hash) is not None  # type: ignore[attr-defined]
+    return schema_is_stored(pipeline)
 
 
 def extracted_rows(info: ExtractInfo) -> int:
@@ -176,10 +181,6 @@ def open_rejections(pipeline: Pipeline) -> int:
             return int(sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(REJECTS_TABLE)}")[0][0])
     except DatabaseUndefinedRelation:
         return 0
-
-
-def received_signal() -> int:
-    return signals.exception_for_signal().signal_code  # type: ignore[attr-defined]
 
 
 def stopped_by() -> str:
@@ -214,24 +215,24 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
     transform_result: TransformResult | None = None
     published: PublishResult | None = None
     pushed: list[DestinationResult] = []
-    with signals.intercepted_signals():  # dlt's steps share this handler: one signal stops every step
+    with intercepted_signals():  # dlt's steps share this handler: one signal stops every step
         ensure_extensions(warehouse.extensions())  # a missing one is one clear line, not one per vendor
         if not push_only:
             fill_sandbox_credentials(vendors)
             results = extract_vendors(vendors, warehouse, full_refresh, backfill_from)
         loaded = [r for r in results if r.status == "loaded"]
-        if transform and loaded and not signals.was_signal_received():
+        if transform and loaded and not signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
                                               force=force_transform)
         built = transform_result is not None and transform_result.status in ("built", "unchanged")
         # Unchanged marts are published already, unless no publication is there (first run of a new path).
-        if publish and built and not signals.was_signal_received() and (
+        if publish and built and not signal_received() and (
                 transform_result.status == "built" or not published_snapshot(warehouse, publish_dir).exists()):
             published = publish_step(warehouse, publish_dir)
-        if (push_only or (push and built)) and not signals.was_signal_received():
+        if (push_only or (push and built)) and not signal_received():
             pushed = run_pushes(warehouse, dry_run=dry_run)
         failed_pushes = [d for d in pushed if d.status == "failed"]
-        if signals.was_signal_received():
+        if signal_received():
             status, code = "interrupted", 128 + received_signal()
         elif push_only:
             status, code = ("partial", EXIT_PARTIAL) if failed_pushes else ("ok", EXIT_OK)

@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
-from dlt.common.runtime import signals
 
+from dlt_adapter import interruptible_sleep, signal_received
 from pipelines.errors import describe
 from pipelines.fingerprint import table_fingerprints
 from pipelines.registry import SOURCES
-from pipelines.warehouse import Warehouse, as_warehouse, table_exists
+from warehouse import Warehouse, as_warehouse, table_exists
+from warehouse.project import TRANSFORMS
 
 log = logging.getLogger("pipelines.transform")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
 # What a build depends on besides the loaded data: the dbt project and the algorithms its Python models import.
 BUILD_SOURCES = (TRANSFORMS, TRANSFORMS.parent / "attribution")
 BUILD_SOURCE_SKIPPED = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
@@ -39,12 +38,6 @@ class TransformResult:
     status: str  # "built", "unchanged" (nothing to build), "failed", "skipped" or "interrupted"
     seconds: float
     detail: str
-
-
-def attribution_models() -> dict[str, list[str]]:
-    """The `attribution_models` var of dbt_project.yml (heuristic and data_driven lists): the one list."""
-    project = yaml.safe_load((TRANSFORMS / "dbt_project.yml").read_text())
-    return {kind: list(names) for kind, names in project["vars"]["attribution_models"].items()}
 
 
 def dbt_executable() -> str:
@@ -172,8 +165,8 @@ def run_transforms(
                                  pass_fds=inherit_fds, preexec_fn=_die_with_parent)
         try:
             while child.poll() is None:
-                signals.sleep(0.2)  # wakes at once on SIGINT / SIGTERM
-                if signals.was_signal_received():
+                interruptible_sleep(0.2)  # wakes at once on SIGINT / SIGTERM
+                if signal_received():
                     _stop(child)
                     return TransformResult("interrupted", time.monotonic() - started, "dbt stopped")
         except BaseException:

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from simulator import effects, views
-from simulator.faults import config_from
+from simulator.context import VendorContext
+from simulator.faults import FaultInjector, config_from
 from simulator.http import HttpError, Request, Response
 from simulator.vendors.common import iso_z
 from simulator.world import BRANDS, CHANNELS, World
 
-if TYPE_CHECKING:
-    from simulator.sandbox import Sandbox
+
+class SandboxState(Protocol):
+    """What the control endpoints read and change of a sandbox (simulator.sandbox.Sandbox is one)."""
+
+    seed: int
+    scale: float
+    world: World
+    lock: threading.RLock
+    faults: FaultInjector
+    contexts: dict[str, VendorContext]
+    vendors: dict[str, Any]
+
+    @property
+    def clock(self) -> int: ...
+
+    def describe(self) -> dict[str, Any]: ...
 
 KIND_NAMES = ["sale", "action", "engagement"]
 
@@ -76,7 +92,7 @@ def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, A
     return lines
 
 
-def routes(sb: Sandbox) -> list[tuple[str, str, Any]]:
+def routes(sb: SandboxState) -> list[tuple[str, str, Any]]:
     def clock(_: Request) -> Response:
         return Response.of_json({"clock": iso_z(sb.clock), "epoch_s": sb.clock})
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
-
-from simulator.vendors import NAMES
 
 
 @dataclass
@@ -27,7 +25,7 @@ class FaultConfig:
     expired_urls: int = 0  # the next N signed URLs are issued already expired
     failed_exports: int = 0  # the next N Integr8 exports end in ERROR
     token_ttl_s: float = 3600.0  # lifetime of Webmarketer access tokens
-    vendors: tuple[str, ...] = field(default_factory=lambda: NAMES)  # vendors the request faults apply to
+    vendors: tuple[str, ...] | None = None  # vendors the request faults apply to; None: every vendor
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -72,7 +70,7 @@ class FaultInjector:
         with self._lock:
             cfg = self.config
             self.counts["requests"] += 1
-            if vendor not in cfg.vendors:
+            if cfg.vendors is not None and vendor not in cfg.vendors:
                 return None
             if self._storm_left.get(vendor, 0) > 0:
                 self._storm_left[vendor] -= 1

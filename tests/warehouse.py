@@ -18,9 +18,9 @@ import duckdb
 
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.vendors import env_key, sandbox_settings
-from pipelines.warehouse import as_warehouse, pipelines_dir
 from simulator.process import SandboxProcess
 from tests import forked
+from warehouse import as_warehouse, pipelines_dir
 
 ROOT = forked.ROOT  # the repository, where CLI runs start
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")

@@ -1,4 +1,4 @@
-"""The one HTTP client every vendor source uses.
+"""The one HTTP client every vendor call goes through: the sources' reads and the destinations' pushes.
 
 httpx with timeouts; retries (tenacity) with exponential backoff and jitter for 5xx and dropped
 connections, honouring `Retry-After` on 429 up to a ceiling; auth supplied per vendor as an
@@ -20,19 +20,20 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from dlt.common.runtime import signals
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-log = logging.getLogger("sources.http")
+from dlt_adapter import interruptible_sleep, stop_if_signalled
+
+log = logging.getLogger("vendor_http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def pause(seconds: float) -> None:
     """Sleep that a SIGINT or SIGTERM cuts short: a run asked to stop does not sit out a Retry-After."""
-    signals.raise_if_signalled()
-    signals.sleep(seconds)
-    signals.raise_if_signalled()
+    stop_if_signalled()
+    interruptible_sleep(seconds)
+    stop_if_signalled()
 
 
 class VendorError(RuntimeError):

@@ -13,8 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dlt.common.destination import Destination, DestinationCapabilitiesContext
-from dlt.common.normalizers.naming import NamingConvention
+from dlt_adapter import Destination, DestinationCapabilitiesContext, NamingConvention
 
 
 def capabilities_resolved_once(factory: Destination) -> Destination:

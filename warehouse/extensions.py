@@ -57,7 +57,7 @@ def ensure_extensions(names: tuple[str, ...]) -> None:
 @functools.cache
 def verified(names: tuple[str, ...]) -> None:
     """Install each extension unless it already is, and load it once in this process with DuckDB's signature
-    check on: a tampered or unsigned binary fails here (see pipelines.lake, which loads them unchecked after)."""
+    check on: a tampered or unsigned binary fails here (see warehouse.lake, which loads them unchecked after)."""
     ensure_extensions(names)
     with duckdb.connect() as con:
         for name in names:

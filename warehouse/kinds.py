@@ -23,16 +23,18 @@ from typing import Any
 
 import dlt
 import duckdb
-from dlt.common.configuration import resolve_configuration
-from dlt.common.configuration.specs import ConnectionStringCredentials
-from dlt.common.storages.configuration import FilesystemConfiguration
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
-from dlt.pipeline.pipeline import Pipeline
 
-from pipelines.capabilities import capabilities_resolved_once
-from pipelines.extensions import ensure_extensions
-from pipelines.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
+from dlt_adapter import (
+    ConnectionStringCredentials,
+    DuckDbCredentials,
+    DuckLakeCredentials,
+    FilesystemConfiguration,
+    Pipeline,
+    resolve_configuration,
+)
+from warehouse.capabilities import capabilities_resolved_once
+from warehouse.extensions import ensure_extensions
+from warehouse.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 DUCKLAKE = "ducklake:"
@@ -116,7 +118,7 @@ class Warehouse:
     @property
     def checks_extensions_once(self) -> bool:
         """A lake whose connections need no extension but `extensions()` (not MotherDuck's, not an object
-        store's): its connections load those, checked once per process (pipelines.lake)."""
+        store's): its connections load those, checked once per process (warehouse.lake)."""
         url = self.lake_data_path
         return self.is_lake and not self.catalog.startswith(MOTHERDUCK) and ("://" not in url
                                                                                or url.startswith("file://"))

@@ -4,7 +4,7 @@ DuckDB checks an extension's signature every time a new database instance loads 
 ~50 MB binaries each, ~350 ms wall and ~700 ms of CPU on 2 cores for the pair. dlt opens a new in-memory
 instance for every DuckLake connection (its cursors of one instance do not work with DuckLake), so a run paid
 that for every load job, state sync and fingerprint read: 70 s of CPU in a first run at test scale, 25 s
-without. Here each process loads the extensions once with the check on (`pipelines.extensions.verified`), and
+without. Here each process loads the extensions once with the check on (`warehouse.extensions.verified`), and
 the lake's instances then load exactly those, with unsigned loading allowed and nothing autoloaded or
 autoinstalled: an extension the process has not checked is never loaded unchecked; a lake that needs another
 one (an object-store data path needs httpfs) keeps dlt's own connections, checked on every load.
@@ -15,12 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-from dlt.common.configuration import configspec
-from dlt.destinations.impl.duckdb.configuration import DuckDbConnectionPool
-from dlt.destinations.impl.ducklake.configuration import DuckLakeClientConfiguration, DuckLakeCredentials
-from dlt.destinations.impl.ducklake.factory import ducklake
 
-from pipelines.extensions import verified
+from dlt_adapter import (
+    DuckDbConnectionPool,
+    DuckLakeClientConfiguration,
+    DuckLakeCredentials,
+    configspec,
+    ducklake,
+)
+from warehouse.extensions import verified
 
 # DuckDB settings that only `connect` takes (dlt applies the rest with SET GLOBAL once connected).
 CONNECT_ONLY = ("custom_user_agent",)

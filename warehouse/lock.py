@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pipelines.warehouse import POSTGRES, Warehouse
+from warehouse.kinds import POSTGRES, Warehouse
 
 
 class WarehouseBusy(RuntimeError):

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dlt.common.runtime import signals
 
 from destinations.common.journal import Journal
 from destinations.common.ledger import SCHEMA, Ledger, content_hash
 from destinations.common.spec import DestinationSpec, Skip
-from pipelines.warehouse import table_exists
-from sources.common.http import RetryPolicy, VendorAuthError, VendorError
+from dlt_adapter import signal_received
+from vendor_http import RetryPolicy, VendorAuthError, VendorError
+from warehouse import table_exists
 
 REJECTED_STATUSES = frozenset({400, 404, 422})
 # A push is hundreds of one-record calls: two 429 storms back to back must not fail a row (sources page).
@@ -66,7 +66,7 @@ def push(spec: DestinationSpec, settings: dict[str, Any], con: duckdb.DuckDBPyCo
             sent = ledger.sent(outbox.name, has_ledger)
             rejected = ledger.rejected(outbox.name, has_ledger)
             for row in outbox_rows(con, outbox.model):
-                if signals.was_signal_received():
+                if signal_received():
                     result.status = "interrupted"
                     return result
                 key = str(row["row_key"])

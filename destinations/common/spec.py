@@ -25,7 +25,7 @@ class DestinationClient(Protocol):
 
     def send(self, outbox: Outbox, payload: dict[str, Any], previous: dict[str, Any] | None) -> str:
         """One request; returns the vendor's answer (short). `previous` is the payload last sent for the
-        row's key, e.g. to move a person out of a segment. Raises sources.common.http.VendorError."""
+        row's key, e.g. to move a person out of a segment. Raises vendor_http.VendorError."""
 
     def close(self) -> None: ...
 

@@ -15,7 +15,7 @@ import httpx
 
 from destinations.common.push import PUSH_RETRY
 from destinations.common.spec import DestinationSpec, Outbox
-from sources.common.http import VendorClient
+from vendor_http import VendorClient
 
 PEOPLE = Outbox("people", "outbox_convertloop__people")
 EVENTS = Outbox("events", "outbox_convertloop__events", append_only=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from destinations.common.push import PUSH_RETRY
 from destinations.common.spec import DestinationSpec, Outbox, Skip
-from sources.common.http import VendorAuthError, VendorClient, VendorError
+from vendor_http import VendorAuthError, VendorClient, VendorError
 
 CONVERSIONS = Outbox("conversions", "outbox_improvely__conversions")
 

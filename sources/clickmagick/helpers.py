@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sources.clickmagick import settings
-from sources.common.http import HeaderAuth, VendorClient, VendorError
 from sources.common.incremental import utc
-from sources.common.paging import PageGuard
+from sources.common.paging import CursorPaginator, paginate
 from sources.common.polling import poll_until
+from vendor_http import HeaderAuth, VendorClient, VendorError
 
 
 def make_client(base_url: str, api_key: str) -> VendorClient:
@@ -38,18 +38,9 @@ def conversion_pages(client: VendorClient, kind: str, model: str | None, start: 
     """Every page of one kind and model in [start, end), following `cursor.next` until it is null."""
     path = f"{settings.API_PREFIX}/{kind}" + (f"/{model}" if model else "")
     endpoint = f"GET {kind}" + (f"/{model}" if model else "")
-    params: dict[str, Any] = {"start_time": iso(start), "end_time": iso(end), "limit": page_size, **utm_filters}
-    guard = PageGuard(client.vendor, endpoint)
-    while True:
-        body = _ok(client, client.get_json(path, params=params, endpoint=endpoint), endpoint)
-        if kind not in body or "cursor" not in body:
-            raise VendorError(client.vendor, endpoint, f"response has no {kind!r} list or cursor")
-        yield body[kind]
-        cursor = (body.get("cursor") or {}).get("next")
-        guard.page(len(body[kind]), bool(cursor))
-        if not cursor:
-            return
-        params["cursor"] = guard.cursor(cursor)
+    params = {"start_time": iso(start), "end_time": iso(end), "limit": page_size, **utm_filters}
+    yield from paginate(client, path, endpoint, CursorPaginator(kind, "cursor.next", "cursor"), params,
+                        check=lambda body: _ok(client, body, endpoint))
 
 
 def create_stats_report(client: VendorClient, project_id: int, start: datetime, end: datetime, *,

@@ -24,8 +24,8 @@ import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from dlt_adapter import DatabaseUndefinedRelation
 from sources.common.contract import FROZEN_TYPES, REJECTS_HINTS, REJECTS_TABLE, Contract
 from sources.common.times import now_utc, utc
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sources.common.http import VendorError, pause
+from vendor_http import VendorError, pause
 
 T = TypeVar("T")
 

@@ -20,10 +20,10 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.common.http import VendorClient
 from sources.common.incremental import dimension, lookback_resource, rejects_resource, utc, windows
 from sources.common.spec import SourceSpec
 from sources.integr8 import exports, helpers, settings
+from vendor_http import VendorClient
 
 
 @dlt.source(name="integr8", section="integr8")

@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sources.common.http import VendorClient, VendorError
 from sources.common.polling import poll_until
 from sources.integr8 import helpers, settings
+from vendor_http import VendorClient, VendorError
 
 log = logging.getLogger("sources.integr8")
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.common.http import HeaderAuth, VendorClient, VendorError
-from sources.common.paging import PageGuard
+from sources.common.paging import CursorPaginator, PageNumberPaginator, paginate
 from sources.integr8 import settings
+from vendor_http import HeaderAuth, VendorClient
 
 
 def make_client(base_url: str, api_key: str) -> VendorClient:
@@ -26,48 +26,25 @@ def wall_time(moment: datetime, tz: str) -> str:
 
 def directory(client: VendorClient, path: str, endpoint: str) -> Iterator[list[dict[str, Any]]]:
     """Every page of a page-number listing (`page[number]`, `meta.total_page`)."""
-    number = 1
-    guard = PageGuard(client.vendor, endpoint)
-    while True:
-        params = {"page[size]": settings.MAX_PAGE_SIZE, "page[number]": number}
-        body = client.get_json(path, params=params, endpoint=endpoint)
-        if not isinstance(body, dict) or "data" not in body or "meta" not in body:
-            raise VendorError(client.vendor, endpoint, "response has no data/meta")
-        if body["data"]:
-            yield body["data"]
-        has_next = number < int(body["meta"].get("total_page") or 0)
-        guard.page(len(body["data"]), has_next)
-        if not has_next:
-            return
-        number += 1
+    paginator = PageNumberPaginator("data", "meta.total_page", "page[number]")
+    yield from paginate(client, path, endpoint, paginator, {"page[size]": settings.MAX_PAGE_SIZE})
 
 
 def report_rows(
     client: VendorClient, report: str, integration_id: str, start: datetime, end: datetime, tz: str, page_size: int
 ) -> list[dict[str, Any]]:
     """All rows of one report window, following `page[after]` = endCursor while hasNextPage."""
-    endpoint = f"GET reports/v2/{report}"
-    params: dict[str, Any] = {
+    params = {
         "integration_id": integration_id,
         "start_time": wall_time(start, tz),
         "end_time": wall_time(end, tz),
         "timezone": tz,
         "page[size]": page_size,
     }
-    rows: list[dict[str, Any]] = []
-    guard = PageGuard(client.vendor, endpoint)
-    while True:
-        body = client.get_json(settings.REPORT_PATH.format(report=report), params=params, endpoint=endpoint)
-        try:
-            page, info = body["data"]["data"], body["data"]["pageInfo"]
-        except (KeyError, TypeError):
-            raise VendorError(client.vendor, endpoint, "response has no data.data/pageInfo") from None
-        rows += page
-        # An empty page that announces another is followed (bounded): ending there would lose the rest.
-        guard.page(len(page), bool(info.get("hasNextPage")))
-        if not info.get("hasNextPage"):
-            return rows
-        params["page[after]"] = guard.cursor(info.get("endCursor"))
+    paginator = CursorPaginator("data.data", "data.pageInfo.endCursor", "page[after]",
+                                has_next_path="data.pageInfo.hasNextPage")
+    return [row for page in paginate(client, settings.REPORT_PATH.format(report=report), f"GET reports/v2/{report}",
+                                     paginator, params) for row in page]
 
 
 def raw_schema(table: str, fields: list[str]) -> pa.Schema:

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from sources.common.http import Redactor, VendorClient, VendorError
 from sources.common.incremental import utc
-from sources.common.paging import PageGuard
+from sources.common.paging import OffsetPaginator, paginate
 from sources.webmarketer import settings
+from vendor_http import Redactor, VendorClient
 
 
 class OAuthToken(httpx.Auth):
@@ -85,28 +85,10 @@ def make_client(base_url: str, client_id: str, client_secret: str, token_path: s
 
 
 def pages(client: VendorClient, path: str, endpoint: str, **params: Any) -> Iterator[list[dict[str, Any]]]:
-    """Offset paging over `{count, total, data, offset}` until offset >= total.
-
-    The next offset follows the offset the vendor says it served; a record repeated on a later page is
-    passed on once; and at the end every one of `total` records must have been read, else the listing
-    skipped some (a vendor shifting its pages) and the window fails rather than losing them.
-    """
-    offset = 0
-    guard = PageGuard(client.vendor, endpoint)
-    while True:
-        body = client.get_json(path, params={**params, "offset": offset, "limit": settings.PAGE_SIZE},
-                               endpoint=endpoint)
-        if not isinstance(body, dict) or "data" not in body or "total" not in body:
-            raise VendorError(client.vendor, endpoint, "response has no data/total")
-        fresh = [item for item in body["data"] if guard.fresh(_record_id(item))]
-        if fresh:
-            yield fresh
-        offset = int(body.get("offset", offset)) + len(body["data"])
-        total = int(body["total"])
-        guard.page(len(body["data"]), offset < total)
-        if offset >= total:
-            guard.check_total(total)
-            return
+    """Offset paging over `{count, total, data, offset}` until offset >= total (see `OffsetPaginator`: a record
+    repeated on a later page is passed on once, and a listing that skipped records fails the window)."""
+    paginator = OffsetPaginator("data", "total", "offset", "offset", record_id=_record_id)
+    yield from paginate(client, path, endpoint, paginator, {**params, "limit": settings.PAGE_SIZE})
 
 
 def _record_id(item: dict[str, Any]) -> Any:

@@ -14,6 +14,8 @@ from attribution import conversion_model
 from attribution.accuracy import total_variation
 from simulator import effects, views, world
 
+pytestmark = pytest.mark.fast
+
 CHANNELS = ["a", "b", "c", "d"]
 LIFTS = np.array([0.6, 0.2, -0.3, 0.0])
 INTERCEPT, TOUCH_LIFT = -2.0, 0.1

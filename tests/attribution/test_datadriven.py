@@ -12,6 +12,8 @@ from attribution.accuracy import total_variation
 from attribution.datadriven import markov_attribution, shapley_attribution
 from attribution.identity import connected_components
 
+pytestmark = pytest.mark.fast
+
 
 def summary(rows):
     return pd.DataFrame(rows, columns=["path", "conversions", "value", "nulls"])

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from dashboard import build
-from pipelines.publish import SNAPSHOT
-from pipelines.transform import attribution_models
 from tests.warehouse import run_cli
+from warehouse.project import attribution_models
+from warehouse.publication import SNAPSHOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make setup`
 SECTIONS = ["overview", "models", "paths", "vendors", "campaigns"]

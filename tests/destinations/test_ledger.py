@@ -4,9 +4,12 @@ in flight, never a lost or doubled record."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from destinations.common.journal import Journal
 from destinations.common.ledger import SCHEMA, Ledger
+
+pytestmark = pytest.mark.fast
 
 
 def ledger_at(tmp_path, con=None) -> Ledger:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 import dlt
+import pytest
 from dlt.common.normalizers.naming import snake_case, sql_cs_v1
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from pipelines.warehouse import Warehouse
+from warehouse import Warehouse
+
+pytestmark = pytest.mark.fast
 
 
 def fields(caps) -> dict:

@@ -15,19 +15,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.extensions import ensure_extensions
-from pipelines.publish import SNAPSHOT
 from pipelines.registry import SOURCES
-from pipelines.warehouse import Warehouse
 from tests.pausepoint import resume, start_paused
 from tests.postgres import running_postgres
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import ROOT, run_cli, sandbox_env
+from warehouse import Warehouse
+from warehouse.extensions import ensure_extensions
+from warehouse.publication import SNAPSHOT
 
 READER = """
 import sys, time
 from pathlib import Path
-from pipelines.warehouse import Warehouse
+from warehouse import Warehouse
 location, data_path, log, stop = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
 con = Warehouse(location, data_path=data_path).connect(read_only=True)
 with log.open("w") as out:
@@ -114,13 +114,13 @@ def test_a_missing_extension_is_one_line_saying_how_to_install_it(tmp_path):
     assert not (tmp_path / "meta.ducklake").exists()
 
 
-CONNECT_TO_LAKE = ("import sys; from pipelines.warehouse import Warehouse; "
+CONNECT_TO_LAKE = ("import sys; from warehouse import Warehouse; "
                    "Warehouse(sys.argv[1]).connect(read_only=False).close()")
 
 
 def test_a_tampered_extension_is_refused_though_lake_connections_load_it_unchecked(tmp_path):
     """A lake's connections load the extensions without DuckDB's signature check once the process has loaded
-    them with it (pipelines.lake): that first load refuses a binary changed on disk."""
+    them with it (warehouse.lake): that first load refuses a binary changed on disk."""
     ensure_extensions(("ducklake",))  # installed on this machine, whichever test comes first
     with duckdb.connect() as con:
         binary = Path(con.execute("select install_path from duckdb_extensions() "

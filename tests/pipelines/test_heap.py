@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from pipelines.heap import release_memory, resident_bytes
+
+pytestmark = pytest.mark.fast
 
 
 def test_memory_is_released_only_by_a_process_holding_enough_to_matter():

@@ -12,10 +12,10 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.publish import PARQUET, SNAPSHOT
 from pipelines.registry import SOURCES
-from pipelines.transform import TRANSFORMS
 from tests.warehouse import ROOT, run_cli, sandbox_env
+from warehouse.project import TRANSFORMS
+from warehouse.publication import PARQUET, SNAPSHOT
 
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")  # the duckdb-cli 1.5.6 package: a DuckDB 1.x tool
 READER = """

@@ -8,7 +8,6 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines.lock import WarehouseLock
 from pipelines.registry import SOURCES
 from pipelines.transform import inputs_digest
 from tests.pausepoint import resume, start_paused
@@ -22,6 +21,7 @@ from tests.warehouse import (
     snapshot,
     uninterrupted,
 )
+from warehouse.lock import WarehouseLock
 
 ALL = list(SOURCES)
 END = PINNED_END

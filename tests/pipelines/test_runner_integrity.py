@@ -11,8 +11,8 @@ import pytest
 
 from pipelines.errors import root_cause
 from pipelines.registry import SOURCES
-from pipelines.warehouse import pipelines_dir
 from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, snapshot
+from warehouse import pipelines_dir
 
 
 def test_two_warehouses_with_one_stem_keep_separate_state(sandbox, tmp_path):

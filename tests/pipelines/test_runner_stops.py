@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.lock import WarehouseBusy, WarehouseLock
 from pipelines.registry import SOURCES
 from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, start_cli
+from warehouse.lock import WarehouseBusy, WarehouseLock
 
 ALL = list(SOURCES)
 END = PINNED_END

@@ -11,9 +11,9 @@ import dlt
 import pyarrow as pa
 import pytest
 
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from sources.common.incremental import fingerprints_table, lookback_resource
 from tests.warehouse import committed_state, count
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 

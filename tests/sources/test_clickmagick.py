@@ -7,11 +7,9 @@ import time
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.clickmagick import clickmagick_source, helpers
-from sources.common.http import VendorError
 from sources.common.times import utc
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import running_proxy
@@ -25,6 +23,8 @@ from tests.warehouse import (
     snapshot,
     uninterrupted,
 )
+from vendor_http import VendorError
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
 START = "2026-09-01T00:00:00Z"

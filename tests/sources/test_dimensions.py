@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dlt
 import duckdb
+import pytest
 
 from sources.common.incremental import dimension
+
+pytestmark = pytest.mark.fast
 
 
 def test_a_dimension_loads_only_when_its_content_changes(tmp_path):

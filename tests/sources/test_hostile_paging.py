@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from sources.clickmagick import clickmagick_source
 from sources.integr8 import integr8_source
 from sources.webmarketer import webmarketer_source
 from tests.proxy import Exchange, running_proxy
 from tests.warehouse import count, count_current
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 START, END = "2026-09-01T00:00:00Z", "2026-11-10T00:00:00Z"
 INTEGRATIONS = ["int-surf-7f3a", "int-alpine-91c2", "int-outback-44d8"]

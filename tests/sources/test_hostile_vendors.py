@@ -8,8 +8,8 @@ import time
 import pytest
 
 from simulator.credentials import CREDENTIALS
-from sources.common.http import HeaderAuth, RetryPolicy, VendorClient, VendorError
 from tests.proxy import Exchange, running_proxy
+from vendor_http import HeaderAuth, RetryPolicy, VendorClient, VendorError
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
 PROJECTS = "/v1/campaigns/projects"

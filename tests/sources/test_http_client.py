@@ -9,7 +9,7 @@ import pytest
 
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
-from sources.common.http import HeaderAuth, Redactor, RetryPolicy, VendorAuthError, VendorClient, VendorError
+from vendor_http import HeaderAuth, Redactor, RetryPolicy, VendorAuthError, VendorClient, VendorError
 
 KEY = CREDENTIALS["clickmagick"]["api_key"]
 

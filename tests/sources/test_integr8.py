@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.integr8 import integr8_source
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.warehouse import committed_state, count_current, run_cli, sandbox_env, snapshot
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 KEY = CREDENTIALS["integr8"]["api_key"]
 INTEGRATIONS = ["int-surf-7f3a", "int-alpine-91c2", "int-outback-44d8"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import LOADER_FILE_FORMAT, make_pipeline
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.webmarketer import webmarketer_source
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 CREDS = CREDENTIALS["webmarketer"]
 TABLES = ("projects", "event_types", "events", "trashed_events", "campaigns", "outlays")

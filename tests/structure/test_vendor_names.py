@@ -8,8 +8,12 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from pipelines.registry import DESTINATIONS, SOURCES
 from simulator.vendors import NAMES as SANDBOX_VENDORS
+
+pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORS = sorted(set(SOURCES) | set(SANDBOX_VENDORS))

@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
-from pipelines.transform import TRANSFORMS, dbt_cwd, dbt_environment, dbt_executable, run_transforms
-from pipelines.warehouse import as_warehouse
+from pipelines.transform import dbt_cwd, dbt_environment, dbt_executable, run_transforms
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import copy_warehouse, count
+from warehouse import as_warehouse
+from warehouse.project import TRANSFORMS
 
 HALF_LIFE_S = 7 * 86400
 

@@ -1,0 +1,26 @@
+"""The warehouse: the bottom floor that sources, pipelines, destinations, the dashboard and benchmarks stand on.
+It imports none of them.
+
+    kinds.py         what a warehouse is (a DuckDB file or a DuckLake), its dlt destination, dbt target, readers
+    lock.py          one writer per warehouse
+    extensions.py    the DuckDB extensions a kind needs, installed offline from PyPI where there
+    lake.py          DuckLake connections that check those extensions once per process
+    capabilities.py  dlt destination factories that resolve their capabilities once
+    project.py       the dbt project readers need to know about: the attribution models
+    publication.py   where readers find the published marts
+"""
+
+from warehouse.kinds import (
+    DEFAULT_WAREHOUSE,
+    LOADER_FILE_FORMAT,
+    Warehouse,
+    WarehouseConfigError,
+    as_warehouse,
+    literal,
+    make_pipeline,
+    pipelines_dir,
+    table_exists,
+)
+
+__all__ = ["DEFAULT_WAREHOUSE", "LOADER_FILE_FORMAT", "Warehouse", "WarehouseConfigError", "as_warehouse", "literal",
+           "make_pipeline", "pipelines_dir", "table_exists"]

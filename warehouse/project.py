@@ -1,0 +1,27 @@
+"""The dbt project the warehouse is built by, as readers need to know it: where it is, and its settings that
+name things in the marts (the attribution models). The one list of models is the `attribution_models` var of
+`transforms/dbt_project.yml`; everything else (the runner, the dashboard, benchmarks) reads it here."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+TRANSFORMS = Path(__file__).resolve().parent.parent / "transforms"
+
+
+@functools.cache
+def _project() -> dict:
+    return yaml.safe_load((TRANSFORMS / "dbt_project.yml").read_text())
+
+
+def attribution_models() -> dict[str, list[str]]:
+    """The `attribution_models` var of dbt_project.yml (heuristic and data_driven lists): the one list."""
+    return {kind: list(names) for kind, names in _project()["vars"]["attribution_models"].items()}
+
+
+def default_model() -> str | None:
+    """The default data-driven model (the first of its list), which the marts' readers show first."""
+    return (attribution_models().get("data_driven") or [None])[0]
