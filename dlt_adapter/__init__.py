@@ -11,7 +11,8 @@ keeps it:
   not run again (`PackageStorage.PENDING_TRANSITIONS_FOLDER`). `pipeline.abort_packages()` drops a pending
   package and restores the state and schemas from before it.
 - State: a pipeline whose working directory was dropped restores its state from the destination
-  (`_dlt_pipeline_state`, completed loads only) on its next run.
+  (`_dlt_pipeline_state`, completed loads only) on its next run. An incremental keeps its high-water mark,
+  before lag, at `resources.<name>.incremental.<cursor>.last_value` of the source state.
 - The destination client: `get_stored_schema_by_hash`, `should_load_data_to_staging_dataset`,
   `with_staging_dataset` (merge tables are copied into `<dataset>_staging` first).
 - DuckDB and DuckLake destination classes we subclass or configure (`dlt.destinations.impl.*`).
@@ -32,7 +33,7 @@ from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.specs import ConnectionStringCredentials
 from dlt.common.destination import Destination, DestinationCapabilitiesContext
-from dlt.common.exceptions import DltException, SignalReceivedException
+from dlt.common.exceptions import DltException, SignalReceivedException, SourceSectionNotAvailable
 from dlt.common.normalizers.naming import NamingConvention
 from dlt.common.pipeline import ExtractInfo
 from dlt.common.runtime import signals as _signals
@@ -132,6 +133,12 @@ def forget_local_state(pipeline: Pipeline) -> Pipeline:
     return pipeline.drop()
 
 
+def incremental_mark(resource_state: dict[str, Any], cursor_field: str) -> Any:
+    """The high-water mark an incremental on `cursor_field` keeps in its resource's state (before any lag), or
+    None before its first run."""
+    return ((resource_state.get("incremental") or {}).get(cursor_field) or {}).get("last_value")
+
+
 def write_disposition(schema: Schema, table: str) -> str:
     return get_write_disposition(schema.tables, table)
 
@@ -145,7 +152,8 @@ __all__ = [
     "DatabaseUndefinedRelation", "Destination", "DestinationCapabilitiesContext", "DltException",
     "DuckDbConnectionPool", "DuckDbCredentials", "DuckLakeClientConfiguration", "DuckLakeCredentials",
     "ExtractInfo", "FilesystemConfiguration", "LoadJobInfo", "NamingConvention", "Pipeline", "Schema",
-    "SignalReceived", "abort_pending_packages", "configspec", "ducklake", "forget_local_state",
+    "SignalReceived", "SourceSectionNotAvailable", "abort_pending_packages", "configspec", "ducklake",
+    "forget_local_state", "incremental_mark",
     "intercepted_signals", "interruptible_sleep", "job_committed", "job_file_format", "job_table",
     "pending_packages_carrying_state", "primary_key", "received_signal", "resolve_configuration",
     "schema_is_stored", "signal_received", "started_jobs", "stop_if_signalled", "table_sql_client",

@@ -6,6 +6,13 @@ through would fail the load rather than change the table's shape.
 Rejections are merged on (table, record id, column), so a re-run does not repeat them; when the vendor
 later sends the record with a good value it loads, and its rejections are deleted (a hard delete), so the
 table holds exactly the records still waiting for a good value.
+
+The cursor (the time a listing is read by) is checked against the window the run read: a value after it (a
+vendor that sends 2099) would become the high-water mark and hide every later record, and one before it (1900)
+would be dropped unseen by dlt's incremental filter. Such a record is rejected too, and everything written for
+it (its rejection, its fingerprint) carries the window's start as cursor instead, so nothing moves the mark
+past what was read. The resource state remembers where each record with an open rejection was listed; the next
+run reads from there (`waiting_since`, bounded), so the record loads as soon as the vendor sends it fixed.
 """
 
 from __future__ import annotations
@@ -13,8 +20,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, MutableMapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.common.times import now_utc, utc
 
@@ -33,6 +43,7 @@ REJECTS_COLUMNS: dict[str, dict[str, Any]] = {
 # The table's hints, for its own resource and for the variant of each resource that writes to it.
 REJECTS_HINTS: dict[str, Any] = {"write_disposition": "merge", "primary_key": REJECTS_KEY, "columns": REJECTS_COLUMNS}
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
+CLOCK_SKEW = timedelta(hours=1)  # a vendor's clock this far ahead of ours is not an error
 
 
 def _number(value: Any) -> float:
@@ -94,24 +105,47 @@ def violations(row: Mapping[str, Any], columns: Mapping[str, Mapping[str, Any]],
     return found
 
 
+def as_moment(value: Any) -> datetime | None:
+    """A cursor value as an aware UTC datetime (ISO text, a datetime or date, epoch seconds); None if it is none."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        return utc(value)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return None
+
+
 class Contract:
     """Splits rows into those that fit the declared columns (and those of their nested lists) and rejections.
 
-    `state` (the resource's dlt state) remembers which records have open rejections, so a record that later
-    arrives with good values deletes them."""
+    `cursor_range` is where a record's cursor may lie: the window the run reads, to its end plus `CLOCK_SKEW`.
+    `state` (the resource's dlt state) remembers which records have open rejections and where they were listed,
+    so a record that later arrives with good values deletes them, and the next run reads from there."""
 
     def __init__(self, table: str, primary_key: str, cursor: str, columns: Mapping[str, Mapping[str, Any]],
-                 nested: Mapping[str, Mapping[str, Mapping[str, Any]]], state: MutableMapping[str, Any]) -> None:
+                 nested: Mapping[str, Mapping[str, Mapping[str, Any]]], state: MutableMapping[str, Any],
+                 cursor_range: tuple[datetime, datetime] | None = None) -> None:
         self.table, self.primary_key, self.cursor = table, primary_key, cursor
         required = {primary_key: {"nullable": False}, cursor: {"nullable": False}}
         self.columns = {**columns, **{k: {**columns.get(k, {}), **v} for k, v in required.items()}}
         self.nested = nested
-        self._open: dict[str, list[str]] = state.setdefault("rejected", {})
+        self.cursor_range = cursor_range
+        # record id -> {"columns": [...], "at": where it was listed}; a list of columns in states written before
+        self._open: dict[str, Any] = state.setdefault("rejected", {})
+        self.misplaced: set[str] = set()  # ids of the last split's records rejected for their cursor
+
+    @staticmethod
+    def waiting_since(state: Mapping[str, Any]) -> datetime | None:
+        """Where the earliest record with an open rejection was listed (None: none, or none recorded)."""
+        listed = [as_moment(entry.get("at")) for entry in (state.get("rejected") or {}).values()
+                  if isinstance(entry, dict)]
+        return min((moment for moment in listed if moment is not None), default=None)
 
     def split(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         good, rejects = [], []
+        self.misplaced = set()
         for row in rows:
-            found = violations(row, self.columns)
+            found = violations(row, self.columns) + self._cursor_violations(row)
             for key, columns in self.nested.items():
                 for item in row.get(key) or []:
                     found += violations(item, columns, prefix=f"{key}.")
@@ -120,18 +154,66 @@ class Contract:
                 rejects += self._rejections(record_id, row, found)
                 continue
             good.append(row)
-            rejects += [self._row(record_id, row, column, resolved=True) for column in self._open.pop(record_id, [])]
+            rejects += [self._row(record_id, row, column, resolved=True)
+                        for column in _columns(self._open.pop(record_id, []))]
         return good, rejects
+
+    def split_table(self, table: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]]:
+        """`split` for an Arrow batch, whose values are typed already: only the cursor is checked."""
+        rejects: list[dict[str, Any]] = []
+        self.misplaced = set()
+        if self.cursor_range is not None and table.num_rows:
+            lo, hi = (pa.scalar(bound, type=table.schema.field(self.cursor).type) for bound in self.cursor_range)
+            column = table[self.cursor]
+            outside = pc.fill_null(pc.or_kleene(pc.less(column, lo), pc.greater(column, hi)), False)
+            if pc.any(outside).as_py():
+                for row in table.filter(outside).select([self.primary_key, self.cursor]).to_pylist():
+                    rejects += self._rejections(str(row[self.primary_key]), row, self._cursor_violations(row))
+                table = table.filter(pc.invert(outside))
+        if self._open and table.num_rows:
+            ids = pc.cast(table[self.primary_key], pa.string())
+            back = table.filter(pc.is_in(ids, value_set=pa.array(list(self._open), pa.string())))
+            for row in back.select([self.primary_key, self.cursor]).to_pylist():
+                record_id = str(row[self.primary_key])
+                rejects += [self._row(record_id, row, column, resolved=True)
+                            for column in _columns(self._open.pop(record_id, []))]
+        return table, rejects
+
+    def _cursor_violations(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The cursor outside `cursor_range` (a value that is no time at all is a type violation already)."""
+        moment = as_moment(row.get(self.cursor))
+        if self.cursor_range is None or moment is None:
+            return []
+        lo, hi = self.cursor_range
+        if lo <= moment <= hi:
+            return []
+        return [{"column_name": self.cursor, "expected_type": "timestamp",
+                 "raw_value": json.dumps(row.get(self.cursor), default=str)[:1000],
+                 "reason": f"outside the window read ({lo:%Y-%m-%dT%H:%M:%SZ} to {hi:%Y-%m-%dT%H:%M:%SZ}): as the "
+                           f"high-water mark it would hide every later record; before the window it would be "
+                           f"dropped unseen"}]
+
+    def _position(self, row: Mapping[str, Any]) -> Any:
+        """The cursor to write for the record: its own, or the window's start when it has no plausible one."""
+        if self.cursor_range is None:
+            return row[self.cursor]
+        moment = as_moment(row.get(self.cursor))
+        lo, hi = self.cursor_range
+        return row[self.cursor] if moment is not None and lo <= moment <= hi else lo
 
     def _row(self, record_id: str, row: Mapping[str, Any], column: str, **fields: Any) -> dict[str, Any]:
         """A row of `rejected_records`; it carries the record's cursor value, as every row of the resource must."""
         return {"table_name": self.table, "record_id": record_id, "column_name": column,
-                self.cursor: row[self.cursor], **fields}
+                self.cursor: self._position(row), **fields}
 
     def _rejections(self, record_id: str, row: Mapping[str, Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         columns = sorted({v["column_name"] for v in found})
-        stale = [c for c in self._open.get(record_id, []) if c not in columns]
-        self._open[record_id] = columns
+        stale = [c for c in _columns(self._open.get(record_id, [])) if c not in columns]
+        position = self._position(row)
+        if self.cursor in columns:
+            self.misplaced.add(record_id)
+        listed = as_moment(position)
+        self._open[record_id] = {"columns": columns, **({"at": listed.isoformat()} if listed else {})}
         rejected_at = now_utc()
         first = {}
         for violation in found:  # one row per column: the first bad value of a nested list speaks for it
@@ -142,3 +224,8 @@ class Contract:
               for v in first.values()),
             *(self._row(record_id, row, column, resolved=True) for column in stale),
         ]
+
+
+def _columns(entry: Any) -> list[str]:
+    """The columns of an open rejection's state entry (a bare list in states written before positions)."""
+    return list(entry.get("columns", [])) if isinstance(entry, dict) else list(entry)

@@ -25,13 +25,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dlt_adapter import DatabaseUndefinedRelation
-from sources.common.contract import FROZEN_TYPES, REJECTS_HINTS, REJECTS_TABLE, Contract
+from dlt_adapter import DatabaseUndefinedRelation, SourceSectionNotAvailable, incremental_mark
+from sources.common.contract import CLOCK_SKEW, FROZEN_TYPES, REJECTS_HINTS, REJECTS_TABLE, Contract
 from sources.common.times import now_utc, utc
 
 # times re-exported
 __all__ = ["ChangeFilter", "dimension", "fingerprints_table", "lookback_resource", "now_utc", "read_from", "utc",
            "windows"]
+
+# Records with an open rejection pull the next run's start back to where they were listed, this far before the
+# high-water mark at most: a record the vendor never fixes is not chased through all history on every run.
+REREAD_REJECTED = timedelta(days=92)
 
 
 def read_from(cursor_start: Any, initial: datetime, backfill: datetime | None) -> datetime:
@@ -164,12 +168,20 @@ class ChangeFilter:
         self._tables.append(passed.select([self.key, self.cursor]).append_column("fingerprint", prints_passed))
         return passed
 
-    def passed(self) -> list[dict[str, Any]] | pa.Table:
-        """The fingerprint rows of the records passed on since the last call."""
+    def passed(self, misplaced: set[str] | frozenset[str] = frozenset(), position: Any = None
+               ) -> list[dict[str, Any]] | pa.Table:
+        """The fingerprint rows of the records passed on since the last call; those of `misplaced` records (their
+        cursor rejected as implausible) carry `position` as cursor instead, so they never move the mark."""
         if self._tables:
             out: list[dict[str, Any]] | pa.Table = pa.concat_tables(self._tables)
+            if misplaced:
+                ids = pc.cast(out[self.key], pa.string())
+                moved = pc.is_in(ids, value_set=pa.array(sorted(misplaced), pa.string()))
+                cursor = out[self.cursor]
+                out = out.set_column(out.schema.get_field_index(self.cursor), self.cursor,
+                                     pc.if_else(moved, pa.scalar(position, type=cursor.type), cursor))
         else:
-            out = self._rows
+            out = [{**row, self.cursor: position} if str(row[self.key]) in misplaced else row for row in self._rows]
         self._rows, self._tables = [], []
         return out
 
@@ -237,10 +249,12 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     `rejects_resource()` first). A backfill passes every record on.
     """
 
+    declared = {k: v for k, v in (hints.get("columns") or {}).items() if isinstance(v, dict)}
     lag_s = lookback.total_seconds()
     if backfill is not None:  # dlt filters rows before its start (the mark less `lag`): reach back to the backfill
         lag_s = max(lag_s, (now_utc() - backfill).total_seconds())
-    declared = {k: v for k, v in (hints.get("columns") or {}).items() if isinstance(v, dict)}
+    elif declared:  # records waiting for a fix: reach back to where they were listed
+        lag_s = max(lag_s, _rejected_reach_s(name, cursor_field))
     nested = {key: dict(nested_hint.get("columns") or {})
               for key, nested_hint in (hints.get("nested_hints") or {}).items()}
     if declared:  # documented types are fixed: what does not fit is rejected, never a variant column
@@ -259,9 +273,11 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         known = known_fingerprints(name, primary_key, cursor_field, begin) if trusted else None
         state["fingerprints_in"] = fingerprints_table(name)
         seen = ChangeFilter(known, primary_key, cursor_field)
-        contract = Contract(name, primary_key, cursor_field, declared, nested, state) if declared else None
+        end = stop or now_utc()
+        contract = Contract(name, primary_key, cursor_field, declared, nested, state,
+                            cursor_range=(begin, end + CLOCK_SKEW)) if declared else None
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
-        for batch in read(begin, stop or now_utc()):
+        for batch in read(begin, end):
             # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):
                 changed: Batch = seen.changed_rows(batch)
@@ -270,15 +286,29 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
             passed = batch if backfill else changed
             if complete is not None and isinstance(passed, list) and passed:
                 passed = complete(passed)
-            if contract and isinstance(passed, list):
-                passed, rejected = contract.split(passed)
+            if contract:
+                passed, rejected = contract.split(passed) if isinstance(passed, list) else contract.split_table(passed)
                 if rejected:
                     yield dlt.mark.with_table_name(rejected, REJECTS_TABLE)
             if len(passed):
                 yield passed
-            prints = seen.passed()
+            prints = seen.passed(contract.misplaced, begin) if contract else seen.passed()
             if len(prints):  # loaded with the records they describe: both commit, or neither
                 yield dlt.mark.with_table_name(prints, fingerprints_table(name))
 
     resource = with_fingerprints_table(resource, name, primary_key, cursor_field, declared)
     return with_rejects_table(resource) if declared else resource
+
+
+def _rejected_reach_s(name: str, cursor_field: str) -> float:
+    """How far before its high-water mark resource `name` must read for the vendor's fix to reach its earliest
+    record with an open rejection (where it was listed), `REREAD_REJECTED` at most; 0 when none waits. Read from
+    the resource's state when the source is made: dlt takes the incremental's `lag` before the resource runs."""
+    try:
+        state = dlt.current.source_state().get("resources", {}).get(name, {})
+    except SourceSectionNotAvailable:  # made outside a source of a pipeline: no state, nothing waiting
+        return 0.0
+    waiting, mark = Contract.waiting_since(state), incremental_mark(state, cursor_field)
+    if waiting is None or mark is None:
+        return 0.0
+    return min((utc(mark) - waiting).total_seconds(), REREAD_REJECTED.total_seconds())

@@ -1,12 +1,14 @@
 """Documented column types are a contract: a value that does not fit is set aside in `rejected_records` with
 its raw value and reason (never NULL beside a variant column), counted in the summary, and loaded once the
-vendor sends a value that fits."""
+vendor sends a value that fits: the next run reads back to where the rejected records were listed. A cursor
+outside the window read (a sale in 2099 or 1900) is rejected the same way and never moves the high-water mark."""
 
 from __future__ import annotations
 
 import json
 
 import duckdb
+import pytest
 
 from pipelines.registry import SOURCES
 from sources.common.contract import REJECTS_TABLE, Contract, violations
@@ -51,19 +53,49 @@ def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox,
         with duckdb.connect(str(wh), read_only=True) as con:  # written by `sales`, still owned by its own resource
             assert stored_tables(con, "clickmagick")[REJECTS_TABLE]["resource"] == REJECTS_TABLE
 
-        state["on"] = False  # the vendor recovers: records inside the lookback load, older ones stay rejected
+        state["on"] = False  # the vendor recovers: the next run reads back to the rejected records, of any age
         second = run_cli(args, env)
         assert second.returncode == 0, second.stdout + second.stderr
-        waiting = count(wh, "select count(*) from clickmagick.rejected_records")
-        assert 0 < waiting < len(broken)
-        assert count(wh, "select count(*) from clickmagick.sales") == truth - waiting
-        assert json.loads(summary.read_text())["vendors"][0]["rejected"] == waiting
-
-        backfill = run_cli([*args, "--backfill-from", "2026-09-01"], env)  # what the README says to do
-        assert backfill.returncode == 0, backfill.stdout + backfill.stderr
     assert count(wh, "select count(*) from clickmagick.sales") == truth
     assert count(wh, "select count(*) from clickmagick.rejected_records") == 0
     assert json.loads(summary.read_text())["vendors"][0]["rejected"] == 0
+
+
+@pytest.mark.parametrize("moment", ["2099-01-01T00:00:00Z", "1900-01-01T00:00:00Z"])
+def test_a_sale_at_an_absurd_time_is_rejected_and_moves_no_mark(fresh_sandbox, tmp_path, moment):
+    spoiled: set[int] = set()
+    state = {"on": True}
+
+    def misdate_one_sale(exchange: Exchange) -> None:
+        if state["on"] and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
+            body = exchange.json()
+            for sale in body["sales"]:
+                if not spoiled or sale["id"] in spoiled:
+                    spoiled.add(sale["id"])
+                    sale["timestamp"] = moment
+            exchange.set_json(body)
+
+    wh = tmp_path / "wh.duckdb"
+    args = ["--vendors", "clickmagick", "--warehouse", str(wh), "--no-transform"]
+    with running_proxy(fresh_sandbox.vendor_url("clickmagick"), misdate_one_sale) as vendor:
+        env = sandbox_env(fresh_sandbox, [], SOURCES__CLICKMAGICK__BASE_URL=vendor.url, **END)
+        first = run_cli(args, env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert len(spoiled) == 1 and "1 records rejected" in first.stdout
+        truth = fresh_sandbox.truth()["clickmagick"]["sales"]
+        assert count(wh, "select count(*) from clickmagick.sales") == truth - 1
+        assert count(wh, "select count(*) from clickmagick.rejected_records where column_name = 'timestamp' and "
+                         f"raw_value like '%{moment[:4]}%' and reason like 'outside the window read%'") == 1
+        # nothing written for the sale carries its absurd time: the high-water mark stays where the data are
+        assert count(wh, "select count(*) from clickmagick._fingerprints_sales where timestamp > now() + "
+                         "interval 1 hour or timestamp < '2026-01-01'") == 0
+
+        state["on"] = False  # the vendor fixes the sale, and three days of new sales come in
+        fresh_sandbox.advance(72)
+        second = run_cli(args, env)
+        assert second.returncode == 0, second.stdout + second.stderr
+    assert count(wh, "select count(*) from clickmagick.sales") == fresh_sandbox.truth()["clickmagick"]["sales"] > truth
+    assert count(wh, "select count(*) from clickmagick.rejected_records") == 0
 
 
 def test_rejected_records_has_one_owner_whichever_resource_reaches_it_first(full_run):

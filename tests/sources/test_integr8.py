@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -9,7 +11,8 @@ from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from sources.integr8 import integr8_source
 from tests.conftest import TEST_SCALE, TEST_SEED
-from tests.warehouse import committed_state, count_current, run_cli, sandbox_env, snapshot
+from tests.proxy import Exchange, running_proxy
+from tests.warehouse import committed_state, count, count_current, run_cli, sandbox_env, snapshot
 from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 KEY = CREDENTIALS["integr8"]["api_key"]
@@ -106,3 +109,33 @@ def test_bad_key_is_clear_and_leaves_state_untouched(sandbox, tmp_path):
     done = run_cli(["--vendors", "integr8", "--warehouse", str(wh), "--no-transform"], env)
     assert done.returncode == 1 and "Integr8" in done.stdout and "HTTP 401" in done.stdout
     assert "nope-nope" not in done.stdout + done.stderr
+
+
+def test_an_event_at_an_absurd_time_is_rejected_from_the_arrow_path_and_loads_once_fixed(fresh_sandbox, tmp_path):
+    """Integr8's rows are typed as Arrow: the cursor is checked there too (the 2099 conversion would otherwise be
+    the high-water mark, and every later one unread)."""
+    spoiled: set[str] = set()
+    state = {"on": True}
+
+    def misdate_one(exchange: Exchange) -> None:
+        if state["on"] and "conversion-table" in exchange.path and exchange.status == 200:
+            body = exchange.json()
+            for row in body["data"]["data"]:
+                if not spoiled or row["real_tx_id"] in spoiled:
+                    spoiled.add(row["real_tx_id"])
+                    row["conversion_time"] = "2099" + row["conversion_time"][4:]
+            exchange.set_json(body)
+
+    wh = tmp_path / "wh.duckdb"
+    with running_proxy(fresh_sandbox.vendor_url("integr8"), misdate_one) as vendor:
+        proxied = SimpleNamespace(vendor_url=lambda _: vendor.url)
+        load(proxied, wh, export_threshold_hours=10**6, window_hours=24 * 7)
+        truth = fresh_sandbox.truth()["integr8"]["conversions"]
+        assert len(spoiled) == 1 and count_current(wh, "integr8", "conversions") == truth - 1
+        assert count(wh, "select count(*) from integr8.rejected_records where column_name = 'conversion_time' "
+                         "and raw_value like '%2099%' and reason like 'outside the window read%'") == 1
+        state["on"] = False
+        fresh_sandbox.advance(72)
+        load(proxied, wh, export_threshold_hours=10**6, window_hours=24 * 7)
+    assert count_current(wh, "integr8", "conversions") == fresh_sandbox.truth()["integr8"]["conversions"] > truth
+    assert count(wh, "select count(*) from integr8.rejected_records") == 0

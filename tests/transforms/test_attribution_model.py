@@ -288,3 +288,24 @@ def test_unit_tests_run_here_and_not_in_the_runners_build(built, full_run, tmp_p
                for test in (yaml.safe_load(spec.read_text()) or {}).get("unit_tests", [])]
     passed = sorted(r["unique_id"].rsplit(".", 1)[-1] for r in run_results(copy) if r["status"] == "pass")
     assert passed == sorted(defined) and len(defined) >= 10, done.stdout[-3000:]
+
+
+def test_sums_are_checked_relative_to_their_magnitude(built, tmp_path):
+    """Shops selling in IDR, VND or KRW reach totals in the billions: rounding there is not a lost credit (an
+    absolute 1e-6 failed every build), while a real loss still is."""
+    copy = copy_warehouse(built[0], tmp_path)
+    check = "assert_channel_performance_keeps_every_credit"
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.attribution set revenue_credit = revenue_credit * 1e6")
+        con.execute("update marts.channel_performance set revenue = revenue * 1e6")
+        total = con.execute("select sum(revenue) from marts.channel_performance").fetchone()[0]
+        assert total > 1e9
+        con.execute("update marts.channel_performance set revenue = revenue + 1e-3 where revenue > 0 and "
+                    "rowid = (select min(rowid) from marts.channel_performance where revenue > 0)")
+    rounding = dbt(copy, "test", "--select", check)
+    assert rounding.returncode == 0, rounding.stdout
+    with duckdb.connect(str(copy)) as con:  # a lost credit of 1,000 in billions: a relative error of about 1e-7
+        con.execute("update marts.channel_performance set revenue = revenue - 1000 where rowid = "
+                    "(select min(rowid) from marts.channel_performance where revenue > 1000)")
+    lost = dbt(copy, "test", "--select", check)
+    assert lost.returncode == 1 and f"Failure in test {check}" in lost.stdout, lost.stdout

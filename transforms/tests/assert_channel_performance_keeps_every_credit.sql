@@ -1,4 +1,5 @@
--- channel_performance loses no credited conversion or revenue of the attribution mart.
+-- channel_performance loses no credited conversion or revenue of the attribution mart (up to rounding,
+-- relative to the amounts: macro differs).
 with mart as (
     select attribution_model, sum(conversions) as conversions, sum(revenue) as revenue
     from {{ ref('channel_performance') }} group by all
@@ -9,5 +10,5 @@ source as (
 )
 select *
 from mart full outer join source using (attribution_model)
-where abs(coalesce(mart.conversions, 0) - coalesce(source.conversions, 0)) > 1e-6
-   or abs(coalesce(mart.revenue, 0) - coalesce(source.revenue, 0)) > 1e-6
+where {{ differs('coalesce(mart.conversions, 0)', 'coalesce(source.conversions, 0)') }}
+   or {{ differs('coalesce(mart.revenue, 0)', 'coalesce(source.revenue, 0)') }}

@@ -2,4 +2,4 @@
 select conversion_id, attribution_model, sum(credit) as total
 from {{ ref('attribution') }}
 group by all
-having abs(sum(credit) - 1) > 1e-9
+having {{ differs('sum(credit)', '1') }}

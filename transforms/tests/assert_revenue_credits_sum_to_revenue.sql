@@ -3,4 +3,4 @@ select a.conversion_id, a.attribution_model, sum(a.revenue_credit) as credited, 
 from {{ ref('attribution') }} as a
 inner join {{ ref('conversions') }} as c using (conversion_id)
 group by all
-having abs(sum(a.revenue_credit) - any_value(c.attributed_revenue)) > 1e-6
+having {{ differs('sum(a.revenue_credit)', 'any_value(c.attributed_revenue)') }}
