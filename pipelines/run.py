@@ -231,7 +231,7 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
             published = publish_step(warehouse, publish_dir)
         if (push_only or (push and built)) and not signal_received():
             pushed = run_pushes(warehouse, dry_run=dry_run)
-        failed_pushes = [d for d in pushed if d.status == "failed"]
+        failed_pushes = [d for d in pushed if d.status in ("failed", "partial")]
         if signal_received():
             status, code = "interrupted", 128 + received_signal()
         elif push_only:
@@ -268,6 +268,9 @@ def print_summary(summary: RunSummary) -> None:
     for d in summary.destinations:
         skipped = sum(d.skipped.values())
         counts = f"sent {d.sent:,}, unchanged {d.unchanged:,}, rejected {d.rejected:,}, skipped {skipped:,}"
+        if d.failed or d.uncertain:
+            counts += (f", failed {d.failed:,} (tried again next run), outcome unknown {d.uncertain:,} (not sent "
+                       "again: see reverse_etl.open_rejects)")
         print(f"  push {d.destination:<12} {d.status:<7} {d.seconds:6.1f}s  {counts}"
               + (f"  {d.error}" if d.error else ""))
         for reason, rows in d.skipped.items():

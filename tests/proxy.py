@@ -28,6 +28,7 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     forward_path: str = ""  # path and query sent upstream; `before` may change it
     answered: bool = False  # set by `before` to answer without asking upstream
+    request_body: bytes = b""  # what the client sent
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -54,7 +55,7 @@ class Proxy:
 
     def handle(self, exchange: Exchange, raw_path: str, body: bytes) -> Exchange:
         self.seen.append(exchange)
-        exchange.forward_path = raw_path
+        exchange.forward_path, exchange.request_body = raw_path, body
         with self.lock:
             self.before(exchange)
         if self.upstream and not exchange.answered:

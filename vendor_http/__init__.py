@@ -49,10 +49,26 @@ class VendorAuthError(VendorError):
     """401/403: credentials are wrong or lack rights; retrying cannot help."""
 
 
+class VendorOutcomeUnknown(VendorError):
+    """A call that must not be repeated (`idempotent=False`) failed in a way that does not tell whether the
+    vendor acted on it (500, 502, 504, a dropped connection or a read timeout once the request was sent): it was
+    not retried, and whoever made it decides what to do (the push parks the row rather than risk a duplicate)."""
+
+
+# Answers and failures that show the vendor did not act on the request: safe to repeat any call.
+UNPROCESSED_STATUSES = frozenset({429, 503})
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 class _Retryable(Exception):
-    def __init__(self, cause: str, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(self, cause: str, status: int | None = None, retry_after: float | None = None,
+                 unprocessed: bool = False) -> None:
         super().__init__(cause)
-        self.cause, self.status, self.retry_after = cause, status, retry_after
+        self.cause, self.status, self.retry_after, self.unprocessed = cause, status, retry_after, unprocessed
+
+    @property
+    def server_error(self) -> bool:
+        return self.status is None or self.status >= 500
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class RetryPolicy:
     max_retry_after_s: float = 900.0  # honour Retry-After up to this; a longer wait fails the run clearly
     max_total_wait_s: float = 1800.0  # all of one client's (one vendor's run's) waits together
     max_redirects: int = 5
+    max_server_errors: int | None = None  # 5xx or dropped connections one request may meet (None: `attempts`)
 
 
 class HeaderAuth(httpx.Auth):
@@ -155,35 +172,53 @@ class VendorClient:
         self.close()
 
     def request(self, method: str, path: str, *, endpoint: str | None = None, use_auth: bool = True,
-                ok: Iterable[int] = (200,), **kwargs: Any) -> httpx.Response:
+                ok: Iterable[int] = (200,), idempotent: bool = True, **kwargs: Any) -> httpx.Response:
         """Send with retries. `endpoint` names the call in errors (defaults to the path without query).
 
         Statuses in `ok` are returned; 429/5xx and dropped connections are retried; anything else raises
-        `VendorError` (`VendorAuthError` for 401/403) at once.
+        `VendorError` (`VendorAuthError` for 401/403) at once. A call that must not be repeated
+        (`idempotent=False`: it appends at the vendor, which has no key to tell a repeat) is retried only after
+        answers that show the vendor did not act on it (429, 503, a connection never made); after any other
+        failure it raises `VendorOutcomeUnknown` without trying again.
         """
         endpoint = endpoint or f"{method} {path.split('?')[0]}"
         ok = frozenset(ok)
         if not use_auth:
             kwargs["auth"] = None  # e.g. pre-signed URLs on another host must not receive our credentials
+        server_errors = 0
 
         def attempt() -> httpx.Response:
+            nonlocal server_errors
             try:
-                response = self._send(method, path, endpoint, kwargs)
-            except httpx.TimeoutException as exc:
-                raise _Retryable(f"timed out ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                raise _Retryable(f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})") from exc
-            if response.status_code in ok:
-                return response
-            detail = self.redact.excerpt(response.text, 300).strip()
-            if response.status_code in RETRY_STATUSES:
-                raise _Retryable(detail or response.reason_phrase, response.status_code, _retry_after(response))
+                try:
+                    response = self._send(method, path, endpoint, kwargs)
+                except httpx.TimeoutException as exc:
+                    raise _Retryable(f"timed out ({type(exc).__name__})", unprocessed=isinstance(exc, NEVER_SENT)
+                                     ) from exc
+                except httpx.TransportError as exc:
+                    raise _Retryable(f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})",
+                                     unprocessed=isinstance(exc, NEVER_SENT)) from exc
+                if response.status_code in ok:
+                    return response
+                detail = self.redact.excerpt(response.text, 300).strip()
+                if response.status_code in RETRY_STATUSES:
+                    raise _Retryable(detail or response.reason_phrase, response.status_code, _retry_after(response),
+                                     unprocessed=response.status_code in UNPROCESSED_STATUSES)
+            except _Retryable as failure:
+                server_errors += failure.server_error
+                raise
             error = VendorAuthError if response.status_code in (401, 403) else VendorError
             raise error(self.vendor, endpoint, detail or response.reason_phrase, response.status_code)
 
+        def retried(exc: BaseException) -> bool:
+            if not isinstance(exc, _Retryable) or not (idempotent or exc.unprocessed):
+                return False
+            cap = self.retry.max_server_errors
+            return not (exc.server_error and cap is not None and server_errors >= cap)
+
         try:
             for try_ in Retrying(
-                retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+                retry=retry_if_exception(retried),
                 stop=stop_after_attempt(self.retry.attempts),
                 wait=lambda state: self._wait(endpoint, state),
                 before_sleep=lambda state: self._log_retry(endpoint, state),
@@ -193,8 +228,11 @@ class VendorClient:
                 with try_:
                     return attempt()
         except _Retryable as exc:
-            raise VendorError(self.vendor, endpoint, f"gave up after {self.retry.attempts} attempts: {exc.cause}",
-                              exc.status) from exc
+            if not idempotent and not exc.unprocessed:
+                raise VendorOutcomeUnknown(self.vendor, endpoint, f"{exc.cause}; not sent again: the vendor may have "
+                                           "acted on it", exc.status) from exc
+            tries = f"{server_errors} server errors" if not retried(exc) else f"{self.retry.attempts} attempts"
+            raise VendorError(self.vendor, endpoint, f"gave up after {tries}: {exc.cause}", exc.status) from exc
         raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, endpoint: str, kwargs: dict[str, Any]) -> httpx.Response:

@@ -2,9 +2,12 @@
 only new and changed rows (as Hightouch and Census diff against their sync state).
 
     ledger        destination, object, row_key, content_hash, payload, sent_at, response   every call sent
-    rejects       destination, object, row_key, content_hash, status, message, rejected_at every refusal
+    rejects       destination, object, row_key, content_hash, status, message, rejected_at, outcome
+                  every row not sent: `refused` (the vendor said no: tried again when the row changes),
+                  `failed` (the vendor kept failing: tried again next run), `unknown` (an appending call
+                  whose answer was lost: the vendor may hold it, so it is not sent again by itself)
     held          the latest ledger row per key: what the destination holds
-    open_rejects  refusals not followed by a send of the key: waiting for the row to change
+    open_rejects  rows not sent and not sent since: waiting for the row to change, the next run, or a person
 
 Each vendor answer is journaled (fsynced) before the next request and folded into these tables in batches
 (`journal.py`), so at most one request per destination is ever in flight and unrecorded: a crash in that
@@ -30,8 +33,9 @@ FOLD_EVERY_S = 5.0  # journal -> ledger; bounds what a run on another machine co
 STAMPED = {"ledger": "sent_at", "rejects": "rejected_at"}
 COLUMNS = {
     "ledger": ["destination", "object", "row_key", "content_hash", "payload", "sent_at", "response"],
-    "rejects": ["destination", "object", "row_key", "content_hash", "status", "message", "rejected_at"],
+    "rejects": ["destination", "object", "row_key", "content_hash", "status", "message", "rejected_at", "outcome"],
 }
+REFUSED, FAILED, UNKNOWN = "refused", "failed", "unknown"  # why a row was not sent (rejects.outcome)
 # Append-only: one insert per call (no delete, no scan), so recording costs the same at any size. The
 # latest row per key is what the destination holds; a rejection counts until a later send of the key.
 DDL = f"""
@@ -41,7 +45,8 @@ create table if not exists {SCHEMA}.ledger (
     sent_at timestamptz, response varchar);
 create table if not exists {SCHEMA}.rejects (
     destination varchar, object varchar, row_key varchar, content_hash varchar, status integer,
-    message varchar, rejected_at timestamptz);
+    message varchar, rejected_at timestamptz, outcome varchar);
+alter table {SCHEMA}.rejects add column if not exists outcome varchar;  -- ledgers from before: refusals only
 create or replace view {SCHEMA}.held as
     select * from {SCHEMA}.ledger
     qualify row_number() over (partition by destination, object, row_key order by sent_at desc) = 1;
@@ -55,6 +60,14 @@ create or replace view {SCHEMA}.open_rejects as
 
 def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A row not sent: its content then, and why (REFUSED, FAILED or UNKNOWN)."""
+
+    content_hash: str
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -86,14 +99,16 @@ class Ledger:
                 held[record["row_key"]] = Sent(record["content_hash"], json.dumps(record["payload"]))
         return held
 
-    def rejected(self, obj: str, in_warehouse: bool = True) -> dict[str, str]:
-        waiting: dict[str, str] = {}
+    def rejected(self, obj: str, in_warehouse: bool = True) -> dict[str, Waiting]:
+        waiting: dict[str, Waiting] = {}
         if in_warehouse:
-            waiting = dict(self.con.execute(f"select row_key, content_hash from {SCHEMA}.open_rejects "
-                                            "where destination = ? and object = ?", [self.destination, obj]).fetchall())
+            rows = self.con.execute(f"select row_key, content_hash, coalesce(outcome, '{REFUSED}') "
+                                    f"from {SCHEMA}.open_rejects where destination = ? and object = ?",
+                                    [self.destination, obj]).fetchall()
+            waiting = {key: Waiting(digest, outcome) for key, digest, outcome in rows}
         for record in self._pending(obj):
             if record["table"] == "rejects":
-                waiting[record["row_key"]] = record["content_hash"]
+                waiting[record["row_key"]] = Waiting(record["content_hash"], record.get("outcome") or REFUSED)
             else:
                 waiting.pop(record["row_key"], None)
         return waiting
@@ -101,8 +116,9 @@ class Ledger:
     def record_sent(self, obj: str, key: str, digest: str, payload: dict[str, Any], response: str) -> None:
         self._journal("ledger", obj, key, digest, payload=payload, response=response[:500])
 
-    def record_rejected(self, obj: str, key: str, digest: str, status: int | None, message: str) -> None:
-        self._journal("rejects", obj, key, digest, status=status, message=message[:1000])
+    def record_rejected(self, obj: str, key: str, digest: str, status: int | None, message: str,
+                        outcome: str = REFUSED) -> None:
+        self._journal("rejects", obj, key, digest, status=status, message=message[:1000], outcome=outcome)
 
     def fold_if_due(self) -> None:
         if time.monotonic() - self._folded_at >= FOLD_EVERY_S:

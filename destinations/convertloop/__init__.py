@@ -2,8 +2,10 @@
 
 Settings `[destinations.convertloop]`: `base_url`; secrets `app_id`, `api_key` (Basic auth). People are
 upserted by email or user id, so re-sending a changed person is an update; when their segment changes the
-call also removes them from the old one. Event logs are append-only in ConvertLoop: each order's event is
-sent once (a crash between ConvertLoop's 200 and our journal line can send that one event twice).
+call also removes them from the old one. Event logs are append-only in ConvertLoop, which has no idempotency
+key and no way to read what it holds: each order's event is sent once, never retried after an answer that
+leaves open whether ConvertLoop logged it (500, 502, 504, a lost connection: the row is parked as `unknown` in
+reverse_etl.rejects), and only a crash between ConvertLoop's 200 and our journal line can send one twice.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class ConvertLoopClient:
             if old and old != payload.get("add_to_segments"):
                 body["remove_from_segments"] = old
             return self.http.request("POST", "/v1/people", json=body).text
-        return self.http.request("POST", "/v1/event_logs", json=payload).text
+        # An event log is appended: ConvertLoop has no key to tell a repeat, so it is never sent twice blindly.
+        return self.http.request("POST", "/v1/event_logs", json=payload, idempotent=False).text
 
     def close(self) -> None:
         self.http.close()

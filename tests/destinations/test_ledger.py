@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from destinations.common.journal import Journal
-from destinations.common.ledger import SCHEMA, Ledger
+from destinations.common.ledger import REFUSED, SCHEMA, Ledger, Waiting
 
 pytestmark = pytest.mark.fast
 
@@ -29,12 +29,12 @@ def test_the_diff_sees_journaled_calls_before_they_are_folded(tmp_path):
     ledger.record_rejected("conversion", "B", "h2", 400, "unknown project")
     ledger.record_sent("conversion", "B", "h3", {"revenue": 1}, "ok")  # B fixed and sent after its refusal
     assert count(ledger, "ledger") == 0  # nothing folded yet
-    assert ledger.rejected("conversion") == {"A": "h1"}
+    assert ledger.rejected("conversion") == {"A": Waiting("h1", REFUSED)}
     assert {k: s.content_hash for k, s in ledger.sent("conversion").items()} == {"B": "h3"}
     ledger.fold()
     assert not ledger.journal.path.exists()
     assert (count(ledger, "ledger"), count(ledger, "rejects")) == (1, 2)
-    assert ledger.rejected("conversion") == {"A": "h1"}
+    assert ledger.rejected("conversion") == {"A": Waiting("h1", REFUSED)}
     assert ledger.sent("conversion")["B"].payload == {"revenue": 1}
 
 

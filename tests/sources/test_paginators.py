@@ -4,17 +4,14 @@ vendor and the endpoint instead of looping or losing records. Seconds, no sandbo
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from sources.common.paging import CursorPaginator, OffsetPaginator, PageNumberPaginator, paginate
+from tests.scripted import scripted_vendor
 from vendor_http import RetryPolicy, VendorClient, VendorError
 
 pytestmark = pytest.mark.fast
@@ -23,32 +20,12 @@ Answer = Callable[[dict[str, str]], Any]
 
 @contextmanager
 def vendor(answer: Answer) -> Iterator[tuple[VendorClient, list[dict[str, str]]]]:
-    """A client of a server whose every GET is answered by `answer(query)`; the queries it got, in order."""
-    asked: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            asked.append(query)
-            body = json.dumps(answer(query)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with VendorClient("Acme", f"http://127.0.0.1:{server.server_address[1]}",
-                          retry=RetryPolicy(attempts=1)) as client:
-            yield client, asked
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A client of a scripted vendor whose every GET is answered by `answer(query)`; the queries it got."""
+    with scripted_vendor(lambda asked: (200, answer(asked.query))) as (url, asked), \
+            VendorClient("Acme", url, retry=RetryPolicy(attempts=1)) as client:
+        queries: list[dict[str, str]] = []
+        yield client, queries
+        queries.extend(a.query for a in asked)
 
 
 def read(client: VendorClient, paginator: Any, **params: Any) -> list[Any]:
