@@ -145,7 +145,7 @@ def read_range(client: VendorClient, table: str, integrations: Sequence[str], be
     for integration in integrations:
         for lo, hi in windows(begin, end, plan.window):
             rows = helpers.report_rows(client, report, integration, lo, hi, tz, page_size)  # type: ignore[arg-type]
-            yield helpers.rows_to_arrow(table, rows, fields, tz)
+            yield helpers.rows_to_arrow(table, rows, fields, tz, endpoint=f"GET reports/v2/{report}")
 
 
 SPEC = SourceSpec("integr8", integr8_source, ("api_key",))

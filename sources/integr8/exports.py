@@ -128,6 +128,18 @@ def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, t
                 )
     except zipfile.BadZipFile as exc:
         raise VendorError(settings.VENDOR, endpoint, f"artifact is not a zip: {exc}") from exc
-    except (pa.ArrowInvalid, KeyError) as exc:
+    except KeyError as exc:
+        raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
+    except pa.ArrowInvalid as exc:
+        if "conversion error" in str(exc):
+            raise helpers.csv_column_error(table, _header(archive, delimiter), exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     return helpers.conform(table, parsed.select(fields).cast(schema), tz)
+
+
+def _header(archive: bytes, delimiter: str) -> list[str]:
+    """The column names of the export's CSV, as its first line gives them (their order may be the vendor's)."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf, zf.open(next(n for n in zf.namelist()
+                                                               if n.lower().endswith(".csv"))) as csv:
+        line = csv.readline().decode("utf-8-sig", errors="replace").strip()
+    return [name.strip().strip('"') for name in line.split(delimiter)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 
 from sources.common.paging import CursorPaginator, PageNumberPaginator, paginate
 from sources.integr8 import settings
-from vendor_http import HeaderAuth, VendorClient
+from vendor_http import HeaderAuth, VendorClient, VendorError
 
 
 def make_client(base_url: str, api_key: str) -> VendorClient:
@@ -74,9 +75,38 @@ def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz: str) -> pa.Table:
+def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz: str,
+                  endpoint: str = "GET reports/v2") -> pa.Table:
+    """The report's rows as the table's typed Arrow batch; a value of the wrong type fails naming its column."""
     projected = [{f: row.get(f) for f in fields} for row in rows]
-    return conform(table, pa.Table.from_pylist(projected, schema=raw_schema(table, fields)), tz)
+    schema = raw_schema(table, fields)
+    try:
+        return conform(table, pa.Table.from_pylist(projected, schema=schema), tz)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise mistyped(table, schema, projected, endpoint) or VendorError(settings.VENDOR, endpoint,
+                                                                          f"{table}: {exc}") from exc
+
+
+def mistyped(table: str, schema: pa.Schema, rows: list[dict[str, Any]], endpoint: str) -> VendorError | None:
+    """The first value that does not fit its column, as an error naming table, column, record and value."""
+    key = settings.TABLES[table].primary_key
+    for field in schema:
+        for row in rows:
+            try:
+                pa.array([row[field.name]], type=field.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return VendorError(settings.VENDOR, endpoint, f"column {table}.{field.name} of record "
+                                   f"{row.get(key)!r}: {row[field.name]!r} is not {field.type} as documented")
+    return None
+
+
+def csv_column_error(table: str, header: list[str], exc: Exception, endpoint: str) -> VendorError:
+    """Arrow's CSV error ("In CSV column #3: ... invalid value 'x'") with the column's name from the header."""
+    text = str(exc)
+    found = re.search(r"column #(\d+)", text)
+    column = header[int(found[1])] if found and int(found[1]) < len(header) else None
+    where = f"column {table}.{column}" if column else f"table {table}"
+    return VendorError(settings.VENDOR, endpoint, f"{where}: {text.splitlines()[0]} (not the documented type)")
 
 
 def column_hints(table: str, fields: list[str], primary_key: str) -> dict[str, dict[str, Any]]:

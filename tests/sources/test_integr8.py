@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -139,3 +143,50 @@ def test_an_event_at_an_absurd_time_is_rejected_from_the_arrow_path_and_loads_on
         load(proxied, wh, export_threshold_hours=10**6, window_hours=24 * 7)
     assert count_current(wh, "integr8", "conversions") == fresh_sandbox.truth()["integr8"]["conversions"] > truth
     assert count(wh, "select count(*) from integr8.rejected_records") == 0
+
+
+def revenue_as_text_in_reports(exchange: Exchange) -> None:
+    if "conversion-table" in exchange.path and exchange.status == 200:
+        body = exchange.json()
+        for row in body["data"]["data"][:1]:
+            row["revenue"] = "0.0"  # a type change: the documented number arrives as text
+        exchange.set_json(body)
+
+
+def revenue_as_text_in_exports(proxy_url: str, sandbox_url: str) -> Callable[[Exchange], None]:
+    def rewrite(exchange: Exchange) -> None:
+        if exchange.path.endswith("/downloadcenter-artifact-url") and exchange.status == 200:
+            body = exchange.json()  # the signed URL through the proxy too, so its zip can be spoiled
+            body["url"] = body["url"].replace(sandbox_url, proxy_url)
+            exchange.set_json(body)
+        elif exchange.path.startswith("/_artifacts/") and exchange.status == 200:
+            with zipfile.ZipFile(io.BytesIO(exchange.body)) as zf:
+                name = zf.namelist()[0]
+                rows = list(csv.reader(io.StringIO(zf.read(name).decode())))
+            if "conversion_time" not in rows[0] or len(rows) < 2:
+                return
+            rows[1][rows[0].index("revenue")] = "0.0x"
+            text = io.StringIO()
+            csv.writer(text, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as zf:
+                zf.writestr(name, text.getvalue())
+            exchange.body = out.getvalue()
+
+    return rewrite
+
+
+@pytest.mark.parametrize("path", ["reports", "exports"])
+def test_a_value_of_the_wrong_type_fails_naming_table_column_and_value(fresh_sandbox, tmp_path, path):
+    url = fresh_sandbox.vendor_url("integr8")
+    with running_proxy(url) as vendor:
+        vendor.rewrite = (revenue_as_text_in_reports if path == "reports"
+                          else revenue_as_text_in_exports(vendor.url, url))
+        proxied = SimpleNamespace(vendor_url=lambda _: vendor.url)
+        settings = {"export_threshold_hours": 10**6, "window_hours": 24 * 7} if path == "reports" else \
+            {"export_threshold_hours": 0}
+        with pytest.raises(PipelineStepFailed) as failure:
+            load(proxied, tmp_path / "wh.duckdb", **settings)
+    message = str(failure.value)
+    assert "Integr8" in message and "column conversions.revenue" in message, message
+    assert "0.0" in message
