@@ -8,10 +8,12 @@ the new one), and `parquet/` is a symlink flipped to a new directory of files.
 
     <publish dir>/snapshot.duckdb          schema `marts` with the dbt docs as table and column comments
     <publish dir>/parquet/<mart>.parquet
+    <publish dir>/.published.json          which build of the warehouse it holds (`is_current`)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -21,9 +23,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.transform import last_build_id
 from warehouse import Warehouse, as_warehouse, literal
 from warehouse.extensions import ensure_extensions
 from warehouse.publication import MARTS_SCHEMA, PARQUET, SNAPSHOT, resolve_publish_dir
+
+MARKER = ".published.json"  # which build the publication holds, beside it
 
 
 @dataclass
@@ -51,23 +56,43 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     parquet_dir = directory / f".{PARQUET}-{generation}"
     parquet_dir.mkdir()
     try:
-        rows = _write_snapshot(as_warehouse(warehouse), snapshot_tmp, parquet_dir)
+        rows, build = _write_snapshot(as_warehouse(warehouse), snapshot_tmp, parquet_dir)
         _swap_symlink(directory / PARQUET, parquet_dir.name)
         os.replace(snapshot_tmp, directory / SNAPSHOT)
     except BaseException:
         snapshot_tmp.unlink(missing_ok=True)
         shutil.rmtree(parquet_dir, ignore_errors=True)
         raise
+    staged = directory / f"{MARKER}.{generation}.tmp"  # after the swap: a marker never names a build not in place
+    staged.write_text(json.dumps({"build": build, "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    os.replace(staged, directory / MARKER)
     _remove_old_generations(directory, keep=parquet_dir.name)
     return PublishResult("published", time.monotonic() - started, str(directory / SNAPSHOT), rows,
                          f"{len(rows)} marts -> {directory / SNAPSHOT} and {directory / PARQUET}/")
 
 
-def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> dict[str, int]:
+def is_current(warehouse: Warehouse | str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> bool:
+    """Whether the publication holds the warehouse's last successful build: a build whose publication failed
+    (a full disk) is published by the next run, even one that builds nothing."""
+    directory = resolve_publish_dir(warehouse, target)
+    try:
+        published = json.loads((directory / MARKER).read_text()).get("build")
+    except (OSError, ValueError):
+        published = None
+    if not (directory / SNAPSHOT).exists():
+        return False
+    with as_warehouse(warehouse).connect(read_only=True) as con:
+        built = last_build_id(con)
+    return built is None or published == built  # no build recorded (built by hand): what is there stands
+
+
+def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> tuple[dict[str, int], str | None]:
+    """The marts into `snapshot` and Parquet files; which build they are."""
     rows: dict[str, int] = {}
     ensure_extensions(warehouse.extensions())
     with duckdb.connect(str(snapshot)) as con:
         con.execute(warehouse.attach_sql("warehouse", read_only=True))
+        build = last_build_id(con, "warehouse")
         tables = [name for (name,) in con.execute(
             "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
             "order by table_name", [MARTS_SCHEMA]).fetchall()]
@@ -82,7 +107,7 @@ def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> 
         _copy_comments(con)
         con.execute("detach warehouse")
         con.execute("checkpoint")
-    return rows
+    return rows, build
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:

@@ -45,7 +45,7 @@ from dlt_adapter import (
 )
 from pipelines.errors import describe
 from pipelines.heap import release_memory
-from pipelines.publish import PublishResult
+from pipelines.publish import PublishResult, is_current
 from pipelines.publish import publish as publish_marts
 from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
@@ -64,7 +64,7 @@ from warehouse import (
 )
 from warehouse.extensions import ensure_extensions
 from warehouse.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
-from warehouse.publication import SNAPSHOT, resolve_publish_dir
+from warehouse.publication import resolve_publish_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
 log = logging.getLogger("pipelines.run")
@@ -187,8 +187,12 @@ def stopped_by() -> str:
     return f"stopped by {signal.Signals(received_signal()).name}"
 
 
-def published_snapshot(warehouse: Warehouse, publish_dir: str | None) -> Path:
-    return resolve_publish_dir(warehouse, publish_dir) / SNAPSHOT
+def publication_current(warehouse: Warehouse, publish_dir: str | None) -> bool:
+    try:
+        return is_current(warehouse, publish_dir)
+    except Exception as exc:  # cannot tell (the warehouse unreadable): publish, which says what is wrong
+        log.warning("could not compare the publication with the last build: %s", describe(exc))
+        return False
 
 
 def publish_step(warehouse: Warehouse, publish_dir: str | None) -> PublishResult:
@@ -225,9 +229,10 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
                                               force=force_transform)
         built = transform_result is not None and transform_result.status in ("built", "unchanged")
-        # Unchanged marts are published already, unless no publication is there (first run of a new path).
+        # Unchanged marts are published already, unless the publication is not of the last build (its publish
+        # failed, or this is a new publish path): checked on every run.
         if publish and built and not signal_received() and (
-                transform_result.status == "built" or not published_snapshot(warehouse, publish_dir).exists()):
+                transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
             published = publish_step(warehouse, publish_dir)
         if (push_only or (push and built)) and not signal_received():
             pushed = run_pushes(warehouse, dry_run=dry_run)

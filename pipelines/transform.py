@@ -92,6 +92,20 @@ def last_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
+def last_build_id(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str | None:
+    """Which successful full build the warehouse's marts are (when it was built, from what), or None if no build
+    was recorded. `catalog`: the warehouse attached under that name on `con`, else `con`'s own."""
+    table = f"{catalog}.{BUILDS}" if catalog else BUILDS
+    schema, name = BUILDS.split(".")
+    exists = con.execute("select count(*) from duckdb_tables() where database_name = coalesce(?, current_database()) "
+                         "and schema_name = ? and table_name = ?", [catalog, schema, name]).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"select built_at, project_digest, inputs_digest from {table} order by built_at desc limit 1"
+                      ).fetchone()
+    return None if row is None else f"{row[0].isoformat()} {row[1][:12]} {row[2][:12]}"
+
+
 def record_build(warehouse: Warehouse, digests: tuple[str, str]) -> None:
     with warehouse.connect(read_only=False) as con:
         con.execute(f"create schema if not exists {BUILDS.split('.')[0]}")

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 import yaml
 
+from pipelines.publish import MARKER
 from pipelines.registry import SOURCES
 from tests.warehouse import ROOT, run_cli, sandbox_env
 from warehouse.project import TRANSFORMS
@@ -108,7 +109,7 @@ def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(full_run,
     after = count(snapshot, "marts.conversions")  # a new connection sees the new data
     assert after == count(warehouse, "marts.conversions") > before
     leftovers = sorted(p.name for p in snapshot.parent.iterdir())
-    assert leftovers == sorted([SNAPSHOT, PARQUET, (snapshot.parent / PARQUET).resolve().name]), leftovers
+    assert leftovers == sorted([SNAPSHOT, PARQUET, MARKER, (snapshot.parent / PARQUET).resolve().name]), leftovers
 
 
 def test_publishing_follows_the_configured_path_and_can_be_turned_off(full_run, sandbox, tmp_path):
@@ -123,3 +124,30 @@ def test_publishing_follows_the_configured_path_and_can_be_turned_off(full_run, 
     assert done.returncode == 0, done.stdout + done.stderr
     assert count(target / SNAPSHOT, "marts.conversions") == count(warehouse, "marts.conversions")
     assert not (tmp_path / "wh_published").exists()
+
+
+def test_a_build_whose_publication_failed_is_published_by_the_next_run(full_run, fresh_sandbox, tmp_path):
+    """A publish that fails (a full disk; here the Parquet link is in the way) leaves readers the old snapshot;
+    the next run brings them the last build, even though nothing new arrived and the build is skipped."""
+    warehouse = full_run.copy_to(tmp_path)  # the full run's world: the fresh sandbox's, before it advances
+    env = sandbox_env(fresh_sandbox, list(SOURCES))
+    args = ["--warehouse", str(warehouse), "--vendors", "webmarketer"]
+    assert run_cli(args, env).returncode == 0  # publishes the built marts
+    snapshot = tmp_path / "wh_published" / SNAPSHOT
+    before = count(snapshot, "marts.conversions")
+
+    fresh_sandbox.advance(24 * 2)
+    link = snapshot.parent / PARQUET
+    link.unlink()
+    link.mkdir()  # publishing cannot swap its link now
+    blocked = run_cli(args, env)
+    assert blocked.returncode == 1 and "publish      failed" in blocked.stdout, blocked.stdout
+    assert count(snapshot, "marts.conversions") == before < count(warehouse, "marts.conversions")
+
+    link.rmdir()  # the disk has room again; nothing new at the vendor
+    again = run_cli(args, env)
+    assert again.returncode == 0 and "transforms   unchanged" in again.stdout, again.stdout
+    assert "publish      published" in again.stdout, again.stdout
+    assert count(snapshot, "marts.conversions") == count(warehouse, "marts.conversions") > before
+    quiet = run_cli(args, env)  # in step now: nothing to publish
+    assert quiet.returncode == 0 and "publish" not in quiet.stdout, quiet.stdout
