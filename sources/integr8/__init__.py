@@ -41,6 +41,8 @@ def integr8_source(
     export_fields: dict[str, list[str]] | None = None,
     tables: Sequence[str] = tuple(settings.TABLES),
     page_size: int = settings.MAX_PAGE_SIZE,
+    max_export_mb: int = settings.MAX_EXPORT_MB,
+    max_export_rows: int = settings.MAX_EXPORT_ROWS,
 ) -> list[DltResource]:
     """Integr8 network data, incrementally, through reports or Download Center exports.
 
@@ -60,6 +62,8 @@ def integr8_source(
             to the same fields so both paths give the same columns.
         tables: event tables to load (subset of clicks, conversions, impressions, postback_logs).
         page_size: report page size, 1..100.
+        max_export_mb, max_export_rows: how large one export may be, its CSV uncompressed and its rows; a larger
+            one (a zip bomb, or far more than expected) fails the vendor clearly instead of taking the memory.
     """
     try:
         ZoneInfo(timezone)
@@ -87,7 +91,8 @@ def integr8_source(
     client = helpers.make_client(base_url, api_key)
     start, stop = utc(initial_start), utc(end_time) if end_time else None
     backfill = utc(backfill_from) if backfill_from else None
-    plan = Plan(window=timedelta(hours=window_hours), threshold=timedelta(hours=export_threshold_hours))
+    plan = Plan(window=timedelta(hours=window_hours), threshold=timedelta(hours=export_threshold_hours),
+                limits=exports.Limits(max_bytes=max_export_mb * 2**20, max_rows=max_export_rows))
 
     @dimension("advertisers", primary_key="id")
     def advertisers() -> Iterator[list[dict[str, Any]]]:
@@ -127,8 +132,8 @@ def integr8_source(
 class Plan:
     """Which path reads a range: reports in small windows, or Download Center exports in large chunks."""
 
-    def __init__(self, window: timedelta, threshold: timedelta) -> None:
-        self.window, self.threshold = window, threshold
+    def __init__(self, window: timedelta, threshold: timedelta, limits: exports.Limits) -> None:
+        self.window, self.threshold, self.limits = window, threshold, limits
 
     def uses_exports(self, table: str, begin: datetime, end: datetime) -> bool:
         return settings.TABLES[table].report is None or end - begin > self.threshold
@@ -139,7 +144,7 @@ def read_range(client: VendorClient, table: str, integrations: Sequence[str], be
     if plan.uses_exports(table, begin, end):
         requests = [exports.Export(table, integration, lo, hi) for integration in integrations
                     for lo, hi in windows(begin, end, timedelta(days=settings.EXPORT_CHUNK_DAYS))]
-        yield from exports.export_tables(client, requests, tz, fields)
+        yield from exports.export_tables(client, requests, tz, fields, limits=plan.limits)
         return
     report = settings.TABLES[table].report
     for integration in integrations:

@@ -1,7 +1,10 @@
 """Integr8's Download Center as a plain job: create, poll with backoff and a timeout, download, read.
 
 An export that ends in ERROR is created again (a bounded number of times); a signed URL that has
-expired is requested again. The zip's one CSV is read straight into Arrow with the schema we asked for.
+expired is requested again; an archive that arrives damaged (a bad CRC, a broken deflate stream) is
+downloaded once more. The zip's one CSV is read straight into Arrow with the schema we asked for, within
+`Limits`: an archive that expands past them (a zip bomb, or an export far larger than configured for) fails
+the vendor clearly before it can take the machine's memory.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +28,36 @@ from vendor_http import VendorClient, VendorError
 log = logging.getLogger("sources.integr8")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How large one export may be: its CSV uncompressed, and its rows (settings `max_export_mb`,
+    `max_export_rows` of the source)."""
+
+    max_bytes: int = settings.MAX_EXPORT_MB * 2**20
+    max_rows: int = settings.MAX_EXPORT_ROWS
+
+
+class DamagedArchive(VendorError):
+    """The downloaded zip does not read (a bad CRC, a broken stream): fetched again once."""
+
+
+class _Bounded(io.RawIOBase):
+    """A stream that fails once more than `limit` bytes came through it (a zip's stated size can lie)."""
+
+    def __init__(self, raw: io.BufferedIOBase, limit: int, error: Exception) -> None:
+        self.raw, self.left, self.error = raw, limit, error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        read = self.raw.readinto(buffer)
+        self.left -= read
+        if self.left < 0:
+            raise self.error
+        return read
+
+
 @dataclass
 class Export:
     """One requested export: what it covers, and the Download Center job currently producing it."""
@@ -37,12 +71,12 @@ class Export:
 
 
 def export_tables(client: VendorClient, requests: list[Export], tz: str, fields: list[str], delimiter: str = ",",
-                  timeout_s: float = settings.EXPORT_TIMEOUT_S) -> Iterator[pa.Table]:
+                  timeout_s: float = settings.EXPORT_TIMEOUT_S, limits: Limits = Limits()) -> Iterator[pa.Table]:
     """Create every export first (they run in parallel on Integr8's side), then collect them in order."""
     for export in requests:
         _start(client, export, tz, fields, delimiter)
     for export in requests:
-        yield _collect(client, export, tz, fields, delimiter, timeout_s)
+        yield _collect(client, export, tz, fields, delimiter, timeout_s, limits)
 
 
 def _start(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str) -> None:
@@ -52,13 +86,19 @@ def _start(client: VendorClient, export: Export, tz: str, fields: list[str], del
 
 
 def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str,
-             timeout_s: float) -> pa.Table:
+             timeout_s: float, limits: Limits) -> pa.Table:
     endpoint = f"Download Center {settings.TABLES[export.table].export} export"
     while True:
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":
-            archive = _download(client, finished["artifact"]["name"], endpoint)
-            return read_export(archive, export.table, fields, delimiter, tz, endpoint)
+            for attempt in range(1, settings.DOWNLOAD_ATTEMPTS + 1):
+                archive = _download(client, finished["artifact"]["name"], endpoint)
+                try:
+                    return read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
+                except DamagedArchive as damaged:
+                    if attempt == settings.DOWNLOAD_ATTEMPTS:
+                        raise
+                    log.warning("Integr8: %s; downloading it again", damaged)
         log.warning("Integr8: export %s ended in ERROR (%s); attempt %d of %d", export.job_id,
                     finished.get("error") or "no reason given", export.attempts, settings.EXPORT_ATTEMPTS)
         if export.attempts >= settings.EXPORT_ATTEMPTS:
@@ -110,30 +150,44 @@ def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
 
 
 def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
-                endpoint: str = "Download Center export") -> pa.Table:
+                endpoint: str = "Download Center export", limits: Limits = Limits()) -> pa.Table:
     """A Download Center zip as a typed Arrow table, times in UTC: the CSV streams from the zip straight into
-    Arrow (never held whole as text beside the table)."""
+    Arrow (never held whole as text beside the table), within `limits`."""
     schema = helpers.raw_schema(table, fields)
+    too_large = VendorError(settings.VENDOR, endpoint, f"the {table} export expands past {limits.max_bytes // 2**20} "
+                            "MB; raise max_export_mb in [sources.integr8] if that is expected, or shorten "
+                            "the ranges exported")
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-            members = [n for n in zf.namelist() if n.lower().endswith(".csv")]
+            members = [info for info in zf.infolist() if info.filename.lower().endswith(".csv")]
             if len(members) != 1:
-                raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found {members}")
+                raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found "
+                                                             f"{[m.filename for m in members]}")
+            if members[0].file_size > limits.max_bytes:
+                raise too_large
             with zf.open(members[0]) as csv:
                 parsed = pacsv.read_csv(
-                    csv,
+                    io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large)),
                     parse_options=pacsv.ParseOptions(delimiter=delimiter),
                     convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
                                                          strings_can_be_null=True, quoted_strings_can_be_null=False),
                 )
+    except (zlib.error, EOFError) as exc:
+        raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
     except zipfile.BadZipFile as exc:
-        raise VendorError(settings.VENDOR, endpoint, f"artifact is not a zip: {exc}") from exc
+        damaged = "CRC" in str(exc) or "not a zip" not in str(exc).lower()
+        raise (DamagedArchive if damaged else VendorError)(
+            settings.VENDOR, endpoint, f"the {table} archive is {'damaged' if damaged else 'not a zip'}: {exc}"
+        ) from exc
     except KeyError as exc:
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
             raise helpers.csv_column_error(table, _header(archive, delimiter), exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
+    if parsed.num_rows > limits.max_rows:
+        raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds {parsed.num_rows:,} rows, past "
+                          f"max_export_rows ({limits.max_rows:,}) in [sources.integr8]")
     return helpers.conform(table, parsed.select(fields).cast(schema), tz)
 
 

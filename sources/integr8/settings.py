@@ -30,6 +30,9 @@ EXPORT_POLL_MAX_S = 10.0
 EXPORT_TIMEOUT_S = 1800.0
 EXPORT_ATTEMPTS = 3  # an export that ends in ERROR is recreated this many times in all
 URL_ATTEMPTS = 3  # an expired signed URL is requested again this many times in all
+DOWNLOAD_ATTEMPTS = 2  # an archive that arrives damaged is downloaded once more
+MAX_EXPORT_MB = 4096  # one export's CSV uncompressed (a quarter of one integration's table); past it: a clear error
+MAX_EXPORT_ROWS = 30_000_000  # one export's rows
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 TEXT, FLOAT, INT, BOOL, WALL_TIME = pa.string(), pa.float64(), pa.int64(), pa.bool_(), "wall_time"

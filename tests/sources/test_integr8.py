@@ -190,3 +190,61 @@ def test_a_value_of_the_wrong_type_fails_naming_table_column_and_value(fresh_san
     message = str(failure.value)
     assert "Integr8" in message and "column conversions.revenue" in message, message
     assert "0.0" in message
+
+
+def damage_downloads(times: int) -> tuple[Callable[[Exchange], None], list[str]]:
+    """A rewrite that flips a byte in the middle of the first `times` archives downloaded (all of them when
+    the same archive is fetched again); and the artifact paths fetched."""
+    fetched: list[str] = []
+
+    def rewrite(exchange: Exchange) -> None:
+        if exchange.path.startswith("/_artifacts/") and exchange.status == 200:
+            fetched.append(exchange.path)
+            if len(fetched) <= times:
+                body = bytearray(exchange.body)
+                body[len(body) // 2] ^= 0xFF
+                exchange.body = bytes(body)
+
+    return rewrite, fetched
+
+
+def through_proxy_exports(sandbox, vendor, rewrite) -> SimpleNamespace:
+    url = sandbox.vendor_url("integr8")
+
+    def both(exchange: Exchange) -> None:
+        if exchange.path.endswith("/downloadcenter-artifact-url") and exchange.status == 200:
+            body = exchange.json()
+            body["url"] = body["url"].replace(url, vendor.url)
+            exchange.set_json(body)
+        rewrite(exchange)
+
+    vendor.rewrite = both
+    return SimpleNamespace(vendor_url=lambda _: vendor.url)
+
+
+def test_a_damaged_archive_is_downloaded_again(sandbox, tmp_path):
+    rewrite, fetched = damage_downloads(times=1)
+    with running_proxy(sandbox.vendor_url("integr8")) as vendor:
+        load(through_proxy_exports(sandbox, vendor, rewrite), tmp_path / "wh.duckdb", export_threshold_hours=0)
+    assert fetched[0] == fetched[1]  # the damaged one, fetched once more
+    assert snapshot(tmp_path / "wh.duckdb", "integr8") == snapshot(full_load(sandbox, tmp_path), "integr8")
+
+
+def full_load(sandbox, tmp_path):
+    load(sandbox, tmp_path / "clean.duckdb", export_threshold_hours=0)
+    return tmp_path / "clean.duckdb"
+
+
+def test_an_archive_damaged_twice_fails_naming_it(sandbox, tmp_path):
+    rewrite, _ = damage_downloads(times=100)
+    with running_proxy(sandbox.vendor_url("integr8")) as vendor, pytest.raises(PipelineStepFailed) as failure:
+        load(through_proxy_exports(sandbox, vendor, rewrite), tmp_path / "wh.duckdb", export_threshold_hours=0)
+    assert "Integr8: Download Center" in str(failure.value) and "archive is damaged" in str(failure.value)
+
+
+@pytest.mark.parametrize(("limit", "words"), [({"max_export_rows": 10}, "past max_export_rows (10)"),
+                                              ({"max_export_mb": 0}, "expands past 0 MB; raise max_export_mb")])
+def test_an_export_past_its_limits_fails_before_it_takes_the_memory(sandbox, tmp_path, limit, words):
+    with pytest.raises(PipelineStepFailed) as failure:
+        load(sandbox, tmp_path / "wh.duckdb", export_threshold_hours=0, **limit)
+    assert "Integr8" in str(failure.value) and words in str(failure.value), str(failure.value)
