@@ -272,7 +272,8 @@ def print_summary(summary: RunSummary) -> None:
         print(f"  publish      {p.status:<7} {p.seconds:6.1f}s  {p.detail}")
     for d in summary.destinations:
         skipped = sum(d.skipped.values())
-        counts = f"sent {d.sent:,}, unchanged {d.unchanged:,}, rejected {d.rejected:,}, skipped {skipped:,}"
+        sent = f"would send {d.sent:,}" if d.status == "dry-run" else f"sent {d.sent:,}"
+        counts = f"{sent}, unchanged {d.unchanged:,}, rejected {d.rejected:,}, skipped {skipped:,}"
         if d.failed or d.uncertain:
             counts += (f", failed {d.failed:,} (tried again next run), outcome unknown {d.uncertain:,} (not sent "
                        "again: see reverse_etl.open_rejects)")
@@ -305,9 +306,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pushing.add_argument("--no-push", action="store_true", help="do not push the outboxes to the destinations")
     pushing.add_argument("--push-only", action="store_true", help="only push (no extract, transform or publish)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="with a push: print counts and a sample of what would be sent; send and record nothing")
+                        help="with --push-only: print counts and a sample of what would be sent; send and record "
+                             "nothing")
     parser.add_argument("--summary-json", metavar="PATH", help="also write the run summary as JSON")
     args = parser.parse_args(argv)
+    if args.dry_run and not args.push_only:  # a run that loads, builds and publishes is no dry run
+        parser.error("--dry-run previews a push: use it with --push-only")
     if args.backfill_from:
         try:
             backfill = utc(args.backfill_from)
@@ -319,6 +323,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.warehouse = Warehouse.configured(args.warehouse)
     except WarehouseConfigError as exc:
         parser.error(str(exc))
+    if problem := args.warehouse.file_problem():  # before the lock file is made beside it
+        parser.error(f"--warehouse: {problem}")
     args.vendor_list = [v.strip() for v in args.vendors.split(",") if v.strip()]
     unknown = [v for v in args.vendor_list if v not in SOURCES]
     if unknown or not args.vendor_list:

@@ -27,6 +27,7 @@ from dlt_adapter import interruptible_sleep, stop_if_signalled
 log = logging.getLogger("vendor_http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 def pause(seconds: float) -> None:
@@ -153,6 +154,7 @@ class VendorClient:
         self.retries = 0  # retried attempts so far, for run summaries
         self.waited_s = 0.0  # time spent waiting to retry, against retry.max_total_wait_s
         self._origin = _origin(httpx.URL(base_url))
+        self.address = f"{self._origin[1]}:{self._origin[2]}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -195,6 +197,9 @@ class VendorClient:
                 except httpx.TimeoutException as exc:
                     raise _Retryable(f"timed out ({type(exc).__name__})", unprocessed=isinstance(exc, NEVER_SENT)
                                      ) from exc
+                except httpx.ConnectError as exc:
+                    raise _Retryable(f"nothing answered at {self.address} ({type(exc).__name__}: "
+                                     f"{self.redact(str(exc))}){self._connect_hint()}", unprocessed=True) from exc
                 except httpx.TransportError as exc:
                     raise _Retryable(f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})",
                                      unprocessed=isinstance(exc, NEVER_SENT)) from exc
@@ -288,10 +293,17 @@ class VendorClient:
         self.waited_s += delay
         return delay
 
+    def _connect_hint(self) -> str:
+        """For a vendor on this machine (the sandbox): what to do when nothing listens there."""
+        if self._origin[1] not in LOOPBACK_HOSTS:
+            return ""
+        return ("; nothing listens there on this machine: start the sandbox (`make sandbox`) or set the vendor's "
+                "base_url")
+
     def _log_retry(self, endpoint: str, state: RetryCallState) -> None:
         self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         status = f"HTTP {exc.status}" if isinstance(exc, _Retryable) and exc.status else "no response"
         cause = exc.cause if isinstance(exc, _Retryable) else str(exc)
-        log.warning("%s: %s %s (%s), retry %d of %d", self.vendor, endpoint, status, cause[:120],
-                    state.attempt_number, self.retry.attempts - 1)
+        log.warning("%s at %s: %s %s (%s), retry %d of %d", self.vendor, self.address, endpoint, status,
+                    cause[:120], state.attempt_number, self.retry.attempts - 1)

@@ -44,6 +44,7 @@ DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads spill to disk past this instead.
 DEFAULT_MEMORY_LIMIT = "1GB"
 LOADER_FILE_FORMAT = "parquet"  # insert_values is ~10x slower on DuckDB
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-12 of every DuckDB database file
 LIBPQ_KEYS = {"dbname": "database", "host": "host", "port": "port", "user": "username", "password": "password"}
 
 
@@ -82,6 +83,24 @@ class Warehouse:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
                 raise WarehouseConfigError(f"[warehouse] name {self.name!r} must be a plain SQL identifier")
         return self
+
+    def file_problem(self) -> str | None:
+        """Why the warehouse's file cannot be the warehouse (its directory is missing, or something that is not a
+        DuckDB database is there), or None. A new file in an existing directory is fine: the first run makes it."""
+        if self.is_remote:
+            return None
+        path = self.path
+        if not path.parent.is_dir():
+            return f"the directory {path.parent} does not exist (create it, or choose another path)"
+        if path.exists():
+            try:
+                with path.open("rb") as file:
+                    header = file.read(12)
+            except OSError as exc:
+                return f"{path} cannot be read: {exc.strerror}"
+            if header[8:12] != DUCKDB_MAGIC:
+                return f"{path} is not a DuckDB database"
+        return None
 
     # --- what it is --------------------------------------------------------------------------------
     @property
@@ -220,12 +239,11 @@ class Warehouse:
         """Keep a DuckDB file's database open in this process for the block: dlt opens a connection for every
         client it makes (state sync, fingerprints, each load), and each is then a new connection to the open
         database (~2 ms) instead of the file opened anew (~65 ms, read from its catalog). Connections of
-        other processes are refused for the block, as they are while a load writes."""
-        try:
-            # The configuration dlt's connections use: read-write, no options. A lake is attached per connection.
-            con = None if self.is_lake else duckdb.connect(str(self.path))
-        except duckdb.Error:  # e.g. held by another process: each vendor's step says so in its own words
-            con = None
+        other processes are refused for the block, as they are while a load writes; a file another process
+        holds raises here (one cause for the run, not one per vendor)."""
+        # The configuration dlt's connections use: read-write, no options. A lake is attached per connection.
+        # A file another process holds fails here, once for the run, before any vendor starts.
+        con = None if self.is_lake else duckdb.connect(str(self.path))
         try:
             yield
         finally:

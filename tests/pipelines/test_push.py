@@ -71,5 +71,13 @@ def test_a_dry_run_prints_what_would_be_sent_and_sends_nothing(full_run, fresh_s
                                "where skip_reason is null")
     assert summary_of(summary)["improvely"]["status"] == "dry-run"
     assert summary_of(summary)["improvely"]["sent"] == sendable[0]["n"] > 0
+    assert f"would send {sendable[0]['n']:,}, unchanged" in done.stdout  # not "sent": no call was made
     assert fresh_sandbox.control("GET", "received") == {}
     assert rows(warehouse, "select count(*) as n from duckdb_tables() where schema_name = 'reverse_etl'") == [{"n": 0}]
+
+
+def test_a_dry_run_is_a_push_preview_only(tmp_path):
+    """Without --push-only, --dry-run would load, build and publish for real: refused before anything runs."""
+    done = run_cli(["--warehouse", str(tmp_path / "wh.duckdb"), "--dry-run"], {})
+    assert done.returncode == 2 and "--dry-run previews a push: use it with --push-only" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -150,3 +150,15 @@ def test_the_build_inputs_change_with_a_row_and_not_with_a_reload(full_run, tmp_
         con.execute("update webmarketer.events set turnover = turnover + 1 where id = "
                     "(select min(id) from webmarketer.events where turnover > 0)")
         assert inputs_digest(con) != before
+
+
+def test_a_warehouse_path_that_cannot_be_one_is_a_usage_error_that_leaves_nothing(tmp_path):
+    missing = tmp_path / "no" / "such" / "dir" / "w.duckdb"
+    done = run_cli(["--warehouse", str(missing)], {})
+    assert done.returncode == 2 and f"the directory {missing.parent} does not exist" in done.stderr, done.stderr
+    assert not (tmp_path / "no").exists()  # no directory made, no lock left
+    text = tmp_path / "README.md"
+    text.write_text("# not a database\n")
+    done = run_cli(["--warehouse", str(text)], {})
+    assert done.returncode == 2 and f"{text} is not a DuckDB database" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]

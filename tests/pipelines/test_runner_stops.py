@@ -121,14 +121,13 @@ def test_sigint_during_extract_stops_the_whole_run(sandbox, tmp_path):
 
 
 def test_a_lock_that_cannot_be_created_ends_with_the_summary(tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
+    (tmp_path / "wh.duckdb.lock").mkdir()  # something else where the lock file goes
     summary = tmp_path / "summary.json"
-    done = run_cli(["--warehouse", str(blocker / "wh.duckdb"), "--summary-json", str(summary)], {})
+    done = run_cli(["--warehouse", str(tmp_path / "wh.duckdb"), "--summary-json", str(summary)], {})
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     report = json.loads(summary.read_text())
-    assert report["status"] == "failed" and "not-a-directory" in report["error"]
+    assert report["status"] == "failed" and "wh.duckdb.lock" in report["error"]
     assert f"error: {report['error']}" in done.stdout
 
 
@@ -145,10 +144,10 @@ def test_a_reader_holding_the_warehouse_is_named_as_the_cause(full_run, sandbox,
         reader.wait()
     assert done.returncode == 1, done.stdout + done.stderr
     report = json.loads(summary.read_text())
-    assert {v["status"] for v in report["vendors"]} == {"failed"}
-    for vendor in report["vendors"]:
-        assert "the warehouse is open in another process" in vendor["error"], vendor["error"]
-    assert "Traceback" not in done.stdout + done.stderr
+    assert report["vendors"] == [] and "the warehouse is open in another process" in report["error"], report
+    output = done.stdout + done.stderr
+    assert output.count("the warehouse is open in another process") == 1, output  # said once, not per vendor
+    assert "Traceback" not in output
 
 
 def test_sigterm_cuts_a_retry_after_wait_short(fresh_sandbox, tmp_path):

@@ -4,6 +4,7 @@ on it; a poison answer is given up on after a few server errors, not a whole rat
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,15 @@ def test_a_poison_answer_is_given_up_on_after_the_server_error_budget():
 def test_rate_limits_do_not_spend_the_server_error_budget():
     asked, error = post(answers(429, 429, 429, 500), idempotent=True, attempts=12, max_server_errors=2)
     assert error is None and len(asked) == 5
+
+
+def test_a_vendor_nowhere_to_be_found_is_named_with_its_address_and_a_hint(caplog):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with VendorClient("Acme", f"http://127.0.0.1:{port}", retry=RetryPolicy(attempts=2, **QUICK)) as client, \
+            pytest.raises(VendorError) as failure:
+        client.get_json("/v1/projects")
+    assert f"nothing answered at 127.0.0.1:{port}" in str(failure.value)
+    assert "start the sandbox (`make sandbox`)" in str(failure.value)
+    assert f"Acme at 127.0.0.1:{port}: GET /v1/projects" in caplog.text  # each retry says where

@@ -4,6 +4,7 @@ independent Python computations of the heuristic models and path transforms."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ import yaml
 from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.transform import dbt_cwd, dbt_environment, dbt_executable, run_transforms
 from tests.truths import assert_warehouse_truths
-from tests.warehouse import copy_warehouse, count
+from tests.warehouse import copy_warehouse, count, run_cli
 from warehouse import as_warehouse
 from warehouse.project import TRANSFORMS
 
@@ -264,9 +265,10 @@ def test_the_build_keeps_its_artifacts_beside_the_warehouse(built):
     assert (target / "partial_parse.msgpack").exists()
 
 
-def test_source_freshness_reads_each_loads_time(built):
+def test_source_freshness_reads_each_loads_time(built, tmp_path):
+    """Through `python -m pipelines.dbt`, as the README says to check freshness."""
     warehouse, _ = built
-    done = dbt(warehouse, "source", "freshness")
+    done = run_cli(["--warehouse", str(warehouse), "source", "freshness"], {**os.environ}, module="pipelines.dbt")
     assert done.returncode == 0, done.stdout[-3000:]
     spec = yaml.safe_load((TRANSFORMS / "models" / "staging" / "_sources.yml").read_text())
     checked = [t for source in spec["sources"] for t in source["tables"]
@@ -309,3 +311,10 @@ def test_sums_are_checked_relative_to_their_magnitude(built, tmp_path):
                     "(select min(rowid) from marts.channel_performance where revenue > 1000)")
     lost = dbt(copy, "test", "--select", check)
     assert lost.returncode == 1 and f"Failure in test {check}" in lost.stdout, lost.stdout
+
+
+def test_a_dbt_command_on_a_warehouse_not_built_is_one_line_and_makes_nothing(tmp_path):
+    missing = tmp_path / "warehouse.duckdb"
+    done = run_cli(["--warehouse", str(missing), "docs", "generate"], {**os.environ}, module="pipelines.dbt")
+    assert done.returncode == 2 and f"{missing} does not exist yet" in done.stderr, done.stderr
+    assert not missing.exists()
