@@ -114,6 +114,20 @@ def record_build(warehouse: Warehouse, digests: tuple[str, str]) -> None:
         con.execute(f"insert into {BUILDS} values (?, ?, now())", list(digests))
 
 
+DISK_FULL = ("No space left on device", "Errno 28", "ENOSPC", "disk is full", "Disk full")
+
+
+def failure_detail(output: str, warehouse: Warehouse) -> str:
+    """The one line a failed build ends with: a full disk said as such (dbt reports it as a fragment of whatever
+    it was logging), else dbt's first errors and failures."""
+    lines = output.splitlines()
+    if any(marker in line for line in lines for marker in DISK_FULL):
+        where = warehouse.label() if warehouse.is_lake else str(warehouse.path.parent)
+        return (f"no space left on device while dbt built: free space where the warehouse and dbt's files are "
+                f"({where}; DuckDB spills to its temp directory there too) and run again")
+    return " | ".join([line for line in lines if "ERROR" in line or "FAIL" in line][:5])
+
+
 def _die_with_parent() -> None:
     """In the dbt child, before exec: the kernel kills it when the runner dies, even by SIGKILL."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the runner's signal handling still stops dbt
@@ -191,8 +205,7 @@ def run_transforms(
     tail = [line for line in stdout.splitlines() if line.strip()][-3:]
     detail = " | ".join(line.split(" ", 1)[-1].strip() for line in tail)
     if child.returncode != 0:
-        failures = [line for line in stdout.splitlines() if "ERROR" in line or "FAIL" in line][:5]
-        return TransformResult("failed", time.monotonic() - started, " | ".join(failures) or detail)
+        return TransformResult("failed", time.monotonic() - started, failure_detail(stdout, warehouse) or detail)
     if digests is not None:
         try:
             record_build(warehouse, digests)

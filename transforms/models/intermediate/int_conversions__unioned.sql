@@ -10,6 +10,7 @@ clickmagick as (
         order_ref,
         coalesce(revenue, 0) as revenue,
         currency,
+        currency_sent,
         case when status = 'refunded' then 'refunded' else 'completed' end as vendor_status,
         cast(null as varchar) as rejection_reason,
         email,
@@ -31,6 +32,7 @@ integr8 as (
         c.order_ref,
         coalesce(c.revenue, 0) as revenue,
         c.currency,
+        c.currency_sent,
         case
             when c.third_party_status = 'refunded' then 'refunded'
             when c.status = 'rejected' then 'rejected'
@@ -58,6 +60,7 @@ webmarketer as (
         e.order_ref,
         coalesce(e.revenue, 0) as revenue,
         coalesce(e.currency, p.currency) as currency,  -- leads carry no turnover: the project's currency
+        e.currency_sent,
         case when e.refunded_at is not null then 'refunded' else 'completed' end as vendor_status,
         cast(null as varchar) as rejection_reason,
         e.email,

@@ -1,6 +1,7 @@
 -- Problems worth watching, one row per check, day and detail: what the vendors flag themselves (trashed
 -- events, rejected conversions, bot clicks: int_quality_issues__unioned), vendor records that matched no
--- order reference, and conversions no touch could be stitched to.
+-- order reference, conversions no touch could be stitched to, currencies that are no ISO code, and completed
+-- orders with negative revenue (credited as they are: a refund is its own status).
 with
 
 vendor_flags as (
@@ -19,8 +20,25 @@ unstitched as (
     from {{ ref('conversions') }}
     where touches = 0
     group by all
+),
+
+invalid_currency as (
+    select 'invalid_currency', cast(converted_at as date), vendor, left(currency_sent, 40), count(*)
+    from {{ ref('int_conversions__unioned') }}
+    where currency_sent is not null and {{ currency_code('currency_sent') }} is null
+    group by all
+),
+
+negative_revenue as (
+    select 'negative_revenue_on_completed_order', conversion_date, array_to_string(vendors, '+'), conversion_type,
+        count(*)
+    from {{ ref('conversions') }}
+    where status = 'completed' and revenue < 0
+    group by all
 )
 
 select * from vendor_flags
 union all select * from unmatched
 union all select * from unstitched
+union all select * from invalid_currency
+union all select * from negative_revenue

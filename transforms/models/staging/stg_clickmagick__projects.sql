@@ -2,5 +2,5 @@ select
     id as project_id,
     name as project_name,
     time_zone,
-    upper(currency) as currency
+    {{ currency_code('currency') }} as currency
 from {{ source('clickmagick', 'project_settings') }}

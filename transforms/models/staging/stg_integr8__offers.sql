@@ -4,5 +4,5 @@ select
     name as offer_name,
     channel,
     payout_type,
-    upper(currency) as currency
+    {{ currency_code('currency') }} as currency
 from {{ source('integr8', 'offers') }}

@@ -3,7 +3,7 @@ select
     project_id,
     campaign_id,
     cast(amount as double) as amount,
-    upper(currency) as currency,
+    {{ currency_code('currency') }} as currency,
     cast(start_date as date) as spend_date,
     start_date as starts_at,
     end_date as ends_at,

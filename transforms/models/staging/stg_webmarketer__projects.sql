@@ -2,5 +2,5 @@ select
     id as project_id,
     name as project_name,
     timezone as time_zone,
-    upper(currency) as currency
+    {{ currency_code('currency') }} as currency
 from {{ source('webmarketer', 'projects') }}
