@@ -172,13 +172,8 @@ def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, t
                     convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
                                                          strings_can_be_null=True, quoted_strings_can_be_null=False),
                 )
-    except (zlib.error, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream, not a zip at all
         raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
-    except zipfile.BadZipFile as exc:
-        damaged = "CRC" in str(exc) or "not a zip" not in str(exc).lower()
-        raise (DamagedArchive if damaged else VendorError)(
-            settings.VENDOR, endpoint, f"the {table} archive is {'damaged' if damaged else 'not a zip'}: {exc}"
-        ) from exc
     except KeyError as exc:
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     except pa.ArrowInvalid as exc:

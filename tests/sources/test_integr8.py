@@ -226,7 +226,7 @@ def test_a_damaged_archive_is_downloaded_again(sandbox, tmp_path):
     rewrite, fetched = damage_downloads(times=1)
     with running_proxy(sandbox.vendor_url("integr8")) as vendor:
         load(through_proxy_exports(sandbox, vendor, rewrite), tmp_path / "wh.duckdb", export_threshold_hours=0)
-    assert fetched[0] == fetched[1]  # the damaged one, fetched once more
+    assert fetched.count(fetched[0]) == 2  # the damaged one, fetched once more (tables download side by side)
     assert snapshot(tmp_path / "wh.duckdb", "integr8") == snapshot(full_load(sandbox, tmp_path), "integr8")
 
 
