@@ -16,9 +16,8 @@ import argparse
 import subprocess
 import sys
 
-from pipelines.transform import dbt_cwd, dbt_environment, dbt_executable
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment
 from warehouse import Warehouse, WarehouseConfigError
-from warehouse.project import TRANSFORMS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: --warehouse: {problem}", file=sys.stderr)
         return 2
-    command = [dbt_executable(), *args.command, "--project-dir", str(TRANSFORMS), "--profiles-dir", str(TRANSFORMS)]
-    return subprocess.call(command, env=dbt_environment(warehouse), cwd=dbt_cwd(warehouse))
+    return subprocess.call(dbt_command(*args.command), env=dbt_environment(warehouse), cwd=dbt_cwd(warehouse))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ class TransformResult:
     detail: str
 
 
+def dbt_command(*args: str) -> list[str]:
+    """`dbt <args>` on this project, with its own profiles: the runner's build, `python -m pipelines.dbt`, tests."""
+    return [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(TRANSFORMS), "--profiles-dir",
+            str(TRANSFORMS)]
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
@@ -95,12 +101,9 @@ def last_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
 def last_build_id(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str | None:
     """Which successful full build the warehouse's marts are (when it was built, from what), or None if no build
     was recorded. `catalog`: the warehouse attached under that name on `con`, else `con`'s own."""
-    table = f"{catalog}.{BUILDS}" if catalog else BUILDS
-    schema, name = BUILDS.split(".")
-    exists = con.execute("select count(*) from duckdb_tables() where database_name = coalesce(?, current_database()) "
-                         "and schema_name = ? and table_name = ?", [catalog, schema, name]).fetchone()[0]
-    if not exists:
+    if not table_exists(con, *BUILDS.split("."), catalog=catalog):
         return None
+    table = f"{catalog}.{BUILDS}" if catalog else BUILDS
     row = con.execute(f"select built_at, project_digest, inputs_digest from {table} order by built_at desc limit 1"
                       ).fetchone()
     return None if row is None else f"{row[0].isoformat()} {row[1][:12]} {row[2][:12]}"
@@ -170,19 +173,9 @@ def run_transforms(
     if digests is not None and digests == previous and not force:
         return TransformResult("unchanged", time.monotonic() - started,
                                "no loaded row and no model changed since the last build (--force-transform builds)")
-    command = [
-        dbt_executable(),
-        "--no-use-colors",
-        "build",
-        "--project-dir",
-        str(TRANSFORMS),
-        "--profiles-dir",
-        str(TRANSFORMS),
-        # Unit tests check the models' logic on fixed inputs, not the data: they run in `make test`
-        # (tests/transforms), not in every scheduled build, as dbt advises (a seventh of a build's time).
-        "--exclude-resource-type",
-        "unit_test",
-    ]
+    # Unit tests check the models' logic on fixed inputs, not the data: they run in `make test` (tests/transforms),
+    # not in every scheduled build, as dbt advises (a seventh of a build's time).
+    command = dbt_command("build", "--exclude-resource-type", "unit_test")
     if select:
         command += ["--select", select]
     if variables:

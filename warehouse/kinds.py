@@ -270,10 +270,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether the connection's warehouse (its current database) holds `schema.table`."""
-    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                            "and schema_name = ? and table_name = ?", [schema, table]).fetchone()[0])
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> bool:
+    """Whether the connection's warehouse (its current database, or the one attached as `catalog`) holds
+    `schema.table`."""
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = coalesce(?, "
+                            "current_database()) and schema_name = ? and table_name = ?",
+                            [catalog, schema, table]).fetchone()[0])
 
 
 def as_warehouse(warehouse: Warehouse | str | os.PathLike[str]) -> Warehouse:

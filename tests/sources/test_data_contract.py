@@ -6,6 +6,7 @@ outside the window read (a sale in 2099 or 1900) is rejected the same way and ne
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import duckdb
 import pytest
@@ -19,18 +20,29 @@ from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, stored_tabl
 END = {**PINNED_END, "SOURCES__CLICKMAGICK__ATTRIBUTION_MODELS": '["linear"]'}
 
 
+def sales_rewrite(state: dict, change: Callable[[dict], None]) -> Callable[[Exchange], None]:
+    """A proxy rewrite that applies `change` to every ClickMagick sale listed while `state["on"]`."""
+
+    def rewrite(exchange: Exchange) -> None:
+        if state["on"] and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
+            body = exchange.json()
+            for sale in body["sales"]:
+                change(sale)
+            exchange.set_json(body)
+
+    return rewrite
+
+
 def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox, tmp_path):
     broken: set[int] = set()
     state = {"on": True}
 
-    def spoil_amounts(exchange: Exchange) -> None:
-        if state["on"] and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
-            body = exchange.json()
-            for sale in body["sales"]:
-                if sale["id"] % 5 == 0:
-                    sale["amt"] = "twelve"
-                    broken.add(sale["id"])
-            exchange.set_json(body)
+    def spoil_amount(sale: dict) -> None:
+        if sale["id"] % 5 == 0:
+            sale["amt"] = "twelve"
+            broken.add(sale["id"])
+
+    spoil_amounts = sales_rewrite(state, spoil_amount)
 
     wh, summary = tmp_path / "wh.duckdb", tmp_path / "summary.json"
     with running_proxy(sandbox.vendor_url("clickmagick"), spoil_amounts) as vendor:
@@ -66,14 +78,12 @@ def test_a_sale_at_an_absurd_time_is_rejected_and_moves_no_mark(fresh_sandbox, t
     spoiled: set[int] = set()
     state = {"on": True}
 
-    def misdate_one_sale(exchange: Exchange) -> None:
-        if state["on"] and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
-            body = exchange.json()
-            for sale in body["sales"]:
-                if not spoiled or sale["id"] in spoiled:
-                    spoiled.add(sale["id"])
-                    sale["timestamp"] = moment
-            exchange.set_json(body)
+    def misdate(sale: dict) -> None:
+        if not spoiled or sale["id"] in spoiled:
+            spoiled.add(sale["id"])
+            sale["timestamp"] = moment
+
+    misdate_one_sale = sales_rewrite(state, misdate)
 
     wh = tmp_path / "wh.duckdb"
     args = ["--vendors", "clickmagick", "--warehouse", str(wh), "--no-transform"]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
-from pipelines.transform import dbt_cwd, dbt_environment, dbt_executable, run_transforms
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, run_transforms
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import copy_warehouse, count, run_cli
 from warehouse import as_warehouse
@@ -31,9 +31,8 @@ def built(full_run, sandbox):
 
 def dbt(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
-    return subprocess.run([dbt_executable(), "--no-use-colors", *args, "--project-dir", str(TRANSFORMS),
-                           "--profiles-dir", str(TRANSFORMS)], env=dbt_environment(str(warehouse)),
-                          cwd=dbt_cwd(str(warehouse)), capture_output=True, text=True, timeout=300)
+    return subprocess.run(dbt_command(*args), env=dbt_environment(str(warehouse)), cwd=dbt_cwd(str(warehouse)),
+                          capture_output=True, text=True, timeout=300)
 
 
 def run_results(warehouse) -> list[dict]:
