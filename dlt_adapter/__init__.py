@@ -139,6 +139,15 @@ def incremental_mark(resource_state: dict[str, Any], cursor_field: str) -> Any:
     return ((resource_state.get("incremental") or {}).get(cursor_field) or {}).get("last_value")
 
 
+def rewind_incremental_mark(resource_state: dict[str, Any], cursor_field: str, value: Any) -> None:
+    """Set the high-water mark of the incremental on `cursor_field` back to `value`, from within its resource
+    while it runs: dlt's incremental keeps this very dict as its state, so rows after it advance the mark from
+    `value` on, and the load commits that. The boundary hashes belonged to the old mark: dropped."""
+    column = resource_state.setdefault("incremental", {}).setdefault(cursor_field, {})
+    column["last_value"] = value
+    column["unique_hashes"] = []
+
+
 def write_disposition(schema: Schema, table: str) -> str:
     return get_write_disposition(schema.tables, table)
 
@@ -156,6 +165,6 @@ __all__ = [
     "forget_local_state", "incremental_mark",
     "intercepted_signals", "interruptible_sleep", "job_committed", "job_file_format", "job_table",
     "pending_packages_carrying_state", "primary_key", "received_signal", "resolve_configuration",
-    "schema_is_stored", "signal_received", "started_jobs", "stop_if_signalled", "table_sql_client",
-    "write_disposition",
+    "rewind_incremental_mark", "schema_is_stored", "signal_received", "started_jobs", "stop_if_signalled",
+    "table_sql_client", "write_disposition",
 ]

@@ -53,6 +53,7 @@ from pipelines.registry import SOURCES
 from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import fill_sandbox_credentials
 from sources.common.contract import REJECTS_TABLE
+from sources.common.drift import DRIFT_TABLE
 from sources.common.incremental import now_utc, utc
 from warehouse import (
     DEFAULT_WAREHOUSE,
@@ -77,6 +78,7 @@ class VendorResult:
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
     rejected: int = 0  # records waiting in <vendor>.rejected_records for a value that fits
+    drift: list[str] = field(default_factory=list)  # open <vendor>.schema_drift rows, e.g. "sales.cogs missing"
     error: str | None = None
 
 
@@ -148,7 +150,7 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
     # Data tables only: `_dlt_*` is dlt's bookkeeping, `_fingerprints_*` the change filter's.
     rows = {t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_")}
     return VendorResult(vendor, "loaded", time.monotonic() - started, rows=dict(sorted(rows.items())),
-                        rejected=open_rejections(pipeline))
+                        rejected=open_rejections(pipeline), drift=open_drift(pipeline))
 
 
 def carries_nothing(pipeline: Pipeline, rows: int) -> bool:
@@ -181,6 +183,16 @@ def open_rejections(pipeline: Pipeline) -> int:
             return int(sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(REJECTS_TABLE)}")[0][0])
     except DatabaseUndefinedRelation:
         return 0
+
+
+def open_drift(pipeline: Pipeline) -> list[str]:
+    try:
+        with pipeline.sql_client() as sql:
+            rows = sql.execute_sql(f"select table_name || '.' || column_name || ' ' || change "
+                                   f"from {sql.make_qualified_table_name(DRIFT_TABLE)} order by all")
+            return [row[0] for row in rows]
+    except DatabaseUndefinedRelation:
+        return []
 
 
 def stopped_by() -> str:
@@ -264,6 +276,9 @@ def print_summary(summary: RunSummary) -> None:
         if result.rejected:
             print(f"      {result.rejected:,} records rejected: they do not fit their documented types; "
                   f"see {result.vendor}.{REJECTS_TABLE}")
+        if result.drift:
+            print(f"      schema drift: {', '.join(result.drift)} (documented fields a record leaves out keep "
+                  f"their loaded values); see {result.vendor}.{DRIFT_TABLE}")
     if summary.transform is not None:
         t = summary.transform
         print(f"  transforms   {t.status:<7} {t.seconds:6.1f}s  {t.detail}")

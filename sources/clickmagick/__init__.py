@@ -23,7 +23,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.clickmagick import helpers, settings
-from sources.common.incremental import dimension, lookback_resource, now_utc, rejects_resource, utc, windows
+from sources.common.incremental import contract_resources, dimension, lookback_resource, now_utc, utc, windows
 from sources.common.spec import SourceSpec
 
 
@@ -134,7 +134,7 @@ def clickmagick_source(
                                  parallelized=True, columns=settings.CONVERSION_COLUMNS,
                                  nested_hints={"credits": dlt.mark.make_nested_hints(columns=settings.CREDIT_COLUMNS)})
 
-    resources = [rejects_resource(), projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]
+    resources = [*contract_resources(), projects, project_settings, *(conversions(kind) for kind in settings.KINDS)]
     return resources + ([stats_days, stats_reach] if stats else [])
 
 

@@ -1,5 +1,7 @@
 """ClickMagick endpoints, limits and defaults, as data."""
 
+from sources.common.contract import AMOUNT
+
 VENDOR = "ClickMagick"
 API_PREFIX = "/v1/campaigns"
 PROJECTS_PATH = f"{API_PREFIX}/projects"
@@ -26,9 +28,9 @@ CONVERSION_COLUMNS = {
     "project_id": {"data_type": "bigint"},
     "timestamp": {"data_type": "timestamp", "nullable": False},
     "ref": {"data_type": "text"},
-    "amt": {"data_type": "double"},
+    "amt": {"data_type": "double", AMOUNT: True},
     "currency": {"data_type": "text"},
-    "cogs": {"data_type": "double"},
+    "cogs": {"data_type": "double", AMOUNT: True},
     "status": {"data_type": "text"},
     "refund_time": {"data_type": "timestamp", "nullable": True},
     "cmc_vid": {"data_type": "text"},

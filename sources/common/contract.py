@@ -44,6 +44,10 @@ REJECTS_COLUMNS: dict[str, dict[str, Any]] = {
 REJECTS_HINTS: dict[str, Any] = {"write_disposition": "merge", "primary_key": REJECTS_KEY, "columns": REJECTS_COLUMNS}
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 CLOCK_SKEW = timedelta(hours=1)  # a vendor's clock this far ahead of ours is not an error
+# A column hint: the column holds money. Past AMOUNT_LIMIT an amount is a vendor's error (1e15 IDR is $60M for one
+# order), not a sale: loaded, one such value made every sum it joined infinite, build after build.
+AMOUNT = "x-amount"
+AMOUNT_LIMIT = 1e15
 
 
 def _number(value: Any) -> float:
@@ -53,6 +57,12 @@ def _number(value: Any) -> float:
     if not math.isfinite(number):
         raise ValueError("not a finite number")
     return number
+
+
+def _amount(value: Any) -> None:
+    if abs(_number(value)) >= AMOUNT_LIMIT:
+        raise ValueError(f"an amount past ±{AMOUNT_LIMIT:.0e}: no order reaches it, a double would lose its cents "
+                         f"and a sum of such amounts its meaning")
 
 
 def _integer(value: Any) -> None:
@@ -93,7 +103,7 @@ def violations(row: Mapping[str, Any], columns: Mapping[str, Mapping[str, Any]],
                 found.append({"column_name": prefix + name, "expected_type": expected, "raw_value": None,
                               "reason": "missing a required value"})
             continue
-        check = CHECKS.get(str(expected))
+        check = _amount if hint.get(AMOUNT) else CHECKS.get(str(expected))
         if check is None:
             continue
         try:
@@ -159,17 +169,23 @@ class Contract:
         return good, rejects
 
     def split_table(self, table: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]]:
-        """`split` for an Arrow batch, whose values are typed already: only the cursor is checked."""
+        """`split` for an Arrow batch, whose values are typed already: only the cursor and amounts are checked."""
         rejects: list[dict[str, Any]] = []
         self.misplaced = set()
-        if self.cursor_range is not None and table.num_rows:
-            lo, hi = (pa.scalar(bound, type=table.schema.field(self.cursor).type) for bound in self.cursor_range)
-            column = table[self.cursor]
-            outside = pc.fill_null(pc.or_kleene(pc.less(column, lo), pc.greater(column, hi)), False)
-            if pc.any(outside).as_py():
-                for row in table.filter(outside).select([self.primary_key, self.cursor]).to_pylist():
-                    rejects += self._rejections(str(row[self.primary_key]), row, self._cursor_violations(row))
-                table = table.filter(pc.invert(outside))
+        amounts = {name: hint for name, hint in self.columns.items() if hint.get(AMOUNT) and name in table.column_names}
+        if table.num_rows and (self.cursor_range is not None or amounts):
+            bad = pa.array([False] * table.num_rows)
+            if self.cursor_range is not None:
+                lo, hi = (pa.scalar(bound, type=table.schema.field(self.cursor).type) for bound in self.cursor_range)
+                column = table[self.cursor]
+                bad = pc.or_kleene(bad, pc.fill_null(pc.or_(pc.less(column, lo), pc.greater(column, hi)), False))
+            for name in amounts:
+                bad = pc.or_kleene(bad, pc.fill_null(pc.greater_equal(pc.abs(table[name]), AMOUNT_LIMIT), False))
+            if pc.any(bad).as_py():
+                for row in table.filter(bad).select([self.primary_key, self.cursor, *amounts]).to_pylist():
+                    found = self._cursor_violations(row) + violations(row, amounts)
+                    rejects += self._rejections(str(row[self.primary_key]), row, found)
+                table = table.filter(pc.invert(bad))
         if self._open and table.num_rows:
             ids = pc.cast(table[self.primary_key], pa.string())
             back = table.filter(pc.is_in(ids, value_set=pa.array(list(self._open), pa.string())))

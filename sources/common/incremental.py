@@ -25,13 +25,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dlt_adapter import DatabaseUndefinedRelation, SourceSectionNotAvailable, incremental_mark
+from dlt_adapter import (
+    DatabaseUndefinedRelation,
+    DltException,
+    SourceSectionNotAvailable,
+    incremental_mark,
+    rewind_incremental_mark,
+)
 from sources.common.contract import CLOCK_SKEW, FROZEN_TYPES, REJECTS_HINTS, REJECTS_TABLE, Contract
+from sources.common.drift import DRIFT_HINTS, DRIFT_TABLE, UNDOCUMENTED_METADATA, Drift
 from sources.common.times import now_utc, utc
 
 # times re-exported
-__all__ = ["ChangeFilter", "dimension", "fingerprints_table", "lookback_resource", "now_utc", "read_from", "utc",
-           "windows"]
+__all__ = ["ChangeFilter", "contract_resources", "dimension", "fingerprints_table", "lookback_resource", "now_utc",
+           "read_from", "utc", "windows"]
 
 # Records with an open rejection pull the next run's start back to where they were listed, this far before the
 # high-water mark at most: a record the vendor never fixes is not chased through all history on every run.
@@ -120,6 +127,51 @@ def known_fingerprints(name: str, key: str, cursor: str, since: datetime) -> pa.
     return empty  # before the first load
 
 
+# dlt's data types as Arrow types, for a column carried forward from the warehouse
+ARROW_TYPES = {"text": pa.string(), "double": pa.float64(), "decimal": pa.float64(), "bigint": pa.int64(),
+               "bool": pa.bool_(), "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32()}
+
+
+def stored_values(name: str, key: str, cursor: str, since: datetime, column: str) -> pa.Table:
+    """`column`'s value (`value`) for each record id (`id`) of table `name` with a cursor at or after `since`, as of
+    its newest completed load (a merged table holds one version, an appended log many). Empty when the table or
+    the column is not in the warehouse."""
+    empty = pa.table({"id": pa.array([], pa.string()), "value": pa.array([], pa.null())})
+    with _CLIENT_LOCK, contextlib.suppress(DltException), dlt.current.pipeline().sql_client() as sql:
+        table = sql.make_qualified_table_name(name)
+        loads = sql.make_qualified_table_name("_dlt_loads")
+        query = (f'select t."{key}"::varchar as id, t."{column}" as value from {table} as t semi join {loads} as l '
+                 f'on t._dlt_load_id = l.load_id and l.status = 0 where t."{cursor}" >= %s '
+                 f'qualify row_number() over (partition by t."{key}" order by t._dlt_load_id desc) = 1')
+        with sql.execute_query(query, since) as rows:
+            return rows.arrow() or empty
+    return empty
+
+
+def carried_forward(batch: Batch, missing: set[str], name: str, key: str, cursor: str, since: datetime,
+                    declared: dict[str, dict[str, Any]]) -> Batch:
+    """`batch` with each documented column in `missing` that a record left out set to the value the warehouse
+    holds for it (sources.common.drift): a field the vendor stopped sending never overwrites a loaded value."""
+    for column in sorted(missing):
+        stored = stored_values(name, key, cursor, since, column)
+        if isinstance(batch, pa.Table):
+            where = pc.index_in(pc.cast(batch[key], pa.string()), value_set=stored["id"])
+            values = pc.take(stored["value"], where)
+            kind = ARROW_TYPES.get(str(declared.get(column, {}).get("data_type")))
+            batch = batch.append_column(column, values.cast(kind) if kind is not None else values)
+            continue
+        known = dict(zip(stored["id"].to_pylist(), stored["value"].to_pylist(), strict=True))
+        for row in batch:
+            if column not in row and str(row[key]) in known:
+                row[column] = known[str(row[key])]
+    return batch
+
+
+def without_drift_notes(table: pa.Table) -> pa.Table:
+    metadata = {k: v for k, v in (table.schema.metadata or {}).items() if k != UNDOCUMENTED_METADATA}
+    return table.replace_schema_metadata(metadata or None)
+
+
 class ChangeFilter:
     """Which records are new or differ from their version last loaded (`known`: record id `id`, fingerprint
     `fp`), and the fingerprints of those passed on, as rows of `_fingerprints_<table>` (key, cursor,
@@ -191,26 +243,33 @@ RangeReader = Callable[[datetime, datetime], Iterable[Batch]]
 Completer = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-def rejects_resource() -> Any:
-    """The source's `rejected_records` table as a resource of its own, to list first in the source.
-
-    Every resource with a contract writes its rejections there, and dlt records in the table's schema the
-    resource that reached it first in each extract. Read side by side, that was whichever got there first,
-    so the schema (and with it a run with nothing new) changed from run to run. Owned by this resource,
-    which dlt reads before the others, the table's schema no longer depends on their order."""
-
-    @dlt.resource(name=REJECTS_TABLE, **REJECTS_HINTS)
-    def rejected_records() -> Iterator[Any]:
-        yield dlt.mark.materialize_table_schema()  # the table exists before its first rejection
-
-    return rejected_records
+# The tables every resource with a data contract writes to, beside its own: rejections and schema drift.
+CONTRACT_TABLES: dict[str, dict[str, Any]] = {REJECTS_TABLE: REJECTS_HINTS, DRIFT_TABLE: DRIFT_HINTS}
 
 
-def with_rejects_table(resource: Any) -> Any:
-    """Give `resource` a `rejected_records` table variant with its own columns and key: a variant starts as a
+def contract_resources() -> list[Any]:
+    """The source's `rejected_records` and `schema_drift` tables as resources of their own, to list first.
+
+    Every resource with a contract writes to them, and dlt records in a table's schema the resource that
+    reached it first in each extract. Read side by side, that was whichever got there first, so the schema (and
+    with it a run with nothing new) changed from run to run. Owned by these resources, which dlt reads before
+    the others, the tables' schemas no longer depend on their order."""
+
+    def owned(name: str, hints: dict[str, Any]) -> Any:
+        def table() -> Iterator[Any]:
+            yield dlt.mark.materialize_table_schema()  # the table exists before its first row
+
+        return dlt.resource(table, name=name, **hints)
+
+    return [owned(name, hints) for name, hints in CONTRACT_TABLES.items()]
+
+
+def with_contract_tables(resource: Any) -> Any:
+    """Give `resource` a variant of each contract table with its own columns and key: a variant starts as a
     copy of the resource's hints, so its columns are emptied first (see sources.common.contract)."""
-    resource.apply_hints(table_name=REJECTS_TABLE, columns={}, create_table_variant=True)
-    resource.apply_hints(table_name=REJECTS_TABLE, create_table_variant=True, **REJECTS_HINTS)
+    for name, hints in CONTRACT_TABLES.items():
+        resource.apply_hints(table_name=name, columns={}, create_table_variant=True)
+        resource.apply_hints(table_name=name, create_table_variant=True, **hints)
     return resource
 
 
@@ -246,7 +305,8 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     fingerprints are loaded with the records into `_fingerprints_<name>` (read back for the lookback only),
     materializing the table before its first record, and the data contract of declared `columns`
     (and `nested_hints`) for JSON rows: what does not fit goes to `rejected_records` (whose source lists
-    `rejects_resource()` first). A backfill passes every record on.
+    `contract_resources()` first; a documented field a record leaves out keeps its loaded value and is recorded
+    in `schema_drift`, see sources.common.drift). A backfill passes every record on.
     """
 
     declared = {k: v for k, v in (hints.get("columns") or {}).items() if isinstance(v, dict)}
@@ -255,6 +315,10 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         lag_s = max(lag_s, (now_utc() - backfill).total_seconds())
     elif declared:  # records waiting for a fix: reach back to where they were listed
         lag_s = max(lag_s, _rejected_reach_s(name, cursor_field))
+    # A mark in the future was written before cursor times were checked (a 2099 sale): read from where the loaded
+    # data end, and set the mark back there once the resource runs.
+    implausible_reach_s = _implausible_mark_reach_s(name, cursor_field, initial)
+    lag_s += implausible_reach_s
     nested = {key: dict(nested_hint.get("columns") or {})
               for key, nested_hint in (hints.get("nested_hints") or {}).items()}
     if declared:  # documented types are fixed: what does not fit is rejected, never a variant column
@@ -266,6 +330,8 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     ) -> Iterator[Any]:
         begin = read_from(cursor.start_value, initial, backfill)
         state = dlt.current.resource_state()
+        if implausible_reach_s:
+            rewind_incremental_mark(state, cursor_field, begin)  # the rows read advance it from here
         state.pop("fingerprints", None)  # kept in dlt state before they moved to the warehouse
         # The state says the warehouse's fingerprints are ours: a refresh (which wipes state at once but drops
         # the tables only when it loads) or the first run after the move starts from none.
@@ -276,8 +342,12 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
         end = stop or now_utc()
         contract = Contract(name, primary_key, cursor_field, declared, nested, state,
                             cursor_range=(begin, end + CLOCK_SKEW)) if declared else None
+        drift = Drift(name, primary_key, declared, nested, state) if declared else None
         yield dlt.mark.materialize_table_schema()  # the table exists even before its first record
         for batch in read(begin, end):
+            missing = drift.observe(batch) if drift else set()
+            if isinstance(batch, pa.Table) and batch.schema.metadata:
+                batch = without_drift_notes(batch)
             # The filter runs on a backfill too, so its fingerprints describe what was loaded.
             if isinstance(batch, pa.Table):
                 changed: Batch = seen.changed_rows(batch)
@@ -290,14 +360,19 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
                 passed, rejected = contract.split(passed) if isinstance(passed, list) else contract.split_table(passed)
                 if rejected:
                     yield dlt.mark.with_table_name(rejected, REJECTS_TABLE)
+            if missing and len(passed):
+                passed = carried_forward(passed, missing, name, primary_key, cursor_field, begin, declared)
             if len(passed):
                 yield passed
             prints = seen.passed(contract.misplaced, begin) if contract else seen.passed()
             if len(prints):  # loaded with the records they describe: both commit, or neither
                 yield dlt.mark.with_table_name(prints, fingerprints_table(name))
+        drifted = drift.rows(cursor_field, begin) if drift else []
+        if drifted:  # committed with the state that says it is open
+            yield dlt.mark.with_table_name(drifted, DRIFT_TABLE)
 
     resource = with_fingerprints_table(resource, name, primary_key, cursor_field, declared)
-    return with_rejects_table(resource) if declared else resource
+    return with_contract_tables(resource) if declared else resource
 
 
 def _rejected_reach_s(name: str, cursor_field: str) -> float:
@@ -312,3 +387,23 @@ def _rejected_reach_s(name: str, cursor_field: str) -> float:
     if waiting is None or mark is None:
         return 0.0
     return min((utc(mark) - waiting).total_seconds(), REREAD_REJECTED.total_seconds())
+
+
+def _implausible_mark_reach_s(name: str, cursor_field: str, initial: datetime) -> float:
+    """How far resource `name`'s high-water mark lies past the newest record loaded at a plausible time, when the
+    mark itself is past now (plus clock skew); 0 when it is not. Read when the source is made, like
+    `_rejected_reach_s`; the newest plausible record is read from the change filter's fingerprints."""
+    try:
+        state = dlt.current.source_state().get("resources", {}).get(name, {})
+    except SourceSectionNotAvailable:
+        return 0.0
+    mark, horizon = incremental_mark(state, cursor_field), now_utc() + CLOCK_SKEW
+    if mark is None or utc(mark) <= horizon:
+        return 0.0
+    newest = initial
+    with _CLIENT_LOCK, contextlib.suppress(DltException), dlt.current.pipeline().sql_client() as sql:
+        prints = sql.make_qualified_table_name(fingerprints_table(name))
+        found = sql.execute_sql(f'select max("{cursor_field}") from {prints} where "{cursor_field}" <= %s', horizon)
+        if found and found[0][0] is not None:
+            newest = max(initial, utc(found[0][0]))
+    return (utc(mark) - newest).total_seconds()

@@ -20,7 +20,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.common.incremental import dimension, lookback_resource, rejects_resource, utc, windows
+from sources.common.incremental import contract_resources, dimension, lookback_resource, utc, windows
 from sources.common.spec import SourceSpec
 from sources.integr8 import exports, helpers, settings
 from vendor_http import VendorClient
@@ -126,7 +126,7 @@ def integr8_source(
                                  write_disposition=settings.EVENT_WRITE_DISPOSITION, parallelized=True,
                                  columns=helpers.column_hints(table, fields[table], spec.primary_key))
 
-    return [rejects_resource(), advertisers, offers, publishers, *(events(t) for t in tables)]
+    return [*contract_resources(), advertisers, offers, publishers, *(events(t) for t in tables)]
 
 
 class Plan:

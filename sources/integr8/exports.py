@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sources.common.drift import with_undocumented
 from sources.common.polling import poll_until
 from sources.integr8 import helpers, settings
 from vendor_http import VendorClient, VendorError
@@ -152,8 +153,9 @@ def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
 def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
                 endpoint: str = "Download Center export", limits: Limits = Limits()) -> pa.Table:
     """A Download Center zip as a typed Arrow table, times in UTC: the CSV streams from the zip straight into
-    Arrow (never held whole as text beside the table), within `limits`."""
-    schema = helpers.raw_schema(table, fields)
+    Arrow (never held whole as text beside the table), within `limits`. A requested field the CSV lacks is left
+    out, and columns the documentation does not have are named in the table's metadata (sources.common.drift)."""
+    header: list[str] = []
     too_large = VendorError(settings.VENDOR, endpoint, f"the {table} export expands past {limits.max_bytes // 2**20} "
                             "MB; raise max_export_mb in [sources.integr8] if that is expected, or shorten "
                             "the ranges exported")
@@ -165,6 +167,10 @@ def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, t
                                                              f"{[m.filename for m in members]}")
             if members[0].file_size > limits.max_bytes:
                 raise too_large
+            with zf.open(members[0]) as csv:
+                header = _columns(csv.readline(), delimiter)
+            fields = helpers.present(table, fields, header, endpoint)
+            schema = helpers.raw_schema(table, fields)
             with zf.open(members[0]) as csv:
                 parsed = pacsv.read_csv(
                     io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large)),
@@ -178,17 +184,15 @@ def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, t
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
-            raise helpers.csv_column_error(table, _header(archive, delimiter), exc, endpoint) from exc
+            raise helpers.csv_column_error(table, header, exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     if parsed.num_rows > limits.max_rows:
         raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds {parsed.num_rows:,} rows, past "
                           f"max_export_rows ({limits.max_rows:,}) in [sources.integr8]")
-    return helpers.conform(table, parsed.select(fields).cast(schema), tz)
+    typed = helpers.conform(table, parsed.select(fields).cast(schema), tz)
+    return with_undocumented(typed, set(header) - set(settings.FIELDS[table]))
 
 
-def _header(archive: bytes, delimiter: str) -> list[str]:
+def _columns(line: bytes, delimiter: str) -> list[str]:
     """The column names of the export's CSV, as its first line gives them (their order may be the vendor's)."""
-    with zipfile.ZipFile(io.BytesIO(archive)) as zf, zf.open(next(n for n in zf.namelist()
-                                                               if n.lower().endswith(".csv"))) as csv:
-        line = csv.readline().decode("utf-8-sig", errors="replace").strip()
-    return [name.strip().strip('"') for name in line.split(delimiter)]
+    return [name.strip().strip('"') for name in line.decode("utf-8-sig", errors="replace").strip().split(delimiter)]

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.common.contract import AMOUNT
+from sources.common.drift import with_undocumented
 from sources.common.paging import CursorPaginator, PageNumberPaginator, paginate
 from sources.integr8 import settings
 from vendor_http import HeaderAuth, VendorClient, VendorError
@@ -77,14 +79,30 @@ def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
 
 def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz: str,
                   endpoint: str = "GET reports/v2") -> pa.Table:
-    """The report's rows as the table's typed Arrow batch; a value of the wrong type fails naming its column."""
+    """The report's rows as the table's typed Arrow batch; a value of the wrong type fails naming its column.
+
+    A field no row carries is left out of the batch, and fields the documentation does not have are named in
+    its metadata (sources.common.drift): absent is not null."""
+    sent = set().union(*(row.keys() for row in rows)) if rows else set(fields)
+    fields = present(table, fields, sent, endpoint)
     projected = [{f: row.get(f) for f in fields} for row in rows]
     schema = raw_schema(table, fields)
     try:
-        return conform(table, pa.Table.from_pylist(projected, schema=schema), tz)
+        typed = conform(table, pa.Table.from_pylist(projected, schema=schema), tz)
+        return with_undocumented(typed, sent - set(settings.FIELDS[table]))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise mistyped(table, schema, projected, endpoint) or VendorError(settings.VENDOR, endpoint,
                                                                           f"{table}: {exc}") from exc
+
+
+def present(table: str, fields: list[str], sent: set[str] | list[str], endpoint: str) -> list[str]:
+    """The requested `fields` the vendor sent; without the record's key or time it cannot be loaded at all."""
+    spec = settings.TABLES[table]
+    lost = [f for f in (spec.primary_key, spec.cursor) if f not in sent]
+    if lost:
+        raise VendorError(settings.VENDOR, endpoint, f"{table} records arrived without {', '.join(lost)}, which "
+                          "the documentation says every record has")
+    return [f for f in fields if f in sent]
 
 
 def mistyped(table: str, schema: pa.Schema, rows: list[dict[str, Any]], endpoint: str) -> VendorError | None:
@@ -117,5 +135,6 @@ def column_hints(table: str, fields: list[str], primary_key: str) -> dict[str, d
         hints[field] = {
             "data_type": "timestamp" if kind == settings.WALL_TIME else names[kind],  # type: ignore[index]
             "nullable": field != primary_key,
+            **({AMOUNT: True} if kind == pa.float64() else {}),  # Integr8's numbers are all money
         }
     return hints

@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from sources.common.incremental import dimension, lookback_resource, rejects_resource, utc
+from sources.common.incremental import contract_resources, dimension, lookback_resource, utc
 from sources.common.spec import SourceSpec
 from sources.webmarketer import helpers, settings
 
@@ -115,7 +115,7 @@ def webmarketer_source(
                 yield [helpers.outlay_row(o) for o in page]
 
     return [
-        rejects_resource(),
+        *contract_resources(),
         projects,
         event_types,
         campaigns,

@@ -103,6 +103,25 @@ def _ts(value: Any) -> datetime | None:
     return utc(value) if value else None
 
 
+def sent_only(row: dict[str, Any], record: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """`row` less the columns (of `fields`: column -> the vendor's field) whose field the record left out: absent
+    is not null, and a documented field the vendor stops sending keeps its loaded values (sources.common.drift)."""
+    for column, field in fields.items():
+        if field not in record:
+            del row[column]
+    return row
+
+
+EVENT_FIELDS = {"project_id": "projectId", "user_id": "userId", "tracker_id": "trackerId", "event_type": "eventType",
+                "event_date": "eventDate", "created_at": "createdAt", "updated_at": "updatedAt"}
+TRASHED_FIELDS = {"project_id": "projectId", "event_type_id": "eventTypeId", "event_type_ref": "eventTypeRef",
+                  "processing_date": "processingDate", "raw_event_date": "rawEventDate"}
+OUTLAY_FIELDS = {"project_id": "projectId", "integration_id": "integrationId", "campaign_id": "campaignId",
+                 "amount": "amount", "currency": "amount", "start_date": "startDate", "end_date": "endDate",
+                 "country": "country", "region": "region", "deleted_at": "deletedAt", "created_at": "createdAt",
+                 "updated_at": "updatedAt"}
+
+
 def event_row(event: dict[str, Any]) -> dict[str, Any]:
     """A computed event as one flat row, with its metrics as a nested list (table `events__metrics`)."""
     user = event.get("user") or {}
@@ -136,7 +155,7 @@ def event_row(event: dict[str, Any]) -> dict[str, Any]:
         elif metric.get("key") in settings.STATE_METRICS and current == 1:
             row[f"{metric['key']}_at"] = _ts(data.get("date"))
     row["metrics"] = metrics
-    return row
+    return sent_only(row, event, EVENT_FIELDS)
 
 
 def trashed_row(trashed: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +174,7 @@ def trashed_row(trashed: dict[str, Any]) -> dict[str, Any]:
             "field_is_pii": field.get("isPii"),
             "value": value if isinstance(value, str) or value is None else json.dumps(value, sort_keys=True),
         })
-    return {
+    return sent_only({
         "id": trashed["_id"],
         "project_id": trashed.get("projectId"),
         "event_type_id": trashed.get("eventTypeId"),
@@ -163,12 +182,12 @@ def trashed_row(trashed: dict[str, Any]) -> dict[str, Any]:
         "processing_date": _ts(trashed.get("processingDate")),
         "raw_event_date": _ts(trashed.get("rawEventDate")),
         "errors": errors,
-    }
+    }, trashed, TRASHED_FIELDS)
 
 
 def outlay_row(outlay: dict[str, Any]) -> dict[str, Any]:
     amount = outlay.get("amount") or {}
-    return {
+    return sent_only({
         "id": outlay["_id"],
         "project_id": outlay.get("projectId"),
         "integration_id": outlay.get("integrationId"),
@@ -182,4 +201,4 @@ def outlay_row(outlay: dict[str, Any]) -> dict[str, Any]:
         "deleted_at": _ts(outlay.get("deletedAt")),
         "created_at": _ts(outlay.get("createdAt")),
         "updated_at": _ts(outlay.get("updatedAt")),
-    }
+    }, outlay, OUTLAY_FIELDS)

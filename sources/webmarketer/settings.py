@@ -1,5 +1,7 @@
 """Webmarketer endpoints, limits and defaults, as data."""
 
+from sources.common.contract import AMOUNT
+
 VENDOR = "Webmarketer"
 TOKEN_PATH = "/oauth/token"
 PROJECTS_PATH = "/api/v1/agents/me/projects"
@@ -25,7 +27,7 @@ EVENT_COLUMNS = {
     "order_ref": {"data_type": "text", "nullable": True},
     "email": {"data_type": "text", "nullable": True},
     "external_id": {"data_type": "text", "nullable": True},
-    "turnover": {"data_type": "double", "nullable": True},
+    "turnover": {"data_type": "double", "nullable": True, AMOUNT: True},
     "turnover_currency": {"data_type": "text", "nullable": True},
     "paid_at": {"data_type": "timestamp", "nullable": True},
     "refund_at": {"data_type": "timestamp", "nullable": True},
@@ -62,7 +64,7 @@ OUTLAY_COLUMNS = {
     "project_id": {"data_type": "text"},
     "integration_id": {"data_type": "text"},
     "campaign_id": {"data_type": "text"},
-    "amount": {"data_type": "double"},
+    "amount": {"data_type": "double", AMOUNT: True},
     "currency": {"data_type": "text"},
     "start_date": {"data_type": "timestamp"},
     "end_date": {"data_type": "timestamp"},

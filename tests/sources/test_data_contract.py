@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from dlt_adapter import Pipeline
 from pipelines.registry import SOURCES
-from sources.common.contract import REJECTS_TABLE, Contract, violations
+from simulator.credentials import CREDENTIALS
+from sources.clickmagick import clickmagick_source
+from sources.common.contract import AMOUNT, AMOUNT_LIMIT, REJECTS_TABLE, Contract, violations
+from sources.common.times import utc
 from tests.proxy import Exchange, running_proxy
-from tests.warehouse import PINNED_END, count, run_cli, sandbox_env, stored_tables
+from tests.warehouse import END_TIME, PINNED_END, count, run_cli, sandbox_env, stored_tables
+from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
+KEY = CREDENTIALS["clickmagick"]["api_key"]
 # One model: fewer calls through the proxy.
 END = {**PINNED_END, "SOURCES__CLICKMAGICK__ATTRIBUTION_MODELS": '["linear"]'}
 
@@ -136,3 +144,69 @@ def test_the_contract_checks_each_declared_type_and_nested_lists():
     assert [r["id"] for r in kept] == [1]
     assert [(r["record_id"], r["column_name"], r["resolved"]) for r in resolved] == [("1", "credits.share", True)]
     assert state == {"rejected": {}}
+
+
+def test_an_amount_no_order_reaches_is_rejected_on_both_paths():
+    """`amt: 1e308` loaded once made every sum it joined infinite, and failed every build after the vendor fixed
+    it (outside the lookback). An amount past AMOUNT_LIMIT is rejected instead, like any value that does not fit."""
+    columns = {"id": {"data_type": "bigint"}, "at": {"data_type": "timestamp"},
+               "amt": {"data_type": "double", AMOUNT: True}, "rate": {"data_type": "double"}}
+    rows = [{"id": 1, "at": "2026-10-01T00:00:00Z", "amt": 1e308, "rate": 1e308},
+            {"id": 2, "at": "2026-10-01T00:00:00Z", "amt": -3.5e12, "rate": 1.0}]  # a large IDR refund is fine
+    kept, rejected = Contract("sales", "id", "at", columns, {}, {}).split(rows)
+    assert [r["id"] for r in kept] == [2]
+    assert [(r["column_name"], r["reason"][:22]) for r in rejected] == [("amt", "cannot be read as doub")]
+    assert "an amount past" in rejected[0]["reason"]
+
+    table = pa.table({"id": [1, 2], "at": pa.array([datetime(2026, 10, 1, tzinfo=UTC)] * 2),
+                      "amt": [1e308, -3.5e12], "rate": [1e308, 1.0]})
+    kept_table, rejected = Contract("sales", "id", "at", columns, {}, {}).split_table(table)
+    assert kept_table["id"].to_pylist() == [2]
+    assert [(r["record_id"], r["column_name"]) for r in rejected] == [("1", "amt")]
+
+
+def test_a_sale_with_an_absurd_amount_is_rejected_and_loads_once_fixed(sandbox, tmp_path):
+    spoiled: set[int] = set()
+    state = {"on": True}
+
+    def inflate(sale: dict) -> None:
+        if not spoiled or sale["id"] in spoiled:
+            spoiled.add(sale["id"])
+            sale["amt"] = 1e308
+
+    wh = tmp_path / "wh.duckdb"
+    args = ["--vendors", "clickmagick", "--warehouse", str(wh), "--no-transform"]
+    with running_proxy(sandbox.vendor_url("clickmagick"), sales_rewrite(state, inflate)) as vendor:
+        env = sandbox_env(sandbox, [], SOURCES__CLICKMAGICK__BASE_URL=vendor.url, **END)
+        first = run_cli(args, env)
+        assert first.returncode == 0 and "1 records rejected" in first.stdout, first.stdout + first.stderr
+        assert count(wh, "select max(abs(amt)) from clickmagick.sales") < AMOUNT_LIMIT
+        state["on"] = False
+        assert run_cli(args, env).returncode == 0
+    assert count(wh, "select count(*) from clickmagick.sales") == sandbox.truth()["clickmagick"]["sales"]
+    assert count(wh, "select count(*) from clickmagick.rejected_records") == 0
+
+
+def test_a_mark_pushed_past_now_before_the_check_is_set_back_by_the_next_run(fresh_sandbox, tmp_path):
+    """A warehouse loaded before cursor times were checked may hold a 2099 mark: every later sale would be
+    filtered out, run after run. The next run reads from where the loaded sales end and sets the mark back."""
+    wh = tmp_path / "wh.duckdb"
+
+    def load() -> Pipeline:
+        pipeline = make_pipeline("clickmagick", wh)
+        pipeline.run(clickmagick_source(base_url=fresh_sandbox.vendor_url("clickmagick"), api_key=KEY,
+                                        initial_start="2026-09-01T00:00:00Z", end_time=END_TIME,
+                                        attribution_models=["linear"], stats=False),
+                     loader_file_format=LOADER_FILE_FORMAT)
+        return pipeline
+
+    pipeline = load()
+    with pipeline.managed_state(extract_state=True) as state:
+        sales = state["sources"]["clickmagick"]["resources"]["sales"]
+        sales["incremental"]["timestamp"]["last_value"] = datetime(2099, 1, 1, tzinfo=UTC)
+    load()  # dlt loads the package of the state written above (and extracts nothing)
+    fresh_sandbox.advance(72)
+    pipeline = load()
+    assert count(wh, "select count(*) from clickmagick.sales") == fresh_sandbox.truth()["clickmagick"]["sales"]
+    mark = pipeline.state["sources"]["clickmagick"]["resources"]["sales"]["incremental"]["timestamp"]["last_value"]
+    assert utc(mark) < datetime.now(UTC)

@@ -1,10 +1,14 @@
 -- Problems the vendors themselves flag, one row per check, day, vendor and detail: events Webmarketer
 -- trashed (by error type and field), conversions Integr8 rejected (by reason), Integr8's bot clicks; and
--- records of any vendor that did not fit their documented types (by table and column), still not loaded.
+-- records of any vendor that did not fit their documented types (by table and column), still not loaded;
+-- and open schema drift (a documented field no longer sent, or an undocumented one), from the day first seen.
 -- The refs in the loop below are made while parsing, before the vendor list is known: declared here.
 -- depends_on: {{ ref('stg_clickmagick__rejected_records') }}
 -- depends_on: {{ ref('stg_integr8__rejected_records') }}
 -- depends_on: {{ ref('stg_webmarketer__rejected_records') }}
+-- depends_on: {{ ref('stg_clickmagick__schema_drift') }}
+-- depends_on: {{ ref('stg_integr8__schema_drift') }}
+-- depends_on: {{ ref('stg_webmarketer__schema_drift') }}
 with
 
 trashed as (
@@ -49,9 +53,24 @@ not_fitting as (
     group by all
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+drifted as (
+    {% for vendor in vendor_names() %}
+    select
+        'schema_drift',
+        cast(first_seen_at as date),
+        '{{ vendor }}',
+        table_name || '.' || column_name || ': ' || change,
+        records
+    from {{ ref('stg_' ~ vendor ~ '__schema_drift') }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select * from trashed
 union all select * from rejected
 union all select * from bots
 union all select * from not_fitting
+union all select * from drifted
+

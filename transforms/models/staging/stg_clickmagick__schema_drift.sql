@@ -1,0 +1,1 @@
+{{ stg_schema_drift('clickmagick') }}
