@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test test-fast lint demo run dashboard sandbox bench clean
+.PHONY: setup test test-fast lint demo run dashboard sandbox dagster bench clean
 
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -37,6 +37,10 @@ dashboard:  ## the HTML dashboard from the published marts (warehouse_published/
 
 sandbox:  ## the vendor sandbox in the foreground (Ctrl-C to stop)
 	$(PY) -m simulator serve --port 8765
+
+dagster:  ## the Dagster UI (orchestration/) on the configured warehouse; `make sandbox` serves the default config
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/var/dagster} sh -c 'mkdir -p "$$DAGSTER_HOME" && \
+		exec $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $${PORT:-3000}'
 
 bench:  ## every benchmark; ARGS=--quick for the short versions, ARGS='--only noop' for one
 	$(PY) -m benchmarks $(ARGS)
