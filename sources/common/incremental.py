@@ -109,22 +109,27 @@ def no_fingerprints() -> pa.Table:
     return pa.table({"id": pa.array([], pa.string()), "fp": pa.array([], pa.string())})
 
 
-def known_fingerprints(name: str, key: str, cursor: str, since: datetime) -> pa.Table:
-    """The fingerprint (`fp`) of each record id (`id`) of table `name` with a cursor at or after `since`, as of
-    its newest completed load, read from the warehouse the running pipeline loads into. Empty before the
-    first load."""
-    empty = no_fingerprints()
+def newest_versions(table: str, key: str, cursor: str, since: datetime, value: str, empty: pa.Table,
+                    missing: type[Exception] = DatabaseUndefinedRelation) -> pa.Table:
+    """`key` (as `id`) and the expression `value` (over alias `t`) of every record of `table` with a cursor at or
+    after `since`, in its newest completed load (a merged table holds one version, an appended log many), read
+    from the warehouse the running pipeline loads into; `empty` when that raises `missing` (no table yet)."""
     # One at a time: dlt runs parallelized resources in threads that share the pipeline's config context, and
     # opening a client enters and leaves a config section in it, which two threads at once would interleave.
-    with _CLIENT_LOCK, contextlib.suppress(DatabaseUndefinedRelation), dlt.current.pipeline().sql_client() as sql:
-        prints = sql.make_qualified_table_name(fingerprints_table(name))
-        loads = sql.make_qualified_table_name("_dlt_loads")
-        query = (f'select f."{key}"::varchar as id, f.fingerprint as fp from {prints} as f semi join {loads} as l '
-                 f'on f._dlt_load_id = l.load_id and l.status = 0 where f."{cursor}" >= %s '
-                 f'qualify row_number() over (partition by f."{key}" order by f._dlt_load_id desc) = 1')
+    with _CLIENT_LOCK, contextlib.suppress(missing), dlt.current.pipeline().sql_client() as sql:
+        rows_of, loads = sql.make_qualified_table_name(table), sql.make_qualified_table_name("_dlt_loads")
+        query = (f'select t."{key}"::varchar as id, {value} from {rows_of} as t semi join {loads} as l '
+                 f'on t._dlt_load_id = l.load_id and l.status = 0 where t."{cursor}" >= %s '
+                 f'qualify row_number() over (partition by t."{key}" order by t._dlt_load_id desc) = 1')
         with sql.execute_query(query, since) as rows:
             return rows.arrow() or empty
-    return empty  # before the first load
+    return empty
+
+
+def known_fingerprints(name: str, key: str, cursor: str, since: datetime) -> pa.Table:
+    """The fingerprint (`fp`) of each record id (`id`) of table `name` with a cursor at or after `since`, as of
+    its newest completed load. Empty before the first load."""
+    return newest_versions(fingerprints_table(name), key, cursor, since, "t.fingerprint as fp", no_fingerprints())
 
 
 # dlt's data types as Arrow types, for a column carried forward from the warehouse
@@ -134,18 +139,9 @@ ARROW_TYPES = {"text": pa.string(), "double": pa.float64(), "decimal": pa.float6
 
 def stored_values(name: str, key: str, cursor: str, since: datetime, column: str) -> pa.Table:
     """`column`'s value (`value`) for each record id (`id`) of table `name` with a cursor at or after `since`, as of
-    its newest completed load (a merged table holds one version, an appended log many). Empty when the table or
-    the column is not in the warehouse."""
+    its newest completed load. Empty when the table or the column is not in the warehouse."""
     empty = pa.table({"id": pa.array([], pa.string()), "value": pa.array([], pa.null())})
-    with _CLIENT_LOCK, contextlib.suppress(DltException), dlt.current.pipeline().sql_client() as sql:
-        table = sql.make_qualified_table_name(name)
-        loads = sql.make_qualified_table_name("_dlt_loads")
-        query = (f'select t."{key}"::varchar as id, t."{column}" as value from {table} as t semi join {loads} as l '
-                 f'on t._dlt_load_id = l.load_id and l.status = 0 where t."{cursor}" >= %s '
-                 f'qualify row_number() over (partition by t."{key}" order by t._dlt_load_id desc) = 1')
-        with sql.execute_query(query, since) as rows:
-            return rows.arrow() or empty
-    return empty
+    return newest_versions(name, key, cursor, since, f't."{column}" as value', empty, missing=DltException)
 
 
 def carried_forward(batch: Batch, missing: set[str], name: str, key: str, cursor: str, since: datetime,

@@ -153,27 +153,40 @@ def revenue_as_text_in_reports(exchange: Exchange) -> None:
         exchange.set_json(body)
 
 
-def revenue_as_text_in_exports(proxy_url: str, sandbox_url: str) -> Callable[[Exchange], None]:
+def exports_rewritten(proxy_url: str, sandbox_url: str, change: Callable[[list[list[str]]], list[list[str]] | None]
+                      ) -> Callable[[Exchange], None]:
+    """A proxy rewrite that sends each export's signed URL through the proxy too, and rewrites the CSV rows of
+    every archive downloaded with `change` (which returns the new rows, or None to leave the archive)."""
+
     def rewrite(exchange: Exchange) -> None:
         if exchange.path.endswith("/downloadcenter-artifact-url") and exchange.status == 200:
-            body = exchange.json()  # the signed URL through the proxy too, so its zip can be spoiled
+            body = exchange.json()
             body["url"] = body["url"].replace(sandbox_url, proxy_url)
             exchange.set_json(body)
         elif exchange.path.startswith("/_artifacts/") and exchange.status == 200:
             with zipfile.ZipFile(io.BytesIO(exchange.body)) as zf:
                 name = zf.namelist()[0]
-                rows = list(csv.reader(io.StringIO(zf.read(name).decode())))
-            if "conversion_time" not in rows[0] or len(rows) < 2:
+                rows = change(list(csv.reader(io.StringIO(zf.read(name).decode()))))
+            if rows is None:
                 return
-            rows[1][rows[0].index("revenue")] = "0.0x"
             text = io.StringIO()
-            csv.writer(text, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
+            csv.writer(text).writerows(rows)
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as zf:
                 zf.writestr(name, text.getvalue())
             exchange.body = out.getvalue()
 
     return rewrite
+
+
+def revenue_as_text_in_exports(proxy_url: str, sandbox_url: str) -> Callable[[Exchange], None]:
+    def spoil(rows: list[list[str]]) -> list[list[str]] | None:
+        if "conversion_time" not in rows[0] or len(rows) < 2:
+            return None
+        rows[1][rows[0].index("revenue")] = "0.0x"
+        return rows
+
+    return exports_rewritten(proxy_url, sandbox_url, spoil)
 
 
 @pytest.mark.parametrize("path", ["reports", "exports"])

@@ -6,10 +6,7 @@ Arrow paths (Integr8's reports and Download Center exports)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -17,7 +14,7 @@ import pytest
 
 from tests.proxy import Exchange, running_proxy
 from tests.sources.test_data_contract import END, sales_rewrite
-from tests.sources.test_integr8 import load
+from tests.sources.test_integr8 import exports_rewritten, load
 from tests.warehouse import count, count_current, run_cli, sandbox_env, snapshot
 
 DRIFT = "select table_name, column_name, change from {}.schema_drift order by all"
@@ -97,27 +94,13 @@ def reports_without_user_agent(state: dict) -> Callable[[Exchange], None]:
 
 
 def exports_without_user_agent(state: dict, proxy_url: str, sandbox_url: str) -> Callable[[Exchange], None]:
-    def rewrite(exchange: Exchange) -> None:
-        if exchange.path.endswith("/downloadcenter-artifact-url") and exchange.status == 200:
-            body = exchange.json()  # the signed URL through the proxy too, so its zip can be rewritten
-            body["url"] = body["url"].replace(sandbox_url, proxy_url)
-            exchange.set_json(body)
-        elif state["on"] and exchange.path.startswith("/_artifacts/") and exchange.status == 200:
-            with zipfile.ZipFile(io.BytesIO(exchange.body)) as zf:
-                name = zf.namelist()[0]
-                rows = list(csv.reader(io.StringIO(zf.read(name).decode())))
-            if "user_agent" not in rows[0]:
-                return
-            drop = rows[0].index("user_agent")
-            rows = [[*row[:drop], *row[drop + 1:], "fp-1" if i else "device_fingerprint"] for i, row in enumerate(rows)]
-            text = io.StringIO()
-            csv.writer(text).writerows(rows)
-            out = io.BytesIO()
-            with zipfile.ZipFile(out, "w") as zf:
-                zf.writestr(name, text.getvalue())
-            exchange.body = out.getvalue()
+    def drop(rows: list[list[str]]) -> list[list[str]] | None:
+        if not state["on"] or "user_agent" not in rows[0]:
+            return None
+        at = rows[0].index("user_agent")
+        return [[*row[:at], *row[at + 1:], "fp-1" if i else "device_fingerprint"] for i, row in enumerate(rows)]
 
-    return rewrite
+    return exports_rewritten(proxy_url, sandbox_url, drop)
 
 
 @pytest.mark.parametrize("path", ["reports", "exports"])
