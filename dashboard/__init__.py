@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.data import load
+from dashboard.data import SnapshotError, load
 from dashboard.page import render
 from warehouse.project import default_model
 
+__all__ = ["SnapshotError", "build"]
 
-def build(snapshot: str | Path, out: str | Path) -> Path:
-    """Write the dashboard for `snapshot` to `out` (atomically: a browser never sees half a file)."""
-    data = load(snapshot)
+
+def build(snapshot: str | Path, out: str | Path, label: str | Path | None = None) -> Path:
+    """Write the dashboard for `snapshot` to `out` (atomically: a browser never sees half a file); the page names
+    the snapshot as `label` when given (the publish step builds from the copy it is about to swap in)."""
+    data = load(snapshot, label)
     page = render(data, default_model=default_model())
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)

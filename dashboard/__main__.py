@@ -1,4 +1,4 @@
-"""`make dashboard`: build the dashboard from the published marts.
+"""`make dashboard`: build the dashboard from the published marts (every publish by the runner already does).
 
     python -m dashboard [--snapshot PATH] [--out <snapshot dir>/dashboard.html]
 
@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dashboard import build
+from dashboard import SnapshotError, build
 from warehouse import Warehouse
 from warehouse.publication import SNAPSHOT, resolve_publish_dir
 
@@ -26,10 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="HTML file to write (default: dashboard.html beside the snapshot)")
     args = parser.parse_args(argv)
     snapshot = Path(args.snapshot) if args.snapshot else resolve_publish_dir(Warehouse.configured()) / SNAPSHOT
-    if not snapshot.exists():
-        print(f"note: {snapshot} does not exist yet (no successful run has published); "
-              "the dashboard shows empty states", file=sys.stderr)
-    out = build(snapshot, args.out or snapshot.with_name("dashboard.html"))
+    if not snapshot.is_file():
+        print(f"error: no published snapshot at {snapshot}: a successful `make run` publishes one there (and its "
+              "dashboard.html beside it); `make demo` publishes to demo_published/", file=sys.stderr)
+        return 1
+    try:
+        out = build(snapshot, args.out or snapshot.with_name("dashboard.html"))
+    except SnapshotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"dashboard: {out.resolve()}")
     return 0
 

@@ -54,6 +54,10 @@ QUERIES = {
 }
 
 
+class SnapshotError(ValueError):
+    """The snapshot cannot be read as a published DuckDB file."""
+
+
 @dataclass
 class DashboardData:
     snapshot: str
@@ -74,14 +78,20 @@ class DashboardData:
         return sorted(frame["currency"].dropna().unique()) if not frame.empty else []
 
 
-def load(snapshot: str | Path) -> DashboardData:
+def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData:
+    """The frames of `snapshot` (shown on the page as `label`, e.g. where it will be once swapped in)."""
     path = Path(snapshot)
-    data = DashboardData(str(path))
+    data = DashboardData(str(label or path))
     if not path.exists():
         data.frames = {name: pd.DataFrame() for name in QUERIES}
         return data
     data.published_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
-    with duckdb.connect(str(path), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{path} is not a DuckDB snapshot the dashboard can read: {str(exc).splitlines()[0]}"
+                            ) from exc
+    with con:
         tables = {name for (name,) in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
         for name, sql in QUERIES.items():

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import build as build_dashboard
 from pipelines.errors import describe
+from pipelines.publish import DASHBOARD
 from pipelines.pushes import use_sandbox_destinations
 from pipelines.registry import SOURCES
 from pipelines.run import print_summary, run
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except duckdb.Error as exc:
         print(f"\n(no headline: {describe(exc)})")
     if summary.published is not None and summary.published.status == "published":
-        dashboard = build_dashboard(summary.published.path, Path(summary.published.path).with_name("dashboard.html"))
+        dashboard = Path(summary.published.path).with_name(DASHBOARD)  # written by the publication
         print(f"\ndashboard (open it in a browser, works offline): {dashboard}")
         print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"

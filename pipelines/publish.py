@@ -8,6 +8,7 @@ the new one), and `parquet/` is a symlink flipped to a new directory of files.
 
     <publish dir>/snapshot.duckdb          schema `marts` with the dbt docs as table and column comments
     <publish dir>/parquet/<mart>.parquet
+    <publish dir>/dashboard.html           the dashboard of that snapshot (dashboard/), swapped in with it
     <publish dir>/.published.json          which build of the warehouse it holds (`is_current`)
 """
 
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard import build as build_dashboard
 from pipelines.transform import last_build_id
 from warehouse import Warehouse, as_warehouse, literal
 from warehouse.extensions import ensure_extensions
 from warehouse.publication import MARTS_SCHEMA, PARQUET, SNAPSHOT, resolve_publish_dir
 
 MARKER = ".published.json"  # which build the publication holds, beside it
+DASHBOARD = "dashboard.html"  # the page of the snapshot (dashboard/), rebuilt by every publication
 
 
 @dataclass
@@ -53,14 +56,19 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     directory.mkdir(parents=True, exist_ok=True)
     generation = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
     snapshot_tmp = directory / f".{SNAPSHOT}.{generation}.tmp"
+    dashboard_tmp = directory / f".{DASHBOARD}.{generation}.tmp"
     parquet_dir = directory / f".{PARQUET}-{generation}"
     parquet_dir.mkdir()
     try:
         rows, build = _write_snapshot(as_warehouse(warehouse), snapshot_tmp, parquet_dir)
+        # The page of this snapshot, written before anything is swapped: a publication never has a stale page.
+        build_dashboard(snapshot_tmp, dashboard_tmp, label=directory / SNAPSHOT)
         _swap_symlink(directory / PARQUET, parquet_dir.name)
         os.replace(snapshot_tmp, directory / SNAPSHOT)
+        os.replace(dashboard_tmp, directory / DASHBOARD)
     except BaseException:
         snapshot_tmp.unlink(missing_ok=True)
+        dashboard_tmp.unlink(missing_ok=True)
         shutil.rmtree(parquet_dir, ignore_errors=True)
         raise
     staged = directory / f"{MARKER}.{generation}.tmp"  # after the swap: a marker never names a build not in place
@@ -68,7 +76,8 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     os.replace(staged, directory / MARKER)
     _remove_old_generations(directory, keep=parquet_dir.name)
     return PublishResult("published", time.monotonic() - started, str(directory / SNAPSHOT), rows,
-                         f"{len(rows)} marts -> {directory / SNAPSHOT} and {directory / PARQUET}/")
+                         f"{len(rows)} marts -> {directory / SNAPSHOT}, {directory / PARQUET}/ and "
+                         f"{directory / DASHBOARD}")
 
 
 def is_current(warehouse: Warehouse | str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> bool:
@@ -136,5 +145,6 @@ def _remove_old_generations(directory: Path, keep: str) -> None:
     for stale in directory.glob(f".{PARQUET}-*"):
         if stale.name != keep:
             shutil.rmtree(stale, ignore_errors=True)
-    for stale in [*directory.glob(f".{SNAPSHOT}.*.tmp"), *directory.glob(f".{PARQUET}.*.link")]:
+    for stale in [*directory.glob(f".{SNAPSHOT}.*.tmp"), *directory.glob(f".{DASHBOARD}.*.tmp"),
+                  *directory.glob(f".{PARQUET}.*.link")]:
         stale.unlink(missing_ok=True)

@@ -134,3 +134,18 @@ def test_make_dashboard_reads_the_configured_publication(full_run, tmp_path):
         assert "does not exist" not in done.stderr
         assert done.stdout.strip() == f"dashboard: {directory / 'dashboard.html'}"
         assert (directory / "dashboard.html").stat().st_size > 1_000_000  # plotly.js inlined
+
+
+def test_make_dashboard_without_a_readable_snapshot_is_one_line_and_fails(tmp_path):
+    """It built an empty page and exited 0 for a snapshot that does not exist, and gave a traceback for a file
+    that is no DuckDB database."""
+    not_duckdb = tmp_path / "notes.duckdb"
+    not_duckdb.write_text("these are notes, not a database\n")
+    for snapshot, words in ((tmp_path / "nope.duckdb", "no published snapshot at"),
+                            (not_duckdb, "is not a DuckDB snapshot the dashboard can read")):
+        done = run_cli(["--snapshot", str(snapshot), "--out", str(tmp_path / "page.html")], dict(os.environ),
+                       module="dashboard")
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr.startswith("error: ") and words in done.stderr and len(done.stderr.splitlines()) == 1, \
+            done.stderr
+        assert not (tmp_path / "page.html").exists()

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.publish import MARKER
+from pipelines.publish import DASHBOARD, MARKER
 from pipelines.registry import SOURCES
 from tests.warehouse import ROOT, run_cli, sandbox_env
 from warehouse.project import TRANSFORMS
@@ -91,6 +91,7 @@ def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(full_run,
     assert first.returncode == 0, first.stdout + first.stderr
     snapshot = tmp_path / "wh_published" / SNAPSHOT
     before = count(snapshot, "marts.conversions")
+    assert f"{before:,} conversions from" in (snapshot.parent / DASHBOARD).read_text()  # the page of this snapshot
 
     log, stop = tmp_path / "reader.log", tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(snapshot), str(log), str(stop)], cwd=ROOT)
@@ -108,8 +109,11 @@ def test_a_reader_holding_the_snapshot_neither_blocks_a_run_nor_breaks(full_run,
     assert readings and all(line == f"ok {before}" for line in readings), readings[-5:]
     after = count(snapshot, "marts.conversions")  # a new connection sees the new data
     assert after == count(warehouse, "marts.conversions") > before
+    # the run rebuilt the page with the new data, no other command
+    assert f"{after:,} conversions from" in (snapshot.parent / DASHBOARD).read_text()
     leftovers = sorted(p.name for p in snapshot.parent.iterdir())
-    assert leftovers == sorted([SNAPSHOT, PARQUET, MARKER, (snapshot.parent / PARQUET).resolve().name]), leftovers
+    assert leftovers == sorted([SNAPSHOT, PARQUET, MARKER, DASHBOARD, (snapshot.parent / PARQUET).resolve().name]
+                               ), leftovers
 
 
 def test_publishing_follows_the_configured_path_and_can_be_turned_off(full_run, sandbox, tmp_path):
@@ -135,6 +139,7 @@ def test_a_build_whose_publication_failed_is_published_by_the_next_run(full_run,
     assert run_cli(args, env).returncode == 0  # publishes the built marts
     snapshot = tmp_path / "wh_published" / SNAPSHOT
     before = count(snapshot, "marts.conversions")
+    assert f"{before:,} conversions from" in (snapshot.parent / DASHBOARD).read_text()  # the page of this snapshot
 
     fresh_sandbox.advance(24 * 2)
     link = snapshot.parent / PARQUET
