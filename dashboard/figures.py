@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.palette import channel_colour, channel_label, translucent
+
 CONVERTED, NOT_CONVERTED = "converted", "did not convert"
+OUTCOME_COLOURS = {CONVERTED: "#1B7837", NOT_CONVERTED: "#DDDDDD"}  # apart from every channel colour
 MAX_SANKEY_STEPS = 4  # later touches fold into the last step: a readable flow, not every path
 
 
@@ -15,10 +18,12 @@ def layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str) -> go.Figure:
-    """One bar trace per value of `by` (a channel, a model, a check)."""
+def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, hover: str | None = None) -> go.Figure:
+    """One bar trace per value of `by` (a channel, a model, a check); a channel by its label and colour."""
     for name, part in frame.groupby(by):
-        fig.add_bar(x=part[x], y=part[y], name=str(name))
+        style = {"name": channel_label(name), "marker_color": channel_colour(name)} if by == "channel" else \
+            {"name": str(name)}
+        fig.add_bar(x=part[x], y=part[y], hovertemplate=hover, **style)
     return fig
 
 
@@ -26,19 +31,22 @@ def revenue_by_day(by_day: pd.DataFrame, currency: str, model: str) -> go.Figure
     rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
     if rows.empty:
         return None
-    fig = bars(go.Figure(), rows[rows["conversions"] > 0], "channel", "day", "revenue")
+    hover = f"%{{fullData.name}}<br>%{{x|%b %-d, %Y}}<br>%{{y:,.2f}} {currency}<extra></extra>"
+    fig = bars(go.Figure(), rows[rows["conversions"] > 0], "channel", "day", "revenue", hover)
     spend = rows.groupby("day", as_index=False)["spend"].sum()
     if spend["spend"].sum() > 0:
-        fig.add_scatter(x=spend["day"], y=spend["spend"], name="spend", mode="lines",
-                        line={"color": "black", "dash": "dot"})
-    fig.update_layout(barmode="stack", yaxis_title=currency)
+        fig.add_scatter(x=spend["day"], y=spend["spend"], name="Spend", mode="lines", hovertemplate=hover,
+                        line={"color": "#444444", "dash": "dot"})
+    fig.update_layout(barmode="stack", yaxis_title=currency, xaxis={"tickformat": "%b %-d"})
     return layout(fig, f"Attributed revenue by day and channel, with spend ({currency}, {model})")
 
 
 def model_comparison(shares: pd.DataFrame) -> go.Figure | None:
     if shares.empty:
         return None
-    fig = bars(go.Figure(), shares, "attribution_model", "channel", "share")
+    shares = shares.assign(channel=shares["channel"].map(channel_label))
+    fig = bars(go.Figure(), shares, "attribution_model", "channel", "share",
+               "%{fullData.name}<br>%{x}: %{y:.1%}<extra></extra>")
     fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share of credited conversions"})
     return layout(fig, "Each channel's share of conversions under every model", height=440)
 
@@ -55,12 +63,15 @@ def path_sankey(flows: pd.DataFrame) -> go.Figure | None:
             if count:
                 for edge in zip(nodes, [*nodes[1:], outcome], strict=True):
                     links[edge] = links.get(edge, 0) + float(count)
-    labels = sorted({n for edge in links for n in edge})
-    index = {label: i for i, label in enumerate(labels)}
+    names = sorted({n for edge in links for n in edge})
+    index = {name: i for i, name in enumerate(names)}
+    colours = [OUTCOME_COLOURS.get(name) or channel_colour(name.split(". ", 1)[1]) for name in names]
+    labels = [name if name in OUTCOME_COLOURS else f"{name.split('. ', 1)[0]}. {channel_label(name.split('. ', 1)[1])}"
+              for name in names]
     fig = go.Figure(go.Sankey(
-        node={"label": labels, "pad": 12},
+        node={"label": labels, "pad": 12, "color": colours},
         link={"source": [index[a] for a, _ in links], "target": [index[b] for _, b in links],
-              "value": list(links.values())},
+              "value": list(links.values()), "color": [translucent(colours[index[a]]) for a, _ in links]},
     ))
     return layout(fig, f"Journeys: channel at each step (first {MAX_SANKEY_STEPS}) to the outcome", height=520)
 

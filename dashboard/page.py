@@ -13,6 +13,7 @@ from plotly.offline import get_plotlyjs
 
 from dashboard import figures
 from dashboard.data import DashboardData
+from dashboard.palette import channel_label
 
 Format = Callable[[object], str]
 
@@ -120,6 +121,7 @@ def overview(data: DashboardData) -> str:
     for currency in data.currencies:
         def render(model: str, currency: str = currency) -> str:
             rows = by_channel[(by_channel["currency"] == currency) & (by_channel["attribution_model"] == model)]
+            rows = rows.assign(channel=rows["channel"].map(channel_label))
             kpis = table(rows, {"channel": None, "conversions": number(1), "revenue": number(2),
                                 "spend": number(2), "roas": number(2), "cpa": number(2)},
                          f"No {model} credit in {currency}.")
@@ -148,7 +150,9 @@ def vendors(data: DashboardData) -> str:
 
 
 def campaigns(data: DashboardData) -> str:
-    return table(data["campaigns"], {"campaign": None, "channel": None, "currency": None, "spend": number(2),
+    frame = data["campaigns"]
+    frame = frame.assign(channel=frame["channel"].map(channel_label)) if not frame.empty else frame
+    return table(frame, {"campaign": None, "channel": None, "currency": None, "spend": number(2),
                                      "conversions": number(1), "revenue": number(2), "roas": number(2)},
                  "No campaigns yet.", sortable=True, table_id="campaigns", row_model="attribution_model")
 

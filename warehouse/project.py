@@ -1,9 +1,11 @@
 """The dbt project the warehouse is built by, as readers need to know it: where it is, and its settings that
-name things in the marts (the attribution models). The one list of models is the `attribution_models` var of
-`transforms/dbt_project.yml`; everything else (the runner, the dashboard, benchmarks) reads it here."""
+name things in the marts (the attribution models, the channels). The one list of models is the
+`attribution_models` var of `transforms/dbt_project.yml`, of channels the seed `channel_groups.csv`; everything
+else (the runner, the dashboard, benchmarks) reads them here."""
 
 from __future__ import annotations
 
+import csv
 import functools
 from pathlib import Path
 
@@ -25,3 +27,11 @@ def attribution_models() -> dict[str, list[str]]:
 def default_model() -> str | None:
     """The default data-driven model (the first of its list), which the marts' readers show first."""
     return (attribution_models().get("data_driven") or [None])[0]
+
+
+@functools.cache
+def channels() -> tuple[str, ...]:
+    """The channels of seed `channel_groups.csv`, in its priority order: the one list of channels."""
+    with (TRANSFORMS / "seeds" / "channel_groups.csv").open(newline="") as seed:
+        rows = sorted(csv.DictReader(seed), key=lambda row: int(row["priority"]))
+    return tuple(dict.fromkeys(row["channel"] for row in rows))

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from dashboard import build
+from dashboard.palette import channel_colour, channel_label
 from tests.warehouse import run_cli
 from warehouse.project import attribution_models
 from warehouse.publication import SNAPSHOT
@@ -149,3 +150,34 @@ def test_make_dashboard_without_a_readable_snapshot_is_one_line_and_fails(tmp_pa
         assert done.stderr.startswith("error: ") and words in done.stderr and len(done.stderr.splitlines()) == 1, \
             done.stderr
         assert not (tmp_path / "page.html").exists()
+
+
+COLOURS_ON_PAGE = """() => {
+  const seen = [];
+  document.querySelectorAll('.plotly-graph-div').forEach(div => (div.data || []).forEach(trace => {
+    if (trace.type === 'bar' && typeof (trace.marker || {}).color === 'string') {
+      seen.push([trace.name, trace.marker.color]);
+    } else if (trace.type === 'sankey') {
+      const colour = i => (trace.node.color || [])[i] || null;
+      trace.node.label.forEach((label, i) => seen.push([label.replace(/^\\d+\\. /, ''), colour(i)]));
+    }
+  }));
+  return seen;
+}"""
+
+
+def test_each_channel_has_one_colour_and_its_label_everywhere(browser, snapshot, tmp_path):
+    """paid_search was orange in two currency blocks and cyan in the others; the Sankey matched nothing."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    assert fetched == [] and errors == []
+    colours: dict[str, set[str]] = {}
+    for label, colour in page.evaluate(COLOURS_ON_PAGE):
+        colours.setdefault(label, set()).add(colour)
+    channels = {channel_label(c) for (c,) in sql(snapshot, "select distinct channel from marts.channel_performance")}
+    assert len(channels & set(colours)) >= 4, colours  # bars and Sankey nodes of several channels
+    assert {label: len(found) for label, found in colours.items() if len(found) > 1} == {}
+    assert {label: next(iter(found)) for label, found in colours.items() if label in channels} == {
+        label: channel_colour(raw) for raw, label in ((c, channel_label(c)) for (c,) in sql(
+            snapshot, "select distinct channel from marts.channel_performance")) if label in colours}
+    assert "paid_search" not in page.locator("table#campaigns").inner_text()  # tables show labels too
+    page.close()
