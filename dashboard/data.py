@@ -14,12 +14,14 @@ QUERIES = {
     # 1. Overview: per currency, model and channel (spend is the same under every model)
     "by_channel": """
         select currency, attribution_model, channel, sum(conversions) as conversions, sum(revenue) as revenue,
-               sum(spend) as spend, sum(revenue) / nullif(sum(spend), 0) as roas,
-               sum(spend) / nullif(sum(completed_conversions), 0) as cpa
+               sum(spend) as spend, sum(completed_conversions) as completed_conversions,
+               sum(revenue) / nullif(sum(spend), 0) as roas,
+               -- no known spend: no cost per acquisition (blank, not 0.00)
+               case when sum(spend) > 0 then sum(spend) / nullif(sum(completed_conversions), 0) end as cpa
         from marts.channel_performance group by all order by currency, attribution_model, revenue desc""",
     "by_day": """
         select currency, attribution_model, day, channel, sum(revenue) as revenue, sum(conversions) as conversions,
-               sum(spend) as spend
+               sum(completed_conversions) as completed_conversions, sum(spend) as spend
         from marts.channel_performance group by all order by day""",
     # 2. Model comparison: each channel's share of credited conversions (currency-free)
     "model_shares": """

@@ -16,6 +16,7 @@ from dashboard.data import DashboardData
 from dashboard.palette import channel_label
 
 Format = Callable[[object], str]
+KPI_DAYS = 7  # the headline's period, compared with the one before it
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0 2rem 3rem; color: #222; }
@@ -30,6 +31,13 @@ table.sortable th::after { content: " \\2195"; color: #aaa; }
 .scroll { overflow-x: auto; }
 .empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
 .note { color: #555; font-size: .9rem; }
+.kpis { display: flex; gap: 1rem; flex-wrap: wrap; margin: .5rem 0; }
+.kpi { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .9rem; min-width: 9rem; }
+.kpi span { display: block; color: #555; font-size: .8rem; }
+.kpi b { font-size: 1.3rem; }
+.kpi .up { color: #1B7837; font-size: .85rem; margin-left: .4rem; }
+.kpi .down { color: #B2182B; font-size: .85rem; margin-left: .4rem; }
+tr.total td { font-weight: 600; border-top: 2px solid #ccc; }
 """
 
 SCRIPT = """
@@ -86,9 +94,10 @@ def figure(fig: go.Figure | None, message: str) -> str:
 
 
 def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, *, sortable: bool = False,
-          table_id: str | None = None, row_model: str | None = None) -> str:
+          table_id: str | None = None, row_model: str | None = None, totals: dict[str, object] | None = None) -> str:
     """An HTML table of `columns` (name -> number format, None for text). Numeric cells carry their raw
-    value for sorting; `row_model` tags each row with its attribution model for the model selector."""
+    value for sorting; `row_model` tags each row with its attribution model for the model selector; `totals`
+    (column -> value) is a footer row, apart from the rows that sort."""
     if frame.empty:
         return empty(message)
     head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
@@ -105,8 +114,13 @@ def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, 
         model = f' data-model="{html.escape(str(record[row_model]))}"' if row_model else ""
         rows.append(f"<tr{model}>{''.join(cells)}</tr>")
     attrs = (f' id="{table_id}"' if table_id else "") + (' class="sortable"' if sortable else "")
+    foot = ""
+    if totals is not None:
+        cells = [f'<td class="text">{html.escape(str(totals.get(name, "")))}</td>' if fmt is None
+                 else f"<td>{fmt(totals.get(name))}</td>" for name, fmt in columns.items()]
+        foot = f'<tfoot><tr class="total">{"".join(cells)}</tr></tfoot>'
     return (f'<div class="scroll"><table{attrs}><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+            f"<tbody>{''.join(rows)}</tbody>{foot}</table></div>")
 
 
 def per_model(models: Sequence[str], render: Callable[[str], str]) -> str:
@@ -117,17 +131,53 @@ def overview(data: DashboardData) -> str:
     if not data.currencies:
         return empty("No conversions or spend yet: the overview fills in after the first successful run.")
     by_channel, by_day = data["by_channel"], data["by_day"]
-    parts = ['<p class="note">Currencies are never added together: one block per currency.</p>']
+    parts = ['<p class="note">Currencies are never added together: one block per currency. ROAS and CPA are blank '
+             "where no spend is known for the channel (organic, direct, email without a cost source).</p>"]
     for currency in data.currencies:
         def render(model: str, currency: str = currency) -> str:
             rows = by_channel[(by_channel["currency"] == currency) & (by_channel["attribution_model"] == model)]
             rows = rows.assign(channel=rows["channel"].map(channel_label))
-            kpis = table(rows, {"channel": None, "conversions": number(1), "revenue": number(2),
-                                "spend": number(2), "roas": number(2), "cpa": number(2)},
-                         f"No {model} credit in {currency}.")
-            return kpis + figure(figures.revenue_by_day(by_day, currency, model), f"No days in {currency}.")
+            channels = table(rows, {"channel": None, "conversions": number(1), "revenue": number(2),
+                                    "spend": number(2), "roas": number(2), "cpa": number(2)},
+                             f"No {model} credit in {currency}.", totals=summed(rows, "Total"))
+            return (headline(by_day, currency, model) + channels
+                    + figure(figures.revenue_by_day(by_day, currency, model), f"No days in {currency}."))
         parts.append(f"<h3>{html.escape(currency)}</h3>" + per_model(data.models, render))
     return "".join(parts)
+
+
+def summed(rows: pd.DataFrame, label: str) -> dict[str, object]:
+    """Totals of a block of channel rows: conversions, revenue and spend added; ROAS and CPA of the sums."""
+    spend, completed = rows["spend"].sum(), rows["completed_conversions"].sum()
+    return {"channel": label, "conversions": rows["conversions"].sum(), "revenue": rows["revenue"].sum(),
+            "spend": spend, "roas": rows["revenue"].sum() / spend if spend > 0 else None,
+            "cpa": spend / completed if spend > 0 and completed else None}
+
+
+def headline(by_day: pd.DataFrame, currency: str, model: str, days: int = KPI_DAYS) -> str:
+    """The block's KPIs over its last `days` days of data, each with its change against the `days` before."""
+    rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
+    if rows.empty:
+        return ""
+    end = pd.Timestamp(rows["day"].max())
+    day = pd.to_datetime(rows["day"])
+    current = summed(rows[day > end - pd.Timedelta(days=days)], "")
+    previous = summed(rows[(day <= end - pd.Timedelta(days=days)) & (day > end - pd.Timedelta(days=2 * days))], "")
+    cards = []
+    for key, title, fmt in (("revenue", "Revenue", number(2)), ("conversions", "Conversions", number(1)),
+                            ("spend", "Spend", number(2)), ("roas", "ROAS", number(2)), ("cpa", "CPA", number(2))):
+        now, before = current[key], previous[key]
+        change = ""
+        if now is not None and before:
+            ratio = float(now) / float(before) - 1
+            better = ratio >= 0 if key != "cpa" else ratio <= 0  # a cost per acquisition that falls is good
+            change = f'<span class="{"up" if better else "down"}">{"▲" if ratio >= 0 else "▼"} {ratio:+.1%}</span>'
+        unit = f" {html.escape(currency)}" if key in ("revenue", "spend", "cpa") and now is not None else ""
+        cards.append(f'<div class="kpi" data-kpi="{key}" data-value="{"" if now is None else float(now)!r}">'
+                     f"<span>{title}</span><b>{fmt(now) or '&mdash;'}{unit}</b>{change}</div>")
+    start = (end - pd.Timedelta(days=days - 1)).strftime("%b %-d")
+    return (f'<div class="kpis">{"".join(cards)}</div><p class="note">{start} to {end:%b %-d, %Y} '
+            f"(the last {days} days of data), against the {days} days before.</p>")
 
 
 def paths(data: DashboardData) -> str:
@@ -162,7 +212,8 @@ def coverage_note(data: DashboardData) -> str:
     if frame.empty or not frame["conversions"].iloc[0]:
         return ""
     row = frame.iloc[0]
-    return (f'<p class="note">{int(row.conversions):,} conversions from {row.first_day} to {row.last_day}; '
+    first, last = (pd.Timestamp(day).strftime("%Y-%m-%d") for day in (row.first_day, row.last_day))  # no times
+    return (f'<p class="note">{int(row.conversions):,} conversions from {first} to {last}; '
             f"{int(row.touchless):,} had no observed touch and are reported apart, not credited.</p>")
 
 

@@ -181,3 +181,30 @@ def test_each_channel_has_one_colour_and_its_label_everywhere(browser, snapshot,
             snapshot, "select distinct channel from marts.channel_performance")) if label in colours}
     assert "paid_search" not in page.locator("table#campaigns").inner_text()  # tables show labels too
     page.close()
+
+
+def test_each_currency_has_headline_numbers_totals_and_no_cost_where_no_spend(browser, snapshot, tmp_path):
+    """There were no headline numbers and no totals, and CPA read 0.00 for channels without spend."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    model = page.locator("#model").input_value()
+    for (currency,) in sql(snapshot, "select distinct currency from marts.channel_performance"):
+        (revenue, conversions, spend), = sql(snapshot, f"""
+            with block as (select * from marts.channel_performance
+                           where currency = '{currency}' and attribution_model = '{model}')
+            select sum(revenue), sum(conversions), sum(spend) from block
+            where day > (select max(day) from block) - interval 7 day""")
+        block = page.locator(f"xpath=//section[@id='overview']/h3[.='{currency}']/following-sibling::div"
+                             f"[@data-model='{model}'][1]")
+        shown = {kpi: float(block.locator(f".kpi[data-kpi={kpi}]").get_attribute("data-value"))
+                 for kpi in ("revenue", "conversions", "spend")}
+        assert shown == pytest.approx({"revenue": revenue, "conversions": conversions, "spend": spend}, rel=1e-9)
+        (total,), = sql(snapshot, f"select sum(revenue) from marts.channel_performance where currency = "
+                                  f"'{currency}' and attribution_model = '{model}'")
+        footer = block.locator("tfoot tr.total td").all_inner_texts()
+        assert footer[0] == "Total" and footer[2] == f"{total:,.2f}"
+        for row in block.locator("tbody tr").all():
+            cells = row.locator("td").all_inner_texts()
+            if cells[3] in ("", "0.00"):  # no spend known: no ROAS, no CPA
+                assert cells[4] == "" and cells[5] == "", cells
+    assert fetched == [] and errors == []
+    page.close()
