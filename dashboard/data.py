@@ -36,6 +36,9 @@ QUERIES = {
     "path_flows": """
         select path, conversions, non_conversions from marts.paths
         where path <> '' order by journeys desc limit 60""",
+    "channel_reach": """
+        select channel, visitors, clicks, conversions, conversions_per_visitor
+        from marts.channel_reach order by visitors desc, channel""",
     # 4. Vendors
     "reconciliation": """
         select vendor, currency, reported_conversions, orders_seen, orders_exclusive, deduplicated_orders,

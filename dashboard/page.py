@@ -28,6 +28,9 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right
 th:first-child, td:first-child, td.text { text-align: left; }
 table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th::after { content: " \\2195"; color: #aaa; }
+table.sortable th[data-order="asc"]::after { content: " \\25B2"; color: #222; }
+table.sortable th[data-order="desc"]::after { content: " \\25BC"; color: #222; }
+a.csv { font-size: .85rem; }
 .scroll { overflow-x: auto; }
 .empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
 .note { color: #555; font-size: .9rem; }
@@ -65,10 +68,31 @@ function sortBy(th) {
   });
   rows.forEach(row => body.appendChild(row));
 }
+function csvOf(table) {
+  const quote = text => /[",\\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  const rows = Array.from(table.querySelectorAll('tr')).filter(r => !r.hidden);
+  return rows.map(r => Array.from(r.children).map(c => quote(c.dataset.value && c.dataset.value !== '-Infinity'
+    ? c.dataset.value : c.textContent.trim())).join(',')).join('\\n') + '\\n';
+}
+function downloadCsv(link) {
+  const table = document.getElementById(link.dataset.table);
+  link.href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(csvOf(table));
+}
+// The chosen model lives in the URL (#model=...): a link shares it, a reload keeps it.
+function modelInUrl() { return new URLSearchParams(location.hash.slice(1)).get('model'); }
 document.addEventListener('DOMContentLoaded', () => {
   const select = document.getElementById('model');
-  if (select) { select.addEventListener('change', () => showModel(select.value)); showModel(select.value); }
+  if (select) {
+    const wanted = modelInUrl();
+    if (wanted && Array.from(select.options).some(o => o.value === wanted)) select.value = wanted;
+    select.addEventListener('change', () => {
+      history.replaceState(null, '', '#model=' + encodeURIComponent(select.value));
+      showModel(select.value);
+    });
+    showModel(select.value);
+  }
   document.querySelectorAll('table.sortable th').forEach(th => th.addEventListener('click', () => sortBy(th)));
+  document.querySelectorAll('a.csv').forEach(a => a.addEventListener('click', () => downloadCsv(a)));
 });
 """
 
@@ -119,8 +143,10 @@ def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, 
         cells = [f'<td class="text">{html.escape(str(totals.get(name, "")))}</td>' if fmt is None
                  else f"<td>{fmt(totals.get(name))}</td>" for name, fmt in columns.items()]
         foot = f'<tfoot><tr class="total">{"".join(cells)}</tr></tfoot>'
+    download = (f'<a class="csv" data-table="{table_id}" download="{table_id}.csv" href="#">Download CSV</a>'
+                if table_id else "")
     return (f'<div class="scroll"><table{attrs}><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody>{foot}</table></div>")
+            f"<tbody>{''.join(rows)}</tbody>{foot}</table></div>{download}")
 
 
 def per_model(models: Sequence[str], render: Callable[[str], str]) -> str:
@@ -186,7 +212,20 @@ def paths(data: DashboardData) -> str:
                                    "conversion_rate": percent},
                 "No converting paths yet.", sortable=True, table_id="top-paths")
     return ("<h3>Top converting paths</h3>" + top
-            + figure(figures.path_sankey(data["path_flows"]), "No journeys with touches yet."))
+            + figure(figures.path_sankey(data["path_flows"]), "No journeys with touches yet.") + reach(data))
+
+
+def reach(data: DashboardData) -> str:
+    frame = data["channel_reach"]
+    frame = frame.assign(channel=frame["channel"].map(channel_label)) if not frame.empty else frame
+    return ("<h3>Reach: visitors and clicks per channel, converting or not</h3>"
+            '<p class="note">From the trackers\' site-wide stats reports, which count every visitor; the journeys '
+            "themselves are seen one by one only where a vendor reports them, so the paths' conversion rates above "
+            "count only the non-converting journeys a vendor showed. Conversions per visitor is not the channel's "
+            "effect: the data-driven models estimate that.</p>"
+            + table(frame, {"channel": None, "visitors": number(), "clicks": number(), "conversions": number(),
+                            "conversions_per_visitor": percent}, "No stats reports loaded yet.", sortable=True,
+                    table_id="channel-reach"))
 
 
 def vendors(data: DashboardData) -> str:

@@ -4,8 +4,11 @@ warehouse shows empty states instead of errors."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -206,5 +209,35 @@ def test_each_currency_has_headline_numbers_totals_and_no_cost_where_no_spend(br
             cells = row.locator("td").all_inner_texts()
             if cells[3] in ("", "0.00"):  # no spend known: no ROAS, no CPA
                 assert cells[4] == "" and cells[5] == "", cells
+    assert fetched == [] and errors == []
+    page.close()
+
+
+def test_the_model_lives_in_the_url_tables_download_as_csv_and_show_their_sort(browser, snapshot, tmp_path):
+    """The chosen model reset on reload; no table could be downloaded; the sort direction was not shown; and
+    channel_reach was on no page."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    page.select_option("#model", "markov")
+    assert page.url.endswith("#model=markov")
+    page.reload()
+    page.wait_for_load_state("load")
+    assert page.locator("#model").input_value() == "markov"  # survives a reload, and a shared link
+    assert {r for r in page.evaluate("Array.from(document.querySelectorAll('#campaigns tbody tr'))"
+                                     ".filter(r => !r.hidden).map(r => r.dataset.model)")} == {"markov"}
+
+    page.locator("#top-paths th", has_text="journeys").click()
+    assert page.locator("#top-paths th[data-order]").evaluate(
+        "th => getComputedStyle(th, '::after').content") == '" ▲"'
+    with page.expect_download() as download:
+        page.locator('a.csv[data-table="top-paths"]').click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    shown = page.evaluate("Array.from(document.querySelectorAll('#top-paths tbody tr'))"
+                          ".map(r => r.children[0].textContent)")
+    assert rows[0][0] == "path" and [row[0] for row in rows[1:]] == shown  # as sorted on the page
+    assert len(rows) - 1 == sql(snapshot, "select count(*) from (select 1 from marts.paths where conversions > 0 "
+                                          "limit 25)")[0][0]
+
+    reach = page.locator("table#channel-reach tbody tr")
+    assert reach.count() == sql(snapshot, "select count(*) from marts.channel_reach")[0][0] > 0
     assert fetched == [] and errors == []
     page.close()
