@@ -24,6 +24,9 @@ QUERIES = {
                sum(completed_conversions) as completed_conversions, sum(spend) as spend
         from marts.channel_performance group by all order by day""",
     # 2. Model comparison: each channel's share of credited conversions (currency-free)
+    "model_channels": """
+        select currency, attribution_model, channel, sum(conversions) as conversions, sum(revenue) as revenue
+        from marts.channel_performance group by all order by currency, attribution_model, channel""",
     "model_shares": """
         select attribution_model, channel,
                sum(credit) / sum(sum(credit)) over (partition by attribution_model) as share

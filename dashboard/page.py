@@ -4,6 +4,7 @@ and sortable tables in a few lines of plain JavaScript. Nothing is fetched at bu
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Callable, Sequence
 
@@ -68,6 +69,41 @@ function sortBy(th) {
   });
   rows.forEach(row => body.appendChild(row));
 }
+// Two models side by side per channel and currency, as GA4's model comparison: conversions and revenue under
+// each, and the change from the first to the second. The rows come from COMPARISON, embedded in the page.
+function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls;
+  return td; }
+function fmt(value, digits) { return value === null || value === undefined ? '' :
+  value.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}); }
+function change(a, b) { return a ? ((b - a) / Math.abs(a) * 100).toFixed(1) + '%' : ''; }
+function renderComparison() {
+  const a = document.getElementById('model-a').value, b = document.getElementById('model-b').value;
+  const out = document.getElementById('comparison');
+  out.replaceChildren();
+  const currencies = [...new Set(COMPARISON.map(r => r.currency))].sort();
+  currencies.forEach(currency => {
+    const byChannel = new Map();
+    COMPARISON.filter(r => r.currency === currency && (r.model === a || r.model === b)).forEach(r => {
+      const row = byChannel.get(r.channel) || {label: r.label, ca: 0, cb: 0, ra: 0, rb: 0};
+      if (r.model === a) { row.ca += r.conversions; row.ra += r.revenue; }
+      if (r.model === b) { row.cb += r.conversions; row.rb += r.revenue; }
+      byChannel.set(r.channel, row);
+    });
+    const heading = document.createElement('h3'); heading.textContent = currency; out.appendChild(heading);
+    const table = document.createElement('table'); table.className = 'comparison'; table.dataset.currency = currency;
+    const head = table.createTHead().insertRow();
+    ['channel', 'conversions ' + a, 'conversions ' + b, '% change', 'revenue ' + a, 'revenue ' + b, '% change']
+      .forEach(name => { const th = document.createElement('th'); th.textContent = name; head.appendChild(th); });
+    const body = table.createTBody();
+    [...byChannel.values()].sort((x, y) => y.ra - x.ra).forEach(r => {
+      const tr = body.insertRow();
+      [cell(r.label, 'text'), cell(fmt(r.ca, 1)), cell(fmt(r.cb, 1)), cell(change(r.ca, r.cb)),
+       cell(fmt(r.ra, 2)), cell(fmt(r.rb, 2)), cell(change(r.ra, r.rb))].forEach(td => tr.appendChild(td));
+      tr.dataset.values = JSON.stringify([r.ca, r.cb, r.ra, r.rb]);
+    });
+    out.appendChild(table);
+  });
+}
 function csvOf(table) {
   const quote = text => /[",\\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   const rows = Array.from(table.querySelectorAll('tr')).filter(r => !r.hidden);
@@ -78,19 +114,28 @@ function downloadCsv(link) {
   const table = document.getElementById(link.dataset.table);
   link.href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(csvOf(table));
 }
-// The chosen model lives in the URL (#model=...): a link shares it, a reload keeps it.
-function modelInUrl() { return new URLSearchParams(location.hash.slice(1)).get('model'); }
+// The chosen models live in the URL (#model=...&a=...&b=...): a link shares them, a reload keeps them.
+function fromUrl(select, key) {
+  const wanted = new URLSearchParams(location.hash.slice(1)).get(key);
+  if (wanted && Array.from(select.options).some(o => o.value === wanted)) select.value = wanted;
+  select.addEventListener('change', () => {
+    const params = new URLSearchParams(location.hash.slice(1));
+    params.set(key, select.value);
+    history.replaceState(null, '', '#' + params.toString());
+  });
+}
 document.addEventListener('DOMContentLoaded', () => {
   const select = document.getElementById('model');
   if (select) {
-    const wanted = modelInUrl();
-    if (wanted && Array.from(select.options).some(o => o.value === wanted)) select.value = wanted;
-    select.addEventListener('change', () => {
-      history.replaceState(null, '', '#model=' + encodeURIComponent(select.value));
-      showModel(select.value);
-    });
+    fromUrl(select, 'model');
+    select.addEventListener('change', () => showModel(select.value));
     showModel(select.value);
   }
+  ['a', 'b'].forEach(key => {
+    const pick = document.getElementById('model-' + key);
+    if (pick) { fromUrl(pick, key); pick.addEventListener('change', renderComparison); }
+  });
+  if (document.getElementById('comparison')) renderComparison();
   document.querySelectorAll('table.sortable th').forEach(th => th.addEventListener('click', () => sortBy(th)));
   document.querySelectorAll('a.csv').forEach(a => a.addEventListener('click', () => downloadCsv(a)));
 });
@@ -215,6 +260,31 @@ def paths(data: DashboardData) -> str:
             + figure(figures.path_sankey(data["path_flows"]), "No journeys with touches yet.") + reach(data))
 
 
+def comparison(data: DashboardData, default_model: str | None) -> str:
+    """Two models side by side (rendered in the page from the embedded rows, so picking another pair needs no
+    rebuild), then every model's channel shares."""
+    frame, models = data["model_channels"], data.models
+    shares = figure(figures.model_comparison(data["model_shares"]), "No attributed conversions yet.")
+    if frame.empty or len(models) < 2:
+        return shares
+    first = default_model if default_model in models else models[0]
+    second = "last_touch" if "last_touch" in models and first != "last_touch" else next(m for m in models if m != first)
+
+    def picker(key: str, chosen: str) -> str:
+        options = "".join(f'<option value="{html.escape(m)}"{" selected" if m == chosen else ""}>{html.escape(m)}'
+                          "</option>" for m in models)
+        return f'<select id="model-{key}">{options}</select>'
+
+    rows = [{"currency": r.currency, "model": r.attribution_model, "channel": r.channel,
+             "label": channel_label(r.channel), "conversions": float(r.conversions), "revenue": float(r.revenue)}
+            for r in frame.itertuples(index=False)]
+    embedded = json.dumps(rows).replace("</", "<\\/")  # never ends the script element
+    return (f'<p><label>Compare {picker("a", first)} with {picker("b", second)}</label></p>'
+            '<p class="note">Conversions and revenue each model credits to a channel, one table per currency; the '
+            "change is from the first model to the second.</p>"
+            f'<div id="comparison"></div><script>const COMPARISON = {embedded};</script>' + shares)
+
+
 def reach(data: DashboardData) -> str:
     frame = data["channel_reach"]
     frame = frame.assign(channel=frame["channel"].map(channel_label)) if not frame.empty else frame
@@ -265,8 +335,7 @@ def render(data: DashboardData, default_model: str | None) -> str:
     published = f"published {data.published_at}" if data.published_at else "nothing published yet"
     sections = [
         ("overview", "Overview: revenue, conversions, spend, ROAS and CPA by channel and day", overview(data)),
-        ("models", "Model comparison",
-         figure(figures.model_comparison(data["model_shares"]), "No attributed conversions yet.")),
+        ("models", "Model comparison", comparison(data, selected)),
         ("paths", "Paths", paths(data)),
         ("vendors", "Vendors: reconciliation and data quality", vendors(data)),
         ("campaigns", "Campaigns (click a column to sort)", campaigns(data)),

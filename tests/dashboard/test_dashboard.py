@@ -241,3 +241,37 @@ def test_the_model_lives_in_the_url_tables_download_as_csv_and_show_their_sort(b
     assert reach.count() == sql(snapshot, "select count(*) from marts.channel_reach")[0][0] > 0
     assert fetched == [] and errors == []
     page.close()
+
+
+def test_two_models_side_by_side_per_channel_with_the_change(browser, snapshot, tmp_path):
+    """The comparison was one chart of every model's shares that ignored the selector; analysts compare two
+    models' conversions and revenue per channel, as in GA4."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    assert page.locator("#model-b").input_value() == "last_touch"
+    page.select_option("#model-a", "linear")
+    page.select_option("#model-b", "first_touch")
+    assert "a=linear" in page.url and "b=first_touch" in page.url
+    expected = {}
+    for currency, channel, model, conversions, revenue in sql(snapshot, """
+            select currency, channel, attribution_model, sum(conversions), sum(revenue)
+            from marts.channel_performance where attribution_model in ('linear', 'first_touch') group by all"""):
+        expected.setdefault((currency, channel_label(channel)), [0.0, 0.0, 0.0, 0.0])
+        at = 0 if model == "linear" else 1
+        expected[(currency, channel_label(channel))][at] += conversions
+        expected[(currency, channel_label(channel))][at + 2] += revenue
+    shown = page.evaluate("""Array.from(document.querySelectorAll('table.comparison tbody tr')).map(r =>
+        [r.closest('table').dataset.currency, r.children[0].textContent, JSON.parse(r.dataset.values),
+         r.children[6].textContent])""")
+    got = {(currency, label): values for currency, label, values, _ in shown}
+    assert set(got) == set(expected)
+    for key, values in expected.items():
+        assert got[key] == pytest.approx(values, rel=1e-9, abs=1e-9), key
+    for _, _, (_, _, linear, first), text in shown:
+        if linear:
+            assert text == f"{(first - linear) / abs(linear) * 100:.1f}%"
+    page.reload()
+    page.wait_for_load_state("load")
+    assert (page.locator("#model-a").input_value(), page.locator("#model-b").input_value()) == ("linear",
+                                                                                               "first_touch")
+    assert fetched == [] and errors == []
+    page.close()
