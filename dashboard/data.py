@@ -53,7 +53,8 @@ QUERIES = {
     "campaigns": """
         select attribution_model, coalesce(campaign, '(no campaign)') as campaign, channel, currency,
                sum(spend) as spend, sum(conversions) as conversions, sum(revenue) as revenue,
-               sum(revenue) / nullif(sum(spend), 0) as roas
+               sum(revenue) / nullif(sum(spend), 0) as roas,
+               case when sum(spend) > 0 then sum(spend) / nullif(sum(completed_conversions), 0) end as cpa
         from marts.channel_performance group by all order by attribution_model, spend desc, revenue desc""",
     "coverage": """
         select count(*) as conversions, count(*) filter (where touches = 0) as touchless,

@@ -33,8 +33,14 @@ table.sortable th[data-order="asc"]::after { content: " \\25B2"; color: #222; }
 table.sortable th[data-order="desc"]::after { content: " \\25BC"; color: #222; }
 a.csv { font-size: .85rem; }
 .scroll { overflow-x: auto; }
+.plotly-graph-div { max-width: 100%; overflow: hidden; }  /* a long title or legend never widens the page */
+th { vertical-align: bottom; }
+@media (max-width: 800px) {  /* a phone: one column, smaller margins */
+  body { margin: 0 .6rem 2rem; } header { gap: .5rem; } h1 { font-size: 1.4rem; }
+  .kpi { min-width: 40%; } table { font-size: .8rem; } th, td { padding: .2rem .3rem; }
+}
 .empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
-.note { color: #555; font-size: .9rem; }
+.note { color: #555; font-size: .9rem; overflow-wrap: anywhere; }
 .kpis { display: flex; gap: 1rem; flex-wrap: wrap; margin: .5rem 0; }
 .kpi { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .9rem; min-width: 9rem; }
 .kpi span { display: block; color: #555; font-size: .8rem; }
@@ -101,7 +107,8 @@ function renderComparison() {
        cell(fmt(r.ra, 2)), cell(fmt(r.rb, 2)), cell(change(r.ra, r.rb))].forEach(td => tr.appendChild(td));
       tr.dataset.values = JSON.stringify([r.ca, r.cb, r.ra, r.rb]);
     });
-    out.appendChild(table);
+    const scroll = document.createElement('div'); scroll.className = 'scroll';
+    scroll.appendChild(table); out.appendChild(scroll);
   });
 }
 function csvOf(table) {
@@ -159,7 +166,8 @@ def empty(message: str) -> str:
 def figure(fig: go.Figure | None, message: str) -> str:
     if fig is None:
         return empty(message)
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    # responsive: the chart follows the window's width (a phone, a resized window)
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
 
 
 def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, *, sortable: bool = False,
@@ -169,7 +177,7 @@ def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, 
     (column -> value) is a footer row, apart from the rows that sort."""
     if frame.empty:
         return empty(message)
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
+    head = "".join(f"<th>{html.escape(name.replace('_', ' '))}</th>" for name in columns)
     rows = []
     for record in frame.to_dict("records"):
         cells = []
@@ -309,11 +317,18 @@ def vendors(data: DashboardData) -> str:
 
 
 def campaigns(data: DashboardData) -> str:
+    """One sortable table per currency: amounts in two currencies never sort into one column."""
     frame = data["campaigns"]
-    frame = frame.assign(channel=frame["channel"].map(channel_label)) if not frame.empty else frame
-    return table(frame, {"campaign": None, "channel": None, "currency": None, "spend": number(2),
-                                     "conversions": number(1), "revenue": number(2), "roas": number(2)},
-                 "No campaigns yet.", sortable=True, table_id="campaigns", row_model="attribution_model")
+    if frame.empty:
+        return empty("No campaigns yet.")
+    frame = frame.assign(channel=frame["channel"].map(channel_label))
+    return "".join(
+        f"<h3>{html.escape(currency)}</h3>"
+        + table(rows, {"campaign": None, "channel": None, "spend": number(2), "conversions": number(1),
+                       "revenue": number(2), "roas": number(2), "cpa": number(2)},
+                f"No campaigns in {currency}.", sortable=True, table_id=f"campaigns-{currency}",
+                row_model="attribution_model")
+        for currency, rows in frame.groupby("currency", sort=True))
 
 
 def coverage_note(data: DashboardData) -> str:

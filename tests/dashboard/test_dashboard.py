@@ -16,12 +16,13 @@ from playwright.sync_api import Page, sync_playwright
 
 from dashboard import build
 from dashboard.palette import channel_colour, channel_label
-from tests.warehouse import run_cli
+from tests.warehouse import ROOT, run_cli
 from warehouse.project import attribution_models
 from warehouse.publication import SNAPSHOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make setup`
 SECTIONS = ["overview", "models", "paths", "vendors", "campaigns"]
+ARTIFACTS = ROOT / "var" / "artifacts"  # screenshots a reviewer can look at after `make test`
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +99,12 @@ def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, 
             return total; }})()""")
         assert shown == pytest.approx(revenue, rel=1e-9)
 
-    # Sorting the campaigns by spend, then again for the other direction.
-    header = page.locator("#campaigns th", has_text="spend")
-    spend = "Array.from(document.querySelectorAll('#campaigns tbody tr')).filter(r => !r.hidden)" \
-            ".map(r => parseFloat(r.children[3].dataset.value))"
+    # Sorting one currency's campaigns by spend, then again for the other direction: one table per currency.
+    assert page.locator("section#campaigns h3").all_inner_texts() == currencies
+    campaigns = f"table#campaigns-{currencies[0]}"
+    header = page.locator(f"{campaigns} th", has_text="spend")
+    spend = f"Array.from(document.querySelectorAll('{campaigns} tbody tr')).filter(r => !r.hidden)" \
+            ".map(r => parseFloat(r.children[2].dataset.value))"
     header.click()
     ascending = page.evaluate(spend)
     assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
@@ -182,7 +185,7 @@ def test_each_channel_has_one_colour_and_its_label_everywhere(browser, snapshot,
     assert {label: next(iter(found)) for label, found in colours.items() if label in channels} == {
         label: channel_colour(raw) for raw, label in ((c, channel_label(c)) for (c,) in sql(
             snapshot, "select distinct channel from marts.channel_performance")) if label in colours}
-    assert "paid_search" not in page.locator("table#campaigns").inner_text()  # tables show labels too
+    assert "paid_search" not in page.locator("section#campaigns").inner_text()  # tables show labels too
     page.close()
 
 
@@ -273,5 +276,22 @@ def test_two_models_side_by_side_per_channel_with_the_change(browser, snapshot, 
     page.wait_for_load_state("load")
     assert (page.locator("#model-a").input_value(), page.locator("#model-b").input_value()) == ("linear",
                                                                                                "first_touch")
+    assert fetched == [] and errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_no_table_scrolls_sideways_at_1400_px_and_a_phone_gets_one_column(browser, snapshot, tmp_path, width):
+    """The vendors table was 1653 px wide in 1336. Screenshots of both widths are kept in var/artifacts/."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # the page itself never scrolls sideways
+    if width == 1400:
+        wide = page.evaluate("""Array.from(document.querySelectorAll('div.scroll')).filter(d => !d.closest('[hidden]'))
+            .filter(d => d.scrollWidth > d.clientWidth + 1).map(d => d.querySelector('table').id)""")
+        assert wide == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}px.png"), full_page=True)
     assert fetched == [] and errors == []
     page.close()
