@@ -72,6 +72,7 @@ class DashboardData:
     snapshot: str
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     published_at: str | None = None
+    built_iso: str | None = None  # when the snapshot was written, for the page's staleness check
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -94,7 +95,8 @@ def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData
     if not path.exists():
         data.frames = {name: pd.DataFrame() for name in QUERIES}
         return data
-    data.published_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+    built = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC")
+    data.published_at, data.built_iso = built.strftime("%Y-%m-%d %H:%M UTC"), built.isoformat()
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

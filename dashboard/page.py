@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from dashboard import figures
 from dashboard.data import DashboardData
 from dashboard.palette import channel_label
+from warehouse.project import freshness_limit_hours
 
 Format = Callable[[object], str]
 KPI_DAYS = 7  # the headline's period, compared with the one before it
@@ -41,6 +42,7 @@ th { vertical-align: bottom; }
 }
 .empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
 .note { color: #555; font-size: .9rem; overflow-wrap: anywhere; }
+.stale { background: #fdecea; color: #8a1c12; padding: .5rem .8rem; border-radius: 4px; }
 .kpis { display: flex; gap: 1rem; flex-wrap: wrap; margin: .5rem 0; }
 .kpi { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .9rem; min-width: 9rem; }
 .kpi span { display: block; color: #555; font-size: .8rem; }
@@ -131,7 +133,20 @@ function fromUrl(select, key) {
     history.replaceState(null, '', '#' + params.toString());
   });
 }
+// Data older than the sources' freshness limit: say so at the top, computed when the page is viewed.
+function warnIfStale() {
+  const note = document.getElementById('stale');
+  if (!note) return;
+  const hours = (Date.now() - Date.parse(note.dataset.built)) / 3.6e6;
+  if (hours > parseFloat(note.dataset.limitHours)) {
+    note.textContent = 'These data were built ' + (hours >= 48 ? Math.floor(hours / 24) + ' days' :
+      Math.floor(hours) + ' hours') + " ago, past the sources' freshness limit of " + note.dataset.limitHours +
+      ' hours: has the scheduled run stopped?';
+    note.hidden = false;
+  }
+}
 document.addEventListener('DOMContentLoaded', () => {
+  warnIfStale();
   const select = document.getElementById('model');
   if (select) {
     fromUrl(select, 'model');
@@ -331,6 +346,15 @@ def campaigns(data: DashboardData) -> str:
         for currency, rows in frame.groupby("currency", sort=True))
 
 
+def stale_note(data: DashboardData) -> str:
+    """A warning the page shows when viewed past the sources' freshness limit after the data were built."""
+    limit = freshness_limit_hours()
+    if data.built_iso is None or limit is None:
+        return ""
+    return (f'<p id="stale" class="stale" hidden data-built="{html.escape(data.built_iso)}" '
+            f'data-limit-hours="{limit:g}"></p>')
+
+
 def coverage_note(data: DashboardData) -> str:
     frame = data["coverage"]
     if frame.empty or not frame["conversions"].iloc[0]:
@@ -365,6 +389,7 @@ def render(data: DashboardData, default_model: str | None) -> str:
 </head><body>
 <header><h1>Marketing attribution</h1><span class="note">{html.escape(published)} &middot;
 {html.escape(data.snapshot)}</span>{selector}</header>
+{stale_note(data)}
 {coverage_note(data)}
 {body}
 </body></html>

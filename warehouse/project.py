@@ -35,3 +35,15 @@ def channels() -> tuple[str, ...]:
     with (TRANSFORMS / "seeds" / "channel_groups.csv").open(newline="") as seed:
         rows = sorted(csv.DictReader(seed), key=lambda row: int(row["priority"]))
     return tuple(dict.fromkeys(row["channel"] for row in rows))
+
+
+PERIOD_HOURS = {"minute": 1 / 60, "hour": 1, "day": 24}
+
+
+def freshness_limit_hours() -> float | None:
+    """The strictest `error_after` of the vendor sources in models/staging/_sources.yml, in hours: data older
+    than this mean the scheduled run has stopped (dbt's `source freshness` errs, the dashboard warns)."""
+    sources = yaml.safe_load((TRANSFORMS / "models" / "staging" / "_sources.yml").read_text())["sources"]
+    limits = [((source.get("config") or {}).get("freshness") or {}).get("error_after") or {} for source in sources]
+    hours = [limit["count"] * PERIOD_HOURS[limit["period"]] for limit in limits if limit.get("count")]
+    return min(hours) if hours else None

@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -295,3 +296,19 @@ def test_no_table_scrolls_sideways_at_1400_px_and_a_phone_gets_one_column(browse
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}px.png"), full_page=True)
     assert fetched == [] and errors == []
     page.close()
+
+
+def test_data_older_than_the_freshness_limit_are_flagged_when_the_page_is_viewed(browser, snapshot, tmp_path):
+    """The page said when it was published, never that the data had gone stale."""
+    copy = tmp_path / SNAPSHOT
+    shutil.copy(snapshot, copy)
+    for age_hours, stale in ((1, False), (24 * 3, True)):
+        moment = time.time() - age_hours * 3600
+        os.utime(copy, (moment, moment))
+        page, fetched, errors = open_offline(browser, build(copy, tmp_path / f"{age_hours}.html"))
+        assert page.locator("#stale").is_visible() == stale
+        if stale:
+            assert page.locator("#stale").inner_text().startswith("These data were built 3 days ago, past the "
+                                                                  "sources' freshness limit of 26 hours")
+        assert fetched == [] and errors == []
+        page.close()
