@@ -33,7 +33,12 @@ from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.specs import ConnectionStringCredentials
 from dlt.common.destination import Destination, DestinationCapabilitiesContext
-from dlt.common.exceptions import DltException, SignalReceivedException, SourceSectionNotAvailable
+from dlt.common.exceptions import (
+    DltException,
+    PipelineStateNotAvailable,
+    SignalReceivedException,
+    SourceSectionNotAvailable,
+)
 from dlt.common.normalizers.naming import NamingConvention
 from dlt.common.pipeline import ExtractInfo
 from dlt.common.runtime import signals as _signals
@@ -160,7 +165,8 @@ __all__ = [
     "LOADS_TABLE", "STATE_TABLE", "ConfigFieldMissingException", "ConnectionStringCredentials",
     "DatabaseUndefinedRelation", "Destination", "DestinationCapabilitiesContext", "DltException",
     "DuckDbConnectionPool", "DuckDbCredentials", "DuckLakeClientConfiguration", "DuckLakeCredentials",
-    "ExtractInfo", "FilesystemConfiguration", "LoadJobInfo", "NamingConvention", "Pipeline", "Schema",
+    "ExtractInfo", "FilesystemConfiguration", "LoadJobInfo", "NamingConvention", "Pipeline",
+    "PipelineStateNotAvailable", "Schema",
     "SignalReceived", "SourceSectionNotAvailable", "abort_pending_packages", "configspec", "ducklake",
     "forget_local_state", "incremental_mark",
     "intercepted_signals", "interruptible_sleep", "job_committed", "job_file_format", "job_table",

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from dlt_adapter import (
     DatabaseUndefinedRelation,
     DltException,
+    PipelineStateNotAvailable,
     SourceSectionNotAvailable,
     incremental_mark,
     rewind_incremental_mark,
@@ -371,14 +372,20 @@ def lookback_resource(name: str, *, primary_key: str, cursor_field: str, read: R
     return with_contract_tables(resource) if declared else resource
 
 
+def _state_when_made(name: str) -> dict[str, Any]:
+    """Resource `name`'s state as the source is made; empty when it is made outside a source, or before any
+    pipeline is active (then nothing waits and no mark is known: the resource reads as configured)."""
+    try:
+        return dlt.current.source_state().get("resources", {}).get(name, {})
+    except (SourceSectionNotAvailable, PipelineStateNotAvailable):
+        return {}
+
+
 def _rejected_reach_s(name: str, cursor_field: str) -> float:
     """How far before its high-water mark resource `name` must read for the vendor's fix to reach its earliest
     record with an open rejection (where it was listed), `REREAD_REJECTED` at most; 0 when none waits. Read from
     the resource's state when the source is made: dlt takes the incremental's `lag` before the resource runs."""
-    try:
-        state = dlt.current.source_state().get("resources", {}).get(name, {})
-    except SourceSectionNotAvailable:  # made outside a source of a pipeline: no state, nothing waiting
-        return 0.0
+    state = _state_when_made(name)
     waiting, mark = Contract.waiting_since(state), incremental_mark(state, cursor_field)
     if waiting is None or mark is None:
         return 0.0
@@ -389,10 +396,7 @@ def _implausible_mark_reach_s(name: str, cursor_field: str, initial: datetime) -
     """How far resource `name`'s high-water mark lies past the newest record loaded at a plausible time, when the
     mark itself is past now (plus clock skew); 0 when it is not. Read when the source is made, like
     `_rejected_reach_s`; the newest plausible record is read from the change filter's fingerprints."""
-    try:
-        state = dlt.current.source_state().get("resources", {}).get(name, {})
-    except SourceSectionNotAvailable:
-        return 0.0
+    state = _state_when_made(name)
     mark, horizon = incremental_mark(state, cursor_field), now_utc() + CLOCK_SKEW
     if mark is None or utc(mark) <= horizon:
         return 0.0
