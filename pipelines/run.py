@@ -177,22 +177,22 @@ def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool
         return [future.result() for future in futures]
 
 
-def open_rejections(pipeline: Pipeline) -> int:
+def contract_table_rows(pipeline: Pipeline, table: str, select: str) -> list[Any]:
+    """The first column of `select <select> from <vendor>.<table>` (rejected_records, schema_drift); none before
+    the table exists."""
     try:
         with pipeline.sql_client() as sql:
-            return int(sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(REJECTS_TABLE)}")[0][0])
+            return [row[0] for row in sql.execute_sql(f"select {select} from {sql.make_qualified_table_name(table)}")]
     except DatabaseUndefinedRelation:
-        return 0
+        return []
+
+
+def open_rejections(pipeline: Pipeline) -> int:
+    return int(next(iter(contract_table_rows(pipeline, REJECTS_TABLE, "count(*)")), 0))
 
 
 def open_drift(pipeline: Pipeline) -> list[str]:
-    try:
-        with pipeline.sql_client() as sql:
-            rows = sql.execute_sql(f"select table_name || '.' || column_name || ' ' || change "
-                                   f"from {sql.make_qualified_table_name(DRIFT_TABLE)} order by all")
-            return [row[0] for row in rows]
-    except DatabaseUndefinedRelation:
-        return []
+    return sorted(contract_table_rows(pipeline, DRIFT_TABLE, "table_name || '.' || column_name || ' ' || change"))
 
 
 def stopped_by() -> str:
