@@ -4,34 +4,43 @@ empty state for it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+NO_BRAND = "(no brand)"  # spend of a campaign no credited conversion ties to a brand
+
 QUERIES = {
-    # 1. Overview: per currency, model and channel (spend is the same under every model)
-    "by_channel": """
-        select currency, attribution_model, channel, sum(conversions) as conversions, sum(revenue) as revenue,
-               sum(spend) as spend, sum(completed_conversions) as completed_conversions,
-               sum(revenue) / nullif(sum(spend), 0) as roas,
-               -- no known spend: no cost per acquisition (blank, not 0.00)
-               case when sum(spend) > 0 then sum(spend) / nullif(sum(completed_conversions), 0) end as cpa
-        from marts.channel_performance group by all order by currency, attribution_model, revenue desc""",
-    "by_day": """
-        select currency, attribution_model, day, channel, sum(revenue) as revenue, sum(conversions) as conversions,
-               sum(completed_conversions) as completed_conversions, sum(spend) as spend
-        from marts.channel_performance group by all order by day""",
-    # 2. Model comparison: each channel's share of credited conversions (currency-free)
-    "model_channels": """
-        select currency, attribution_model, channel, sum(conversions) as conversions, sum(revenue) as revenue
-        from marts.channel_performance group by all order by currency, attribution_model, channel""",
-    "model_shares": """
-        select attribution_model, channel,
-               sum(credit) / sum(sum(credit)) over (partition by attribution_model) as share
-        from marts.attribution group by attribution_model, channel order by channel, attribution_model""",
-    # 3. Paths
+    # 1. Overview, model comparison and campaigns are filtered in the page (date, brand, conversion kind,
+    # channel), so the page gets their facts at the finest grain it filters on. Credit: per day, currency,
+    # brand, conversion kind, model, channel and campaign.
+    "credit": f"""
+        select a.conversion_date as day, coalesce(a.currency, '(unknown)') as currency,
+               coalesce(c.brand, '{NO_BRAND}') as brand, a.conversion_type as kind, a.attribution_model as model,
+               a.channel, coalesce(a.campaign, '(no campaign)') as campaign, sum(a.credit) as conversions,
+               coalesce(sum(a.credit) filter (where a.status = 'completed'), 0) as completed,
+               sum(a.revenue_credit) as revenue
+        from marts.attribution as a left join marts.conversions as c using (conversion_id)
+        group by all order by all""",
+    # Spend: the same under every model (one model's rows), per day, currency, channel and campaign; a campaign
+    # belongs to the brand most of its credited conversions are of (spend carries no brand of its own), and
+    # spend is never split by conversion kind.
+    "spend": f"""
+        with brands as (
+            select campaign, first(brand order by credit desc, brand) as brand
+            from (select a.campaign, c.brand, sum(a.credit) as credit
+                  from marts.attribution as a join marts.conversions as c using (conversion_id)
+                  where a.campaign is not null group by all)
+            group by campaign)
+        select p.day, coalesce(p.currency, '(unknown)') as currency, coalesce(b.brand, '{NO_BRAND}') as brand,
+               p.channel, coalesce(p.campaign, '(no campaign)') as campaign, sum(p.spend) as spend
+        from marts.channel_performance as p left join brands as b using (campaign)
+        where p.spend <> 0 and p.attribution_model = (select min(attribution_model) from marts.channel_performance)
+        group by all order by all""",
+    # 2. Paths
     "top_paths": """
         select case when path = '' then '(no observed touch)' else path end as path, path_length, conversions,
                non_conversions, journeys, conversion_rate
@@ -42,20 +51,13 @@ QUERIES = {
     "channel_reach": """
         select channel, visitors, clicks, conversions, conversions_per_visitor
         from marts.channel_reach order by visitors desc, channel""",
-    # 4. Vendors
+    # 3. Vendors
     "reconciliation": """
         select vendor, currency, reported_conversions, orders_seen, orders_exclusive, deduplicated_orders,
                coverage, duplicate_records, reported_revenue, deduplicated_revenue, revenue_over_truth
         from marts.vendor_reconciliation order by currency, vendor""",
     "quality_by_day": """
         select day, check_name, sum(records) as records from marts.data_quality group by all order by day""",
-    # 5. Campaigns
-    "campaigns": """
-        select attribution_model, coalesce(campaign, '(no campaign)') as campaign, channel, currency,
-               sum(spend) as spend, sum(conversions) as conversions, sum(revenue) as revenue,
-               sum(revenue) / nullif(sum(spend), 0) as roas,
-               case when sum(spend) > 0 then sum(spend) / nullif(sum(completed_conversions), 0) end as cpa
-        from marts.channel_performance group by all order by attribution_model, spend desc, revenue desc""",
     "coverage": """
         select count(*) as conversions, count(*) filter (where touches = 0) as touchless,
                min(conversion_date) as first_day, max(conversion_date) as last_day
@@ -79,13 +81,8 @@ class DashboardData:
 
     @property
     def models(self) -> list[str]:
-        frame = self.frames["by_channel"]
-        return sorted(frame["attribution_model"].unique()) if not frame.empty else []
-
-    @property
-    def currencies(self) -> list[str]:
-        frame = self.frames["by_channel"]
-        return sorted(frame["currency"].dropna().unique()) if not frame.empty else []
+        frame = self.frames["credit"]
+        return sorted(frame["model"].unique()) if not frame.empty else []
 
 
 def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData:
@@ -112,4 +109,4 @@ def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData
 
 
 def tables_in(sql: str) -> list[str]:
-    return [word.split(".", 1)[1] for word in sql.split() if word.startswith("marts.")]
+    return re.findall(r"\bmarts\.(\w+)", sql)

@@ -27,30 +27,6 @@ def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, hover: st
     return fig
 
 
-def revenue_by_day(by_day: pd.DataFrame, currency: str, model: str) -> go.Figure | None:
-    rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
-    if rows.empty:
-        return None
-    hover = f"%{{fullData.name}}<br>%{{x|%b %-d, %Y}}<br>%{{y:,.2f}} {currency}<extra></extra>"
-    fig = bars(go.Figure(), rows[rows["conversions"] > 0], "channel", "day", "revenue", hover)
-    spend = rows.groupby("day", as_index=False)["spend"].sum()
-    if spend["spend"].sum() > 0:
-        fig.add_scatter(x=spend["day"], y=spend["spend"], name="Spend", mode="lines", hovertemplate=hover,
-                        line={"color": "#444444", "dash": "dot"})
-    fig.update_layout(barmode="stack", yaxis_title=currency, xaxis={"tickformat": "%b %-d"})
-    return layout(fig, f"Attributed revenue by day and channel, with spend ({currency}, {model})")
-
-
-def model_comparison(shares: pd.DataFrame) -> go.Figure | None:
-    if shares.empty:
-        return None
-    shares = shares.assign(channel=shares["channel"].map(channel_label))
-    fig = bars(go.Figure(), shares, "attribution_model", "channel", "share",
-               "%{fullData.name}<br>%{x}: %{y:.1%}<extra></extra>")
-    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "share of credited conversions"})
-    return layout(fig, "Each channel's share of conversions under every model", height=440)
-
-
 def path_sankey(flows: pd.DataFrame) -> go.Figure | None:
     """Journeys from touch to touch (channel at step k) to converted / did not convert."""
     if flows.empty:

@@ -7,6 +7,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,7 +15,7 @@ from plotly.offline import get_plotlyjs
 
 from dashboard import figures
 from dashboard.data import DashboardData
-from dashboard.palette import channel_label
+from dashboard.palette import channel_colour, channel_label
 from warehouse.project import freshness_limit_hours
 
 Format = Callable[[object], str]
@@ -38,7 +39,7 @@ a.csv { font-size: .85rem; }
 th { vertical-align: bottom; }
 @media (max-width: 800px) {  /* a phone: one column, smaller margins */
   body { margin: 0 .6rem 2rem; } header { gap: .5rem; } h1 { font-size: 1.4rem; }
-  .kpi { min-width: 40%; } table { font-size: .8rem; } th, td { padding: .2rem .3rem; }
+  .kpi { min-width: 40%; } table { font-size: .8rem; } .filters { position: static; } th, td { padding: .2rem .3rem; }
 }
 .empty { color: #777; font-style: italic; padding: 1rem; background: #f7f7f7; }
 .note { color: #555; font-size: .9rem; overflow-wrap: anywhere; }
@@ -50,118 +51,12 @@ th { vertical-align: bottom; }
 .kpi .up { color: #1B7837; font-size: .85rem; margin-left: .4rem; }
 .kpi .down { color: #B2182B; font-size: .85rem; margin-left: .4rem; }
 tr.total td { font-weight: 600; border-top: 2px solid #ccc; }
+.filters { display: flex; gap: .5rem 1.2rem; flex-wrap: wrap; align-items: center; position: sticky; top: 0;
+  z-index: 10; background: #fff; padding: .6rem 0; border-bottom: 1px solid #ddd; }
+.filters label { font-size: .9rem; }
 """
 
-SCRIPT = """
-function showModel(model) {
-  document.querySelectorAll('[data-model]').forEach(el => {
-    el.hidden = el.dataset.model !== model;
-  });
-  document.querySelectorAll('[data-model]:not([hidden]) .plotly-graph-div')
-    .forEach(div => Plotly.Plots.resize(div));
-}
-function sortBy(th) {
-  const table = th.closest('table'), body = table.tBodies[0];
-  const column = Array.from(th.parentNode.children).indexOf(th);
-  const ascending = th.dataset.order !== 'asc';
-  table.querySelectorAll('th').forEach(h => delete h.dataset.order);
-  th.dataset.order = ascending ? 'asc' : 'desc';
-  const key = row => {
-    const cell = row.children[column], value = cell.dataset.value;
-    return value === undefined ? cell.textContent : parseFloat(value);
-  };
-  const rows = Array.from(body.rows).sort((a, b) => {
-    const x = key(a), y = key(b);
-    const order = (typeof x === 'number' && typeof y === 'number') ? x - y : String(x).localeCompare(String(y));
-    return ascending ? order : -order;
-  });
-  rows.forEach(row => body.appendChild(row));
-}
-// Two models side by side per channel and currency, as GA4's model comparison: conversions and revenue under
-// each, and the change from the first to the second. The rows come from COMPARISON, embedded in the page.
-function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls;
-  return td; }
-function fmt(value, digits) { return value === null || value === undefined ? '' :
-  value.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}); }
-function change(a, b) { return a ? ((b - a) / Math.abs(a) * 100).toFixed(1) + '%' : ''; }
-function renderComparison() {
-  const a = document.getElementById('model-a').value, b = document.getElementById('model-b').value;
-  const out = document.getElementById('comparison');
-  out.replaceChildren();
-  const currencies = [...new Set(COMPARISON.map(r => r.currency))].sort();
-  currencies.forEach(currency => {
-    const byChannel = new Map();
-    COMPARISON.filter(r => r.currency === currency && (r.model === a || r.model === b)).forEach(r => {
-      const row = byChannel.get(r.channel) || {label: r.label, ca: 0, cb: 0, ra: 0, rb: 0};
-      if (r.model === a) { row.ca += r.conversions; row.ra += r.revenue; }
-      if (r.model === b) { row.cb += r.conversions; row.rb += r.revenue; }
-      byChannel.set(r.channel, row);
-    });
-    const heading = document.createElement('h3'); heading.textContent = currency; out.appendChild(heading);
-    const table = document.createElement('table'); table.className = 'comparison'; table.dataset.currency = currency;
-    const head = table.createTHead().insertRow();
-    ['channel', 'conversions ' + a, 'conversions ' + b, '% change', 'revenue ' + a, 'revenue ' + b, '% change']
-      .forEach(name => { const th = document.createElement('th'); th.textContent = name; head.appendChild(th); });
-    const body = table.createTBody();
-    [...byChannel.values()].sort((x, y) => y.ra - x.ra).forEach(r => {
-      const tr = body.insertRow();
-      [cell(r.label, 'text'), cell(fmt(r.ca, 1)), cell(fmt(r.cb, 1)), cell(change(r.ca, r.cb)),
-       cell(fmt(r.ra, 2)), cell(fmt(r.rb, 2)), cell(change(r.ra, r.rb))].forEach(td => tr.appendChild(td));
-      tr.dataset.values = JSON.stringify([r.ca, r.cb, r.ra, r.rb]);
-    });
-    const scroll = document.createElement('div'); scroll.className = 'scroll';
-    scroll.appendChild(table); out.appendChild(scroll);
-  });
-}
-function csvOf(table) {
-  const quote = text => /[",\\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  const rows = Array.from(table.querySelectorAll('tr')).filter(r => !r.hidden);
-  return rows.map(r => Array.from(r.children).map(c => quote(c.dataset.value && c.dataset.value !== '-Infinity'
-    ? c.dataset.value : c.textContent.trim())).join(',')).join('\\n') + '\\n';
-}
-function downloadCsv(link) {
-  const table = document.getElementById(link.dataset.table);
-  link.href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(csvOf(table));
-}
-// The chosen models live in the URL (#model=...&a=...&b=...): a link shares them, a reload keeps them.
-function fromUrl(select, key) {
-  const wanted = new URLSearchParams(location.hash.slice(1)).get(key);
-  if (wanted && Array.from(select.options).some(o => o.value === wanted)) select.value = wanted;
-  select.addEventListener('change', () => {
-    const params = new URLSearchParams(location.hash.slice(1));
-    params.set(key, select.value);
-    history.replaceState(null, '', '#' + params.toString());
-  });
-}
-// Data older than the sources' freshness limit: say so at the top, computed when the page is viewed.
-function warnIfStale() {
-  const note = document.getElementById('stale');
-  if (!note) return;
-  const hours = (Date.now() - Date.parse(note.dataset.built)) / 3.6e6;
-  if (hours > parseFloat(note.dataset.limitHours)) {
-    note.textContent = 'These data were built ' + (hours >= 48 ? Math.floor(hours / 24) + ' days' :
-      Math.floor(hours) + ' hours') + " ago, past the sources' freshness limit of " + note.dataset.limitHours +
-      ' hours: has the scheduled run stopped?';
-    note.hidden = false;
-  }
-}
-document.addEventListener('DOMContentLoaded', () => {
-  warnIfStale();
-  const select = document.getElementById('model');
-  if (select) {
-    fromUrl(select, 'model');
-    select.addEventListener('change', () => showModel(select.value));
-    showModel(select.value);
-  }
-  ['a', 'b'].forEach(key => {
-    const pick = document.getElementById('model-' + key);
-    if (pick) { fromUrl(pick, key); pick.addEventListener('change', renderComparison); }
-  });
-  if (document.getElementById('comparison')) renderComparison();
-  document.querySelectorAll('table.sortable th').forEach(th => th.addEventListener('click', () => sortBy(th)));
-  document.querySelectorAll('a.csv').forEach(a => a.addEventListener('click', () => downloadCsv(a)));
-});
-"""
+SCRIPT = (Path(__file__).parent / "page.js").read_text(encoding="utf-8")
 
 
 def number(digits: int = 0) -> Format:
@@ -186,10 +81,9 @@ def figure(fig: go.Figure | None, message: str) -> str:
 
 
 def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, *, sortable: bool = False,
-          table_id: str | None = None, row_model: str | None = None, totals: dict[str, object] | None = None) -> str:
+          table_id: str | None = None) -> str:
     """An HTML table of `columns` (name -> number format, None for text). Numeric cells carry their raw
-    value for sorting; `row_model` tags each row with its attribution model for the model selector; `totals`
-    (column -> value) is a footer row, apart from the rows that sort."""
+    value for sorting and the CSV download."""
     if frame.empty:
         return empty(message)
     head = "".join(f"<th>{html.escape(name.replace('_', ' '))}</th>" for name in columns)
@@ -203,75 +97,23 @@ def table(frame: pd.DataFrame, columns: dict[str, Format | None], message: str, 
             else:
                 raw = "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
                 cells.append(f'<td data-value="{raw or "-Infinity"}">{fmt(value)}</td>')
-        model = f' data-model="{html.escape(str(record[row_model]))}"' if row_model else ""
-        rows.append(f"<tr{model}>{''.join(cells)}</tr>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     attrs = (f' id="{table_id}"' if table_id else "") + (' class="sortable"' if sortable else "")
-    foot = ""
-    if totals is not None:
-        cells = [f'<td class="text">{html.escape(str(totals.get(name, "")))}</td>' if fmt is None
-                 else f"<td>{fmt(totals.get(name))}</td>" for name, fmt in columns.items()]
-        foot = f'<tfoot><tr class="total">{"".join(cells)}</tr></tfoot>'
     download = (f'<a class="csv" data-table="{table_id}" download="{table_id}.csv" href="#">Download CSV</a>'
                 if table_id else "")
     return (f'<div class="scroll"><table{attrs}><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody>{foot}</table></div>{download}")
+            f"<tbody>{''.join(rows)}</tbody></table></div>{download}")
 
 
-def per_model(models: Sequence[str], render: Callable[[str], str]) -> str:
-    return "".join(f'<div data-model="{html.escape(m)}">{render(m)}</div>' for m in models)
+def filtered_section(body_id: str) -> str:
+    """A section the page's script draws from the embedded facts under the filters (dashboard/page.js)."""
+    return f'<div id="{body_id}"></div>'
 
 
-def overview(data: DashboardData) -> str:
-    if not data.currencies:
-        return empty("No conversions or spend yet: the overview fills in after the first successful run.")
-    by_channel, by_day = data["by_channel"], data["by_day"]
-    parts = ['<p class="note">Currencies are never added together: one block per currency. ROAS and CPA are blank '
-             "where no spend is known for the channel (organic, direct, email without a cost source).</p>"]
-    for currency in data.currencies:
-        def render(model: str, currency: str = currency) -> str:
-            rows = by_channel[(by_channel["currency"] == currency) & (by_channel["attribution_model"] == model)]
-            rows = rows.assign(channel=rows["channel"].map(channel_label))
-            channels = table(rows, {"channel": None, "conversions": number(1), "revenue": number(2),
-                                    "spend": number(2), "roas": number(2), "cpa": number(2)},
-                             f"No {model} credit in {currency}.", totals=summed(rows, "Total"))
-            return (headline(by_day, currency, model) + channels
-                    + figure(figures.revenue_by_day(by_day, currency, model), f"No days in {currency}."))
-        parts.append(f"<h3>{html.escape(currency)}</h3>" + per_model(data.models, render))
-    return "".join(parts)
-
-
-def summed(rows: pd.DataFrame, label: str) -> dict[str, object]:
-    """Totals of a block of channel rows: conversions, revenue and spend added; ROAS and CPA of the sums."""
-    spend, completed = rows["spend"].sum(), rows["completed_conversions"].sum()
-    return {"channel": label, "conversions": rows["conversions"].sum(), "revenue": rows["revenue"].sum(),
-            "spend": spend, "roas": rows["revenue"].sum() / spend if spend > 0 else None,
-            "cpa": spend / completed if spend > 0 and completed else None}
-
-
-def headline(by_day: pd.DataFrame, currency: str, model: str, days: int = KPI_DAYS) -> str:
-    """The block's KPIs over its last `days` days of data, each with its change against the `days` before."""
-    rows = by_day[(by_day["currency"] == currency) & (by_day["attribution_model"] == model)]
-    if rows.empty:
-        return ""
-    end = pd.Timestamp(rows["day"].max())
-    day = pd.to_datetime(rows["day"])
-    current = summed(rows[day > end - pd.Timedelta(days=days)], "")
-    previous = summed(rows[(day <= end - pd.Timedelta(days=days)) & (day > end - pd.Timedelta(days=2 * days))], "")
-    cards = []
-    for key, title, fmt in (("revenue", "Revenue", number(2)), ("conversions", "Conversions", number(1)),
-                            ("spend", "Spend", number(2)), ("roas", "ROAS", number(2)), ("cpa", "CPA", number(2))):
-        now, before = current[key], previous[key]
-        change = ""
-        if now is not None and before:
-            ratio = float(now) / float(before) - 1
-            better = ratio >= 0 if key != "cpa" else ratio <= 0  # a cost per acquisition that falls is good
-            change = f'<span class="{"up" if better else "down"}">{"▲" if ratio >= 0 else "▼"} {ratio:+.1%}</span>'
-        unit = f" {html.escape(currency)}" if key in ("revenue", "spend", "cpa") and now is not None else ""
-        cards.append(f'<div class="kpi" data-kpi="{key}" data-value="{"" if now is None else float(now)!r}">'
-                     f"<span>{title}</span><b>{fmt(now) or '&mdash;'}{unit}</b>{change}</div>")
-    start = (end - pd.Timedelta(days=days - 1)).strftime("%b %-d")
-    return (f'<div class="kpis">{"".join(cards)}</div><p class="note">{start} to {end:%b %-d, %Y} '
-            f"(the last {days} days of data), against the {days} days before.</p>")
+def overview() -> str:
+    return ('<p class="note">Currencies are never added together: one block per currency. ROAS and CPA are blank '
+            "where no spend is known (organic, direct, email without a cost source).</p>"
+            + filtered_section("overview-body"))
 
 
 def paths(data: DashboardData) -> str:
@@ -279,33 +121,86 @@ def paths(data: DashboardData) -> str:
                                    "non_conversions": number(), "journeys": number(),
                                    "conversion_rate": percent},
                 "No converting paths yet.", sortable=True, table_id="top-paths")
-    return ("<h3>Top converting paths</h3>" + top
+    return ("<h3>Top converting paths</h3>"
+            '<p class="note">A conversion rate is shown only where every channel on the path also appears on a '
+            "journey that did not convert: vendors show some channels' journeys only when they convert, and their "
+            "rate would read 100% by construction (blank here).</p>" + top
             + figure(figures.path_sankey(data["path_flows"]), "No journeys with touches yet.") + reach(data))
 
 
-def comparison(data: DashboardData, default_model: str | None) -> str:
-    """Two models side by side (rendered in the page from the embedded rows, so picking another pair needs no
-    rebuild), then every model's channel shares."""
-    frame, models = data["model_channels"], data.models
-    shares = figure(figures.model_comparison(data["model_shares"]), "No attributed conversions yet.")
-    if frame.empty or len(models) < 2:
-        return shares
+def comparison(models: Sequence[str], default_model: str | None) -> str:
+    """Two models side by side, as GA4's model comparison, then every model's channel shares (drawn in the page
+    from the facts, so another pair or filter needs no rebuild)."""
+    if len(models) < 2:
+        return filtered_section("comparison")
     first = default_model if default_model in models else models[0]
     second = "last_touch" if "last_touch" in models and first != "last_touch" else next(m for m in models if m != first)
+    return (f'<p><label>Compare {select("model-a", models, first)} with {select("model-b", models, second)}</label>'
+            '</p><p class="note">Conversions and revenue each model credits to a channel, one table per currency; the '
+            "change is from the first model to the second.</p>" + filtered_section("comparison"))
 
-    def picker(key: str, chosen: str) -> str:
-        options = "".join(f'<option value="{html.escape(m)}"{" selected" if m == chosen else ""}>{html.escape(m)}'
-                          "</option>" for m in models)
-        return f'<select id="model-{key}">{options}</select>'
 
-    rows = [{"currency": r.currency, "model": r.attribution_model, "channel": r.channel,
-             "label": channel_label(r.channel), "conversions": float(r.conversions), "revenue": float(r.revenue)}
-            for r in frame.itertuples(index=False)]
-    embedded = json.dumps(rows).replace("</", "<\\/")  # never ends the script element
-    return (f'<p><label>Compare {picker("a", first)} with {picker("b", second)}</label></p>'
-            '<p class="note">Conversions and revenue each model credits to a channel, one table per currency; the '
-            "change is from the first model to the second.</p>"
-            f'<div id="comparison"></div><script>const COMPARISON = {embedded};</script>' + shares)
+def select(control_id: str, values: Sequence[str], chosen: str | None, everything: str | None = None,
+           labels: Callable[[str], str] = str) -> str:
+    options = [f'<option value="">{html.escape(everything)}</option>'] if everything else []
+    options += [f'<option value="{html.escape(v)}"{" selected" if v == chosen else ""}>{html.escape(labels(v))}'
+                "</option>" for v in values]
+    return f'<select id="{control_id}">{"".join(options)}</select>'
+
+
+def filters(data: DashboardData, default_model: str | None) -> str:
+    """The controls every filtered section follows; each lives in the URL (a link shares them, a reload keeps
+    them). Without facts there is nothing to filter."""
+    credit, spend = data["credit"], data["spend"]
+    if credit.empty and spend.empty:
+        return ""
+    days = pd.concat([credit.get("day", pd.Series(dtype=object)), spend.get("day", pd.Series(dtype=object))])
+    first, last = (pd.Timestamp(d).strftime("%Y-%m-%d") for d in (days.min(), days.max()))
+    values = {name: sorted(set(credit.get(name, [])) | set(spend.get(name, []))) for name in ("brand", "channel")}
+    kinds = sorted(set(credit.get("kind", [])))
+    return (
+        '<form id="filters" class="filters" onsubmit="return false">'
+        f'<label>Model {select("model", data.models, default_model)}</label>'
+        f'<label>From <input type="date" id="from" min="{first}" max="{last}" value="{first}"></label>'
+        f'<label>to <input type="date" id="to" min="{first}" max="{last}" value="{last}"></label>'
+        f'<label>Brand {select("brand", values["brand"], None, "all brands")}</label>'
+        f'<label>Conversion kind {select("kind", kinds, None, "all kinds")}</label>'
+        f'<label>Channel {select("channel", values["channel"], None, "all channels", channel_label)}</label>'
+        '<button type="button" id="reset">Reset filters</button></form>'
+        '<p class="note">The filters apply to the overview, the model comparison and the campaigns; paths, reach and '
+        "vendors cover all data. Spend belongs to a campaign's brand (that of most of its credited conversions) and "
+        'is never split by conversion kind.</p><p id="kind-note" class="note" hidden>With a conversion kind chosen, '
+        "ROAS and CPA set that kind's revenue and conversions against all of the spend (as GA4's cost per "
+        "conversion does).</p>")
+
+
+def facts(data: DashboardData) -> str:
+    """The filtered sections' facts as columns of dictionary codes (repeated names sent once), plus each
+    channel's label and colour: the script's `FACTS`."""
+    dims: dict[str, list[str]] = {}
+    payload: dict[str, object] = {"dims": dims, "kpiDays": KPI_DAYS}
+    for name in ("credit", "spend"):
+        frame = data[name]
+        columns: dict[str, list[object]] = {}
+        for column in frame.columns:
+            values = frame[column]
+            if column == "day":
+                values = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+            if not pd.api.types.is_numeric_dtype(values):
+                codes = dims.setdefault(column, [])
+                index = {v: i for i, v in enumerate(codes)}
+                for value in values.unique():
+                    if value not in index:
+                        index[value] = len(codes)
+                        codes.append(value)
+                columns[column] = [index[v] for v in values]
+            else:
+                columns[column] = [float(v) for v in values]  # exact: the page's sums equal SQL's
+        payload[name] = columns
+    channels = dims.get("channel", [])
+    payload["labels"] = {c: channel_label(c) for c in channels}
+    payload["colours"] = {c: channel_colour(c) for c in channels}
+    return json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")  # never ends the script element
 
 
 def reach(data: DashboardData) -> str:
@@ -331,21 +226,6 @@ def vendors(data: DashboardData) -> str:
             + figure(figures.quality_over_time(data["quality_by_day"]), "No data-quality issues recorded."))
 
 
-def campaigns(data: DashboardData) -> str:
-    """One sortable table per currency: amounts in two currencies never sort into one column."""
-    frame = data["campaigns"]
-    if frame.empty:
-        return empty("No campaigns yet.")
-    frame = frame.assign(channel=frame["channel"].map(channel_label))
-    return "".join(
-        f"<h3>{html.escape(currency)}</h3>"
-        + table(rows, {"campaign": None, "channel": None, "spend": number(2), "conversions": number(1),
-                       "revenue": number(2), "roas": number(2), "cpa": number(2)},
-                f"No campaigns in {currency}.", sortable=True, table_id=f"campaigns-{currency}",
-                row_model="attribution_model")
-        for currency, rows in frame.groupby("currency", sort=True))
-
-
 def stale_note(data: DashboardData) -> str:
     """A warning the page shows when viewed past the sources' freshness limit after the data were built."""
     limit = freshness_limit_hours()
@@ -368,29 +248,37 @@ def coverage_note(data: DashboardData) -> str:
 def render(data: DashboardData, default_model: str | None) -> str:
     models = data.models
     selected = default_model if default_model in models else (models[0] if models else None)
-    options = "".join(f'<option value="{html.escape(m)}"{" selected" if m == selected else ""}>'
-                      f"{html.escape(m)}</option>" for m in models)
-    selector = f'<label>Attribution model <select id="model">{options}</select></label>' if models else ""
     published = f"published {data.published_at}" if data.published_at else "nothing published yet"
-    sections = [
-        ("overview", "Overview: revenue, conversions, spend, ROAS and CPA by channel and day", overview(data)),
-        ("models", "Model comparison", comparison(data, selected)),
-        ("paths", "Paths", paths(data)),
-        ("vendors", "Vendors: reconciliation and data quality", vendors(data)),
-        ("campaigns", "Campaigns (click a column to sort)", campaigns(data)),
-    ]
+    controls = filters(data, selected)
+    if controls:
+        sections = [
+            ("overview", "Overview: revenue, conversions, spend, ROAS and CPA by channel and day", overview()),
+            ("models", "Model comparison", comparison(models, selected)),
+            ("campaigns", "Campaigns (click a column to sort)", filtered_section("campaigns-body")),
+        ]
+    else:
+        sections = [
+            ("overview", "Overview", empty("No conversions or spend yet: the overview fills in after the first "
+                                           "successful run.")),
+            ("models", "Model comparison", empty("No attributed conversions yet.")),
+            ("campaigns", "Campaigns", empty("No campaigns yet.")),
+        ]
+    sections[2:2] = [("paths", "Paths", paths(data)),
+                     ("vendors", "Vendors: reconciliation and data quality", vendors(data))]
     body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>'
                    for key, title, content in sections)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Marketing attribution</title>
 <style>{STYLE}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
+<script type="text/javascript">const FACTS = {facts(data)};</script>
 <script type="text/javascript">{SCRIPT}</script>
 </head><body>
 <header><h1>Marketing attribution</h1><span class="note">{html.escape(published)} &middot;
-{html.escape(data.snapshot)}</span>{selector}</header>
+{html.escape(data.snapshot)}</span></header>
 {stale_note(data)}
 {coverage_note(data)}
+{controls}
 {body}
 </body></html>
 """

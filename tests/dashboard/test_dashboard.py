@@ -89,15 +89,8 @@ def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, 
     for currency in currencies:
         (revenue,) = sql(snapshot, "select sum(revenue) from marts.channel_performance "
                                    f"where currency = '{currency}' and attribution_model = 'first_touch'")[0]
-        shown = page.evaluate(f"""(() => {{
-            let el = Array.from(document.querySelectorAll('section#overview h3'))
-                .find(h => h.textContent === '{currency}');
-            let total = 0;
-            for (el = el.nextElementSibling; el && el.tagName !== 'H3'; el = el.nextElementSibling) {{
-              if (el.dataset.model !== 'first_touch') continue;
-              el.querySelectorAll('table tbody tr').forEach(r => total += parseFloat(r.children[2].dataset.value));
-            }}
-            return total; }})()""")
+        shown = page.evaluate(f"""Array.from(document.querySelectorAll('#channels-{currency} tbody tr'))
+            .reduce((total, r) => total + parseFloat(r.children[2].dataset.value), 0)""")
         assert shown == pytest.approx(revenue, rel=1e-9)
 
     # Sorting one currency's campaigns by spend, then again for the other direction: one table per currency.
@@ -105,7 +98,7 @@ def test_every_section_renders_offline_and_the_controls_work(browser, snapshot, 
     campaigns = f"table#campaigns-{currencies[0]}"
     header = page.locator(f"{campaigns} th", has_text="spend")
     spend = f"Array.from(document.querySelectorAll('{campaigns} tbody tr')).filter(r => !r.hidden)" \
-            ".map(r => parseFloat(r.children[2].dataset.value))"
+            ".map(r => parseFloat(r.children[4].dataset.value))"
     header.click()
     ascending = page.evaluate(spend)
     assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
@@ -199,20 +192,23 @@ def test_each_currency_has_headline_numbers_totals_and_no_cost_where_no_spend(br
             with block as (select * from marts.channel_performance
                            where currency = '{currency}' and attribution_model = '{model}')
             select sum(revenue), sum(conversions), sum(spend) from block
-            where day > (select max(day) from block) - interval 7 day""")
-        block = page.locator(f"xpath=//section[@id='overview']/h3[.='{currency}']/following-sibling::div"
+            where day > (select max(day) from marts.channel_performance) - interval 7 day""")
+        block = page.locator(f"xpath=//section[@id='overview']//h3[.='{currency}']/following-sibling::div"
                              f"[@data-model='{model}'][1]")
         shown = {kpi: float(block.locator(f".kpi[data-kpi={kpi}]").get_attribute("data-value"))
                  for kpi in ("revenue", "conversions", "spend")}
         assert shown == pytest.approx({"revenue": revenue, "conversions": conversions, "spend": spend}, rel=1e-9)
         (total,), = sql(snapshot, f"select sum(revenue) from marts.channel_performance where currency = "
                                   f"'{currency}' and attribution_model = '{model}'")
-        footer = block.locator("tfoot tr.total td").all_inner_texts()
-        assert footer[0] == "Total" and footer[2] == f"{total:,.2f}"
+        footer = block.locator("tfoot tr.total td")
+        assert footer.nth(0).inner_text() == "Total"
+        assert float(footer.nth(2).get_attribute("data-value")) == pytest.approx(total, rel=1e-9)
+        assert footer.nth(2).inner_text().replace(",", "").lstrip("A$€").startswith(f"{total:.2f}")  # with its symbol
         for row in block.locator("tbody tr").all():
-            cells = row.locator("td").all_inner_texts()
-            if cells[3] in ("", "0.00"):  # no spend known: no ROAS, no CPA
-                assert cells[4] == "" and cells[5] == "", cells
+            spend, roas, cpa = (row.locator("td").nth(i).get_attribute("data-value") for i in (3, 4, 5))
+            if float(spend) == 0:  # no spend known: no ROAS, no CPA
+                assert roas == cpa == "-Infinity", row.inner_text()
+                assert row.locator("td").nth(4).inner_text() == row.locator("td").nth(5).inner_text() == ""
     assert fetched == [] and errors == []
     page.close()
 
@@ -277,6 +273,104 @@ def test_two_models_side_by_side_per_channel_with_the_change(browser, snapshot, 
     page.wait_for_load_state("load")
     assert (page.locator("#model-a").input_value(), page.locator("#model-b").input_value()) == ("linear",
                                                                                                "first_touch")
+    assert fetched == [] and errors == []
+    page.close()
+
+
+def test_filters_change_the_numbers_to_those_of_sql_for_the_filter_and_live_in_the_url(browser, snapshot, tmp_path):
+    """There were no filters: not by date, brand, conversion kind (engagements with revenue 0 counted with sales)
+    or channel. Spend's brand is checked against the campaigns' names (the sandbox names each after its brand),
+    not against the page's own rule."""
+    (first,), = sql(snapshot, "select min(day) + interval 10 day from marts.channel_performance")
+    (last,), = sql(snapshot, "select max(day) - interval 5 day from marts.channel_performance")
+    (brand,), = sql(snapshot, "select brand from marts.conversions group by 1 order by count(*) desc limit 1")
+    frm, to = f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
+    html_file = build(snapshot, tmp_path / "dashboard.html")
+    page, fetched, errors = open_offline(browser, html_file)
+    page.goto(f"{html_file.as_uri()}#model=linear&from={frm}&to={to}&brand={brand}&channel=paid_search")
+    page.reload()  # state from a shared link
+    page.wait_for_load_state("load")
+    page.select_option("#kind", "sale")  # and from a control
+    assert page.url.endswith(f"#model=linear&from={frm}&to={to}&brand={brand}&channel=paid_search&kind=sale")
+    assert page.locator("#kind-note").is_visible()
+
+    where = (f"a.conversion_date between '{frm}' and '{to}' and c.brand = '{brand}' and a.conversion_type = 'sale' "
+             "and a.channel = 'paid_search'")
+    credit = {currency: values for currency, *values in sql(snapshot, f"""
+        select a.currency, sum(a.credit), sum(a.revenue_credit), coalesce(sum(a.credit) filter (
+                   where a.status = 'completed'), 0)
+        from marts.attribution as a join marts.conversions as c using (conversion_id)
+        where a.attribution_model = 'linear' and {where} group by 1""")}
+    spend = dict(sql(snapshot, f"""
+        select currency, sum(spend) from marts.channel_performance
+        where attribution_model = 'linear' and channel = 'paid_search' and day between '{frm}' and '{to}'
+          and campaign like '{brand}-%' and spend <> 0 group by 1"""))
+    assert credit and spend  # the filter leaves something to compare
+    currencies = sorted(set(credit) | set(spend))
+    assert page.locator("section#overview h3").all_inner_texts() == currencies
+    for currency in currencies:
+        conversions, revenue, completed = credit.get(currency, (0.0, 0.0, 0.0))
+        cost = spend.get(currency, 0.0)
+        footer = [float(v) for v in page.locator(f"#channels-{currency} tfoot td[data-value]").evaluate_all(
+            "cells => cells.map(c => c.dataset.value === '-Infinity' ? 'nan' : c.dataset.value)")]
+        assert footer[:3] == pytest.approx([conversions, revenue, cost], rel=1e-9, abs=1e-9)
+        if cost and completed:
+            assert footer[4] == pytest.approx(cost / completed, rel=1e-9)
+        rows = page.locator(f"#channels-{currency} tbody tr td.text").all_inner_texts()
+        assert rows == ["Paid search"]
+        kpis = {k: page.locator(f".block[data-currency={currency}] .kpi[data-kpi={k}]").get_attribute("data-value")
+                for k in ("revenue", "spend")}  # the dates chosen are the headline's period
+        assert [float(kpis["revenue"]), float(kpis["spend"])] == pytest.approx([revenue, cost], rel=1e-9, abs=1e-9)
+
+        campaigns = dict(sql(snapshot, f"""
+            select a.campaign, sum(a.credit) from marts.attribution as a join marts.conversions as c
+            using (conversion_id) where a.attribution_model = 'linear' and a.currency = '{currency}' and {where}
+            group by 1"""))
+        shown = dict(page.evaluate(f"""Array.from(document.querySelectorAll('#campaigns-{currency} tbody tr'))
+            .map(r => [r.children[0].textContent, parseFloat(r.children[2].dataset.value)])"""))
+        assert {k: v for k, v in shown.items() if v} == pytest.approx(
+            {k or "(no campaign)": v for k, v in campaigns.items()}, rel=1e-9)
+
+    # the comparison follows the filters too; the CSV of a filtered table is that table
+    page.select_option("#model-a", "linear")
+    page.select_option("#model-b", "first_touch")
+    values = page.evaluate("Array.from(document.querySelectorAll('table.comparison tbody tr'))"
+                           ".map(r => [r.closest('table').dataset.currency, JSON.parse(r.dataset.values)])")
+    for currency, (linear, first_touch, linear_revenue, _) in values:
+        assert [linear, linear_revenue] == pytest.approx(credit[currency][:2], rel=1e-9)
+        (expected,), = sql(snapshot, f"""select sum(a.credit) from marts.attribution as a join marts.conversions
+            as c using (conversion_id) where a.attribution_model = 'first_touch' and a.currency = '{currency}'
+            and {where}""")
+        assert first_touch == pytest.approx(expected or 0.0, rel=1e-9, abs=1e-9)
+    table_id = f"channels-{currencies[0]}"
+    with page.expect_download() as download:
+        page.locator(f'a.csv[data-table="{table_id}"]').click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows[0][:3] == ["channel", "conversions", "revenue"]
+    rows_shown = f"#{table_id} tbody tr, #{table_id} tfoot tr"
+    assert rows[1:] == page.evaluate(f"""Array.from(document.querySelectorAll('{rows_shown}')).map(r =>
+        Array.from(r.children).map(c => c.dataset.value && c.dataset.value !== '-Infinity'
+        ? c.dataset.value : c.textContent.trim()))""")
+
+    page.click("#reset")  # every conversion again, in every currency
+    assert "brand=" not in page.url and page.locator("section#overview h3").count() == len(
+        sql(snapshot, "select distinct currency from marts.channel_performance"))
+    assert fetched == [] and errors == []
+    page.close()
+
+
+def test_paths_give_a_conversion_rate_only_where_non_converting_journeys_are_seen(browser, snapshot, tmp_path):
+    """paid_search converted at "100%" (9 of 9): its journeys are seen only when they convert."""
+    page, fetched, errors = open_offline(browser, build(snapshot, tmp_path / "dashboard.html"))
+    shown = dict(page.evaluate("Array.from(document.querySelectorAll('#top-paths tbody tr'))"
+                               ".map(r => [r.children[0].textContent, r.children[5].textContent])"))
+    observed = dict(sql(snapshot, "select case when path = '' then '(no observed touch)' else path end, "
+                                  "non_conversions_observed from marts.paths where conversions > 0"))
+    assert {observed[path] for path in shown} == {True, False}  # both kinds among the top paths
+    for path, rate in shown.items():
+        assert (rate != "") == observed[path], path
+        assert rate != "100.0%" or observed[path], path
+    assert "only where every channel on the path" in page.locator("section#paths").inner_text()
     assert fetched == [] and errors == []
     page.close()
 
