@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 
 MODEL_SHARES = "select attribution_model, channel, sum(credit) as credit from marts.attribution group by all"
+SHARE_INTERVALS = """select attribution_model, channel, share_low, share_high from marts.attribution_shares
+                     where currency = 'all' and share_low is not null"""
 
 
 def total_variation(shares: Mapping[str, float], truth: Mapping[str, float]) -> float:
@@ -44,3 +46,16 @@ def accuracy(warehouse: str, channel_effects: Mapping[str, Any]) -> list[tuple[s
     truth = true_shares(channel_effects)
     scores = [(model, total_variation(shares, truth)) for model, shares in model_shares(warehouse).items()]
     return sorted(scores, key=lambda pair: pair[1])
+
+
+def coverage(warehouse: str, channel_effects: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """Per model with intervals (marts.attribution_shares, every currency together): (channels whose true share
+    lies inside the 90% interval, channels)."""
+    truth = true_shares(channel_effects)
+    total = sum(truth.values())
+    out: dict[str, tuple[int, int]] = {}
+    with duckdb.connect(warehouse, read_only=True) as con:
+        for model, channel, low, high in con.execute(SHARE_INTERVALS).fetchall():
+            inside, seen = out.get(model, (0, 0))
+            out[model] = (inside + int(low <= truth.get(channel, 0.0) / total <= high), seen + 1)
+    return out

@@ -50,6 +50,23 @@ class ConversionModel:
     fitted_visitors: float  # what the weighted converters add up to; the stats reports' total when fit well
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What the stats reports say of everyone, converting or not: the fit's population totals."""
+    exposure: pd.DataFrame  # channel, visitors
+    visitors: float
+    clicks: float
+    seen_share: float  # share of all conversions whose journey a site-wide tracker shows whole
+
+
+def reach(exposure: pd.DataFrame, conversions: int, seen_whole: int) -> Reach:
+    """From int_exposure__channels (channel, visitors, all_visitors, all_clicks) and the conversion counts."""
+    return Reach(exposure[["channel", "visitors"]],
+                 visitors=float(exposure["all_visitors"].max()) if len(exposure) else 0.0,
+                 clicks=float(exposure["all_clicks"].max()) if len(exposure) else 0.0,
+                 seen_share=seen_whole / conversions if conversions else 0.0)
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -63,38 +80,49 @@ def _matrix(journeys: pd.DataFrame, channels: list[str]) -> tuple[np.ndarray, np
 
 
 def fit(converters: pd.DataFrame, exposure: pd.DataFrame, visitors: float, clicks: float,
-        seen_share: float) -> ConversionModel:
+        seen_share: float, weights: pd.Series | None = None) -> ConversionModel:
     """Fit the conversion model.
 
     converters: `conversion_id, channel, touches`: the touches ClickMagick saw of each conversion it reported.
     exposure: `channel, visitors`: distinct visitors ClickMagick saw on each channel (its stats reports).
     visitors, clicks: distinct visitors and clicks ClickMagick saw overall, over the same period.
     seen_share: the share of all conversions that `converters` holds (q above).
+    weights: how many conversions each `conversion_id` stands for (default 1 each): a row may be a pattern of
+    identical journeys, or a bootstrap draw (attribution.intervals).
     """
+    channels = sorted(exposure.loc[exposure["visitors"] > 0, "channel"])
+    ids, counts = _matrix(converters, channels)
+    many = np.ones(len(ids)) if weights is None else weights.reindex(ids, fill_value=0.0).to_numpy(dtype=float)
+    reach = exposure.set_index("channel").loc[channels, "visitors"].to_numpy(dtype=float)
+    return fit_counts(counts, many, channels, reach, visitors, clicks, seen_share)
+
+
+def fit_counts(counts: np.ndarray, many: np.ndarray, channels: list[str], reach: np.ndarray, visitors: float,
+               clicks: float, seen_share: float) -> ConversionModel:
+    """`fit` over a matrix: rows of touch counts per channel (`channels`, each reaching `reach` visitors), each
+    row standing for `many` conversions."""
     if not 0 < seen_share <= 1:
         raise ValueError(f"seen_share must be in (0, 1], not {seen_share}")
     if visitors <= 0 or clicks <= 0:
         raise ValueError("the stats reports show no visitors or clicks")
-    channels = sorted(exposure.loc[exposure["visitors"] > 0, "channel"])
-    reach = exposure.set_index("channel").loc[channels, "visitors"].to_numpy(dtype=float)
-    _, counts = _matrix(converters, channels)
-    counts = counts[counts.sum(axis=1) > 0]
-    if len(counts) < len(channels) + 2:
-        raise ValueError(f"{len(counts)} converting journeys are too few to fit {len(channels) + 2} parameters")
+    kept = (counts.sum(axis=1) > 0) & (many > 0)
+    counts, many = counts[kept], many[kept]
+    if many.sum() < len(channels) + 2:
+        raise ValueError(f"{many.sum():g} converting journeys are too few to fit {len(channels) + 2} parameters")
     presence = (counts > 0).astype(float)
     touches = counts.sum(axis=1)
     k = len(channels)
     targets = np.concatenate([[visitors], reach, [clicks]])
 
-    def weights(theta: np.ndarray) -> np.ndarray:
-        return 1.0 / (seen_share * _sigmoid(theta[0] + presence @ theta[1 : k + 1] + theta[k + 1] * touches))
+    def inverse(theta: np.ndarray) -> np.ndarray:  # each row's Horvitz-Thompson weight, times what it stands for
+        return many / (seen_share * _sigmoid(theta[0] + presence @ theta[1 : k + 1] + theta[k + 1] * touches))
 
     def gaps(theta: np.ndarray) -> np.ndarray:
-        w = weights(theta)
+        w = inverse(theta)
         return (np.concatenate([[w.sum()], presence.T @ w, [touches @ w]]) - targets) / targets
 
     # Start where nobody converts because of a channel: the overall rate.
-    rate = min(0.99, len(counts) / seen_share / visitors)
+    rate = min(0.99, many.sum() / seen_share / visitors)
     start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k), [0.0]])
     bounds = (np.full(k + 2, -MAX_LIFT), np.full(k + 2, MAX_LIFT))
     solution = least_squares(gaps, start, bounds=bounds, x_scale=1.0)
@@ -103,7 +131,7 @@ def fit(converters: pd.DataFrame, exposure: pd.DataFrame, visitors: float, click
         log.warning("conversion model: weighted converters match the stats reports only within %.1f%%", worst * 100)
     theta = solution.x
     return ConversionModel(float(theta[0]), dict(zip(channels, map(float, theta[1 : k + 1]), strict=True)),
-                           float(theta[k + 1]), float(weights(theta).sum()))
+                           float(theta[k + 1]), float(inverse(theta).sum()))
 
 
 def shapley_credit(model: ConversionModel, journeys: pd.DataFrame) -> pd.DataFrame:
@@ -116,12 +144,18 @@ def shapley_credit(model: ConversionModel, journeys: pd.DataFrame) -> pd.DataFra
                              "credit": pd.Series(dtype=float)})
     channels = sorted(set(journeys["channel"]))
     ids, counts = _matrix(journeys, channels)
+    return _long(ids, channels, shapley_matrix(model, counts, channels))
+
+
+def shapley_matrix(model: ConversionModel, counts: np.ndarray, channels: list[str]) -> np.ndarray:
+    """`shapley_credit` over a matrix of touch counts (rows: conversions, columns: `channels`); rows sum to 1
+    (a row without touches to 0)."""
     lifts = np.array([model.lifts.get(c, 0.0) for c in channels])
     known = np.array([c in model.lifts for c in channels])
-    credit = np.zeros_like(counts)
+    credit = np.zeros_like(counts, dtype=float)
     present = counts > 0
     sizes = present.sum(axis=1)
-    for m in np.unique(sizes):
+    for m in np.unique(sizes[sizes > 0]):
         rows = np.flatnonzero(sizes == m)
         # Each row's present channels, left-aligned: m columns per row.
         cols = np.argsort(~present[rows], axis=1, kind="stable")[:, :m]
@@ -137,30 +171,54 @@ def shapley_credit(model: ConversionModel, journeys: pd.DataFrame) -> pd.DataFra
             phi = (p[:, without | (1 << j)] - p[:, without]) @ weight[size[without]]
             credit[rows, cols[:, j]] = np.clip(phi, 0.0, None) * known[cols[:, j]]
     total = credit.sum(axis=1, keepdims=True)
-    by_touches = counts / counts.sum(axis=1, keepdims=True)
-    credit = np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches)
+    touches = counts.sum(axis=1, keepdims=True)
+    by_touches = np.divide(counts, touches, out=np.zeros_like(credit), where=touches > 0)
+    return np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches)
+
+
+def _long(ids: np.ndarray, channels: list[str], credit: np.ndarray) -> pd.DataFrame:
     rows, cols = np.nonzero(credit > 0)
     return pd.DataFrame({"conversion_id": ids[rows], "channel": np.array(channels, dtype=object)[cols],
                          "credit": credit[rows, cols]})
 
 
 def expected_credit(model: ConversionModel, whole_credit: pd.DataFrame, whole_seen_by_network: pd.DataFrame,
-                    partial: pd.DataFrame) -> pd.DataFrame:
+                    partial: pd.DataFrame, weights: pd.Series | None = None) -> pd.DataFrame:
     """Credit for conversions seen in part (`partial`: `conversion_id, channel, touches`, what the network
     showed): the mean credit split of the conversions seen whole (`whole_credit`: `conversion_id, channel,
     credit`) whose touches the network saw on exactly the same channels (`whole_seen_by_network`:
     `conversion_id, channel`). A visible set matched by fewer than MIN_MATCHES journeys seen whole is credited
-    from its own touches (shapley_credit)."""
-    def keys(rows: pd.DataFrame) -> pd.Series:
-        return rows.groupby("conversion_id")["channel"].agg(lambda c: "|".join(sorted(set(c))))
+    from its own touches (shapley_credit). `weights`: how many conversions each whole `conversion_id` stands
+    for (default 1 each), as in `fit`."""
+    whole_ids = whole_credit["conversion_id"].drop_duplicates().to_numpy()
+    channels = sorted(set(whole_credit["channel"]) | set(partial["channel"]) | set(whole_seen_by_network["channel"]))
+    credit = _wide(whole_credit, "credit", channels, whole_ids)
+    visible = _wide(whole_seen_by_network.assign(seen=1.0), "seen", channels, whole_ids) > 0
+    many = np.ones(len(whole_ids)) if weights is None else weights.reindex(whole_ids, fill_value=0.0).to_numpy(float)
+    ids, counts = _matrix(partial, channels) if len(partial) else (np.array([], dtype=object),
+                                                                    np.zeros((0, len(channels))))
+    return _long(ids, channels, expected_matrix(model, credit, visible, many, counts, channels))
 
-    whole_ids = whole_credit["conversion_id"].drop_duplicates()
-    whole_keys = keys(whole_seen_by_network).reindex(whole_ids, fill_value="").rename("visible")
-    counts = whole_keys.value_counts()
-    mean = (whole_credit.join(whole_keys, on="conversion_id").groupby(["visible", "channel"])["credit"].sum()
-            .div(counts, level="visible").rename("credit").reset_index())
-    partial_keys = keys(partial).rename("visible").reset_index()
-    matched = partial_keys["visible"].map(counts).fillna(0) >= MIN_MATCHES
-    inferred = partial_keys.loc[matched].merge(mean, on="visible")[["conversion_id", "channel", "credit"]]
-    own = shapley_credit(model, partial.loc[partial["conversion_id"].isin(partial_keys.loc[~matched, "conversion_id"])])
-    return pd.concat([inferred, own], ignore_index=True)
+
+def expected_matrix(model: ConversionModel, credit: np.ndarray, visible: np.ndarray, many: np.ndarray,
+                    partial: np.ndarray, channels: list[str]) -> np.ndarray:
+    """`expected_credit` over matrices (columns: `channels`): the whole conversions' credit, the channels the
+    network saw on each, how many conversions each row stands for; the partial conversions' touch counts."""
+    keys, codes = np.unique(visible, axis=0, return_inverse=True)
+    codes = codes.reshape(-1)
+    sums = np.zeros((len(keys), len(channels)))
+    np.add.at(sums, codes, credit * many[:, None])
+    mass = np.bincount(codes, weights=many, minlength=len(keys))
+    lookup = {row.tobytes(): i for i, row in enumerate(keys)}
+    found = np.array([lookup.get(row.tobytes(), -1) for row in partial > 0], dtype=int)
+    matched = found >= 0
+    matched[matched] = mass[found[matched]] >= MIN_MATCHES
+    out = np.zeros((len(partial), len(channels)))
+    out[matched] = sums[found[matched]] / mass[found[matched], None]
+    out[~matched] = shapley_matrix(model, partial[~matched], channels)
+    return out
+
+
+def _wide(rows: pd.DataFrame, value: str, channels: list[str], ids: np.ndarray) -> np.ndarray:
+    wide = rows.pivot_table(index="conversion_id", columns="channel", values=value, aggfunc="sum", fill_value=0.0)
+    return wide.reindex(index=ids, columns=channels, fill_value=0.0).to_numpy(dtype=float)

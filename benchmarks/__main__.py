@@ -13,7 +13,8 @@
    Markov, simplified Shapley and the conversion model's Shapley at 100,000 distinct paths (<= 10 s each)
 6. accuracy: every attribution model's total-variation distance to the sandbox's true channel shares
    (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23 (goal: the default data-driven model below
-   every heuristic and below 0.10)
+   every heuristic and below 0.10), and how often each data-driven model's 90% share interval
+   (marts.attribution_shares) holds the true share (the default's: 80-98%)
 7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the
    DuckDB file at scale 5 (target <= 1.5x)
 8. push: pushing the outboxes (diff against the ledger, each answer journaled) vs the same payloads in a
@@ -47,7 +48,7 @@ import pandas as pd
 import pyarrow.csv as pacsv
 
 from attribution import conversion_model
-from attribution.accuracy import accuracy
+from attribution.accuracy import accuracy, coverage
 from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.memory import PeakRss, tree_rss
 from destinations.common.push import outbox_rows
@@ -399,7 +400,9 @@ def bench_markov() -> None:
 
 
 def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
-    """Every model's total-variation distance to the world's true channel shares (0 = exactly right)."""
+    """Every model's total-variation distance to the world's true channel shares (0 = exactly right), and how often
+    the data-driven models' 90% share intervals hold the true share."""
+    coverage_by_model: dict[str, list[int]] = {}
     for seed in seeds:
         print(f"model accuracy at scale {scale}, seed {seed} (full run first) ...", flush=True)
         warehouse = work / f"accuracy-{seed}.duckdb"
@@ -407,7 +410,9 @@ def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
             use_sandbox(sb.url, list(SOURCES))
             summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
             assert summary.status == "ok", summary
-            scores = accuracy(str(warehouse), sb.control("GET", "truth/channel_effects"))
+            effects = sb.control("GET", "truth/channel_effects")
+            scores = accuracy(str(warehouse), effects)
+            covered = coverage(str(warehouse), effects)
         for model, distance in scores:
             report(f"seed {seed}: {model} distance to true shares", f"{distance:7.3f}")
         kinds = attribution_models()
@@ -416,6 +421,19 @@ def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
         met = by_model[default] < min(0.10, by_model[best])
         report(f"seed {seed}: default {default} vs best heuristic {best} (target: below it and < 0.10)",
                f"{by_model[default]:.3f} vs {by_model[best]:.3f}: {'met' if met else 'NOT MET'}")
+        for model, (inside, channels) in sorted(covered.items()):
+            report(f"seed {seed}: {model} 90% share intervals holding the true share", f"{inside} of {channels}")
+            held = coverage_by_model.setdefault(model, [0, 0])
+            held[0], held[1] = held[0] + inside, held[1] + channels
+    # An interval is the data's spread under the model's own form: it covers the truth only for a model whose form
+    # fits the world (the default); a biased model's narrow intervals miss it, which is worth seeing.
+    default = attribution_models()["data_driven"][0]
+    for model, (inside, channels) in sorted(coverage_by_model.items()):
+        target = " (target 80-98%)" if model == default else " (no target: its bias is larger than its spread)"
+        rate = inside / channels if channels else 0.0
+        verdict = f": {'met' if 0.80 <= rate <= 0.98 else 'NOT MET'}" if model == default else ""
+        report(f"seeds {' '.join(map(str, seeds))}: {model} interval coverage{target}",
+               f"{inside} of {channels} ({rate:.0%}){verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -233,6 +233,29 @@ def test_every_model_is_scored_against_the_worlds_causal_truth(built, sandbox):
     assert max(scores.values()) < worst_single
 
 
+def test_attribution_shares_are_the_marts_own_with_intervals_for_every_fitted_model(built):
+    """A share per model, channel and currency (and every currency together), equal to SQL over the attribution
+    mart; a 90% interval for each data-driven model's share, none for the rules."""
+    warehouse, _ = built
+    shares = {(m, cur, ch): (share, low, high) for m, cur, ch, share, low, high in rows(
+        warehouse, "select attribution_model, currency, channel, share, share_low, share_high "
+                   "from marts.attribution_shares")}
+    expected = {(m, cur, ch): credit for m, cur, ch, credit in rows(warehouse, """
+        select attribution_model, case when grouping(currency) = 1 then 'all' else currency end, channel,
+               sum(credit) / sum(sum(credit)) over (partition by attribution_model, grouping(currency), currency)
+        from marts.attribution group by grouping sets ((attribution_model, currency, channel),
+                                                        (attribution_model, channel))""")}
+    assert {key: share for key, (share, _, _) in shares.items() if share > 0} == pytest.approx(expected, rel=1e-9)
+    data_driven = set(yaml.safe_load((TRANSFORMS / "dbt_project.yml").read_text())["vars"]["attribution_models"]
+                      ["data_driven"])
+    for (model, currency, channel), (share, low, high) in shares.items():
+        if model in data_driven and share > 0:
+            assert low is not None and 0 <= low <= high <= 1, (model, currency, channel, low, high)
+        elif model not in data_driven:
+            assert low is None and high is None, (model, currency, channel)
+    assert {m for (m, _, _), (_, low, _) in shares.items() if low is not None} == data_driven
+
+
 def test_credit_is_inferred_only_by_the_conversion_model_for_journeys_seen_in_part(built):
     warehouse, _ = built
     by_model = dict(rows(warehouse, "select attribution_model, count(*) filter (where inferred) "

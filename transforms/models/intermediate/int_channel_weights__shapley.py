@@ -22,14 +22,11 @@ def model(dbt, session):
     seen = journeys["seen_whole"].astype(bool)
     whole, partial = journeys.loc[seen], journeys.loc[~seen]
     try:
+        reach = conversion_model.reach(exposure, total, seen_whole)
         fitted = conversion_model.fit(
             whole.loc[whole["tracker_touches"] > 0, ["conversion_id", "channel", "tracker_touches"]]
             .rename(columns={"tracker_touches": "touches"}),
-            exposure[["channel", "visitors"]],
-            visitors=float(exposure["all_visitors"].max()) if len(exposure) else 0.0,
-            clicks=float(exposure["all_clicks"].max()) if len(exposure) else 0.0,
-            seen_share=seen_whole / total if total else 0.0,
-        )
+            reach.exposure, reach.visitors, reach.clicks, reach.seen_share)
     except ValueError as exc:
         # No reach reports yet, or too few journeys: each path is split by its touches, as the other
         # data-driven models do with paths they cannot weigh.

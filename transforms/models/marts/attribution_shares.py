@@ -1,0 +1,44 @@
+"""Each model's share of credited conversions per channel, per currency and over every currency together
+(currency 'all'), with 90% bootstrap intervals for the data-driven models (attribution.intervals). The point
+share is the attribution mart's own; the interval is what redrawn conversions make of it."""
+
+import pandas as pd
+
+from attribution import conversion_model, intervals
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    draws, seed = int(dbt.config.get("draws") or intervals.DRAWS), int(dbt.config.get("seed") or intervals.SEED)
+    credit = dbt.ref("attribution").aggregate(
+        "attribution_model, currency, channel, sum(credit) as credit", "attribution_model, currency, channel").df()
+    found = []
+    for name, rows in credit.groupby("attribution_model"):
+        wide = rows.pivot_table(index="currency", columns="channel", values="credit", aggfunc="sum",
+                                fill_value=0.0, dropna=False)
+        shares = intervals.shares_of(wide.to_numpy(), wide.index.to_numpy(dtype=object), list(wide.columns))
+        sample = sample_of(dbt, str(name))
+        bounds = intervals.intervals(sample, draws, seed) if sample is not None else None
+        if bounds is not None:
+            shares = shares.merge(bounds, on=["currency", "channel"], how="left")
+        found.append(shares.assign(attribution_model=name))
+    columns = ["attribution_model", "currency", "channel", "share", "share_low", "share_high"]
+    out = pd.concat(found, ignore_index=True).reindex(columns=columns) if found else pd.DataFrame(columns=columns)
+    return out.astype({"attribution_model": "string", "currency": "string", "channel": "string",
+                       "share": "float64", "share_low": "float64", "share_high": "float64"})
+
+
+def sample_of(dbt, name: str) -> intervals.Sample | None:
+    """What the model's intervals redraw; none for a heuristic (a rule: nothing fitted to redraw)."""
+    if name == "shapley":
+        journeys = dbt.ref("int_journeys__channel_touches").join(
+            dbt.ref("int_conversions__deduplicated").select("conversion_id, currency"), "conversion_id").df()
+        total, seen_whole = dbt.ref("int_conversions__deduplicated").aggregate(
+            "count(*), count(*) filter (where seen_whole)").fetchone()
+        reach = conversion_model.reach(dbt.ref("int_exposure__channels").df(), total, seen_whole)
+        return intervals.ConversionModelSample(journeys, reach)
+    if name in intervals.PATH_MODELS:
+        fit = intervals.PATH_MODELS[name]({"markov_order": dbt.config.get("markov_order"),
+                                           "markov_weight": dbt.config.get("markov_weight")})
+        return intervals.PathSample(dbt.ref("int_paths__by_currency").df(), fit)
+    return None
