@@ -40,6 +40,10 @@ QUERIES = {
         from marts.channel_performance as p left join brands as b using (campaign)
         where p.spend <> 0 and p.attribution_model = (select min(attribution_model) from marts.channel_performance)
         group by all order by all""",
+    # Each data-driven model's 90% share intervals, every currency together (for all data: no filter)
+    "share_intervals": """
+        select attribution_model as model, channel, share_low, share_high from marts.attribution_shares
+        where currency = 'all' and share_low is not null order by all""",
     # 2. Paths
     "top_paths": """
         select case when path = '' then '(no observed touch)' else path end as path, path_length, conversions,

@@ -242,11 +242,23 @@ function renderComparison(s) {
   const perModel = sums(part.credit, r => r.model, ['conversions']);
   const models = [...perModel.keys()].sort(), channels = [...new Set(part.credit.map(r => r.channel))].sort();
   if (!models.length) return;
+  const unfiltered = !s.brand && !s.kind && !s.channel && s.from === control('from').min && s.to === control('to').max;
   const traces = models.map(model => {
     const y = channels.map(c => ((shares.get(model + '\u0000' + c) || {conversions: 0}).conversions /
                                  perModel.get(model).conversions));
-    return {type: 'bar', name: model, x: channels.map(label), y,
-            hovertemplate: '%{fullData.name}<br>%{x}: %{y:.1%}<extra></extra>'};
+    const trace = {type: 'bar', name: model, x: channels.map(label), y,
+                   hovertemplate: '%{fullData.name}<br>%{x}: %{y:.1%}<extra></extra>'};
+    const bounds = FACTS.intervals[model];
+    if (unfiltered && bounds) {  // the model's 90% interval, of all the data
+      const of = (c, i) => (bounds[c] ? bounds[c][i] : null);
+      trace.error_y = {type: 'data', symmetric: false, color: '#333333', thickness: 1,
+                       array: channels.map((c, i) => (of(c, 1) === null ? 0 : of(c, 1) - y[i])),
+                       arrayminus: channels.map((c, i) => (of(c, 0) === null ? 0 : y[i] - of(c, 0)))};
+      trace.customdata = channels.map(c => [of(c, 0), of(c, 1)]);
+      trace.hovertemplate = '%{fullData.name}<br>%{x}: %{y:.1%} (90% interval %{customdata[0]:.1%} to ' +
+                            '%{customdata[1]:.1%})<extra></extra>';
+    }
+    return trace;
   });
   plot(out, traces, {barmode: 'group', height: 440, yaxis: {tickformat: '.0%', title: {text: 'share of credited conversions'}},
                      title: {text: "Each channel's share of the filtered conversions under every model"}});

@@ -137,7 +137,9 @@ def comparison(models: Sequence[str], default_model: str | None) -> str:
     second = "last_touch" if "last_touch" in models and first != "last_touch" else next(m for m in models if m != first)
     return (f'<p><label>Compare {select("model-a", models, first)} with {select("model-b", models, second)}</label>'
             '</p><p class="note">Conversions and revenue each model credits to a channel, one table per currency; the '
-            "change is from the first model to the second.</p>" + filtered_section("comparison"))
+            "change is from the first model to the second. In the shares chart below, the bars of each data-driven "
+            "model carry its 90% interval (marts.attribution_shares: conversions redrawn, the model refitted) when "
+            "no filter is set: the intervals are of all the data.</p>" + filtered_section("comparison"))
 
 
 def select(control_id: str, values: Sequence[str], chosen: str | None, everything: str | None = None,
@@ -197,6 +199,9 @@ def facts(data: DashboardData) -> str:
             else:
                 columns[column] = [float(v) for v in values]  # exact: the page's sums equal SQL's
         payload[name] = columns
+    payload["intervals"] = {
+        model: {row.channel: [row.share_low, row.share_high] for row in rows.itertuples(index=False)}
+        for model, rows in data["share_intervals"].groupby("model")} if not data["share_intervals"].empty else {}
     channels = dims.get("channel", [])
     payload["labels"] = {c: channel_label(c) for c in channels}
     payload["colours"] = {c: channel_colour(c) for c in channels}

@@ -273,6 +273,26 @@ def test_two_models_side_by_side_per_channel_with_the_change(browser, snapshot, 
     page.wait_for_load_state("load")
     assert (page.locator("#model-a").input_value(), page.locator("#model-b").input_value()) == ("linear",
                                                                                                "first_touch")
+
+    # Every model's shares; a data-driven model's bars carry its 90% interval from the mart, while nothing is
+    # filtered (the intervals are of all the data).
+    traces = "Array.from(document.querySelector('#comparison .plotly-graph-div').data).map(t => [t.name, t.x, t.y," \
+             " t.error_y ? [t.error_y.arrayminus, t.error_y.array] : null])"
+    intervals = {(model, channel_label(channel)): (low, high) for model, channel, low, high in sql(snapshot, """
+        select attribution_model, channel, share_low, share_high from marts.attribution_shares
+        where currency = 'all' and share_low is not null""")}
+    with_bars = set()
+    for model, labels, shares, bars in page.evaluate(traces):
+        if bars is None:
+            assert not any(key[0] == model for key in intervals), model
+            continue
+        with_bars.add(model)
+        for label, share, minus, plus in zip(labels, shares, *bars, strict=True):
+            if (model, label) in intervals:
+                assert [share - minus, share + plus] == pytest.approx(intervals[model, label], abs=1e-9)
+    assert with_bars == {model for model, _ in intervals} and with_bars
+    page.select_option("#channel", "paid_search")
+    assert all(bars is None for *_, bars in page.evaluate(traces))
     assert fetched == [] and errors == []
     page.close()
 
