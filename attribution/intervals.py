@@ -114,7 +114,9 @@ class PathSample:
     row, then its non-converting journeys."""
 
     def __init__(self, paths: pd.DataFrame, model: PathModel):
-        paths = paths.loc[paths["path"].fillna("").str.len() > 0].reset_index(drop=True)
+        # in a fixed order: a draw's weights go to the same rows whatever order the warehouse returned them in
+        paths = (paths.loc[paths["path"].fillna("").str.len() > 0]
+                 .sort_values(["path", "currency"], na_position="first", kind="stable").reset_index(drop=True))
         self.model, self.paths = model, paths
         sequences = [p.split(SEP) for p in paths["path"]]
         self.channels = sorted({c for seq in sequences for c in seq})

@@ -99,3 +99,23 @@ def test_intervals_cover_the_true_shares_about_as_often_as_they_say_and_narrow_w
     assert np.mean(widths[80_000]) < 0.65 * np.mean(widths[20_000])  # four times the data: about half as wide
     again = intervals.intervals(intervals.ConversionModelSample(journeys, reach), draws=50, seed=seed)
     assert again.equals(intervals.intervals(intervals.ConversionModelSample(journeys, reach), draws=50, seed=seed))
+
+
+def test_the_same_data_in_another_row_order_draws_the_same_intervals():
+    """The warehouse returns rows in no fixed order; the intervals differed between two builds of the same data
+    (the Dagster job's marts against the runner's)."""
+    paths = pd.DataFrame({"currency": ["EUR", "USD", "EUR", None, None, "USD"],
+                          "path": ["a > b", "a > b", "b", "a > b", "b", "c > a"],
+                          "conversions": [30, 10, 20, 0, 0, 5], "value": [300.0, 90.0, 100.0, 0.0, 0.0, 20.0],
+                          "nulls": [0, 0, 0, 400, 900, 0]})
+    shuffled = paths.sample(frac=1.0, random_state=4)
+    fit = intervals.PATH_MODELS["markov"]({})
+    assert intervals.intervals(intervals.PathSample(paths, fit), draws=20).equals(
+        intervals.intervals(intervals.PathSample(shuffled, fit), draws=20))
+    converters, exposure, visitors, clicks, conversions = synthetic(5_000, seen=1.0)
+    journeys = journeys_of(converters)
+    reach = conversion_model.Reach(exposure, float(visitors), float(clicks),
+                                   journeys.loc[journeys["seen_whole"], "conversion_id"].nunique() / conversions)
+    assert intervals.intervals(intervals.ConversionModelSample(journeys, reach), draws=10).equals(
+        intervals.intervals(intervals.ConversionModelSample(journeys.sample(frac=1.0, random_state=5), reach),
+                            draws=10))

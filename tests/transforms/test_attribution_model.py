@@ -213,8 +213,8 @@ def test_a_young_account_with_empty_tables_still_builds(young_run):
     assert "transforms   built" in young_run.stdout
     marts = {r[0] for r in rows(young_run.warehouse, "select table_name from information_schema.tables "
                                                      "where table_schema = 'marts'")}
-    assert marts == {"conversions", "attribution", "channel_performance", "channel_reach", "paths",
-                     "vendor_reconciliation", "data_quality"}
+    assert marts == {"conversions", "attribution", "attribution_shares", "channel_performance", "channel_reach",
+                     "paths", "vendor_reconciliation", "data_quality"}
     empty = [table for (table,) in rows(young_run.warehouse, "select table_name from duckdb_tables() "
                                                              "where estimated_size = 0")]
     assert len(empty) >= 3, empty
