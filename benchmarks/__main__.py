@@ -1,7 +1,8 @@
 """`make bench`: speed ratios measured in one run on this machine (never asserted in tests).
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
-                         [--accuracy-seeds 7 11 23] [--lake-scale 5] [--push-scale 5] [--noop-scale 5]
+                         [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
+                         [--lake-scale 5] [--push-scale 5] [--noop-scale 5]
                          [--scale 450] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
@@ -12,7 +13,8 @@
 5. markov: the removal-effect model at orders 1-4 on a 10,000-path, 12-channel summary (order 4 <= 2 s);
    Markov, simplified Shapley and the conversion model's Shapley at 100,000 distinct paths (<= 10 s each)
 6. accuracy: every attribution model's total-variation distance to the sandbox's true channel shares
-   (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23 (goal: the default data-driven model below
+   (/_sim/truth/channel_effects) at scale 5, seeds 7, 11, 23, in every world variant of the sandbox
+   (`serve --world`: default, interactions, position, dose, probit) (goal: the default data-driven model below
    every heuristic and below 0.10), and how often each data-driven model's 90% share interval
    (marts.attribution_shares) holds the true share (the default's: 80-98%)
 7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the
@@ -60,6 +62,7 @@ from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
 from pipelines.transform import run_transforms
 from pipelines.vendors import env_key, use_sandbox
+from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
 from simulator.vendors.integr8 import clicks_table
@@ -399,40 +402,42 @@ def bench_markov() -> None:
            f"{seconds:7.2f} s")
 
 
-def bench_accuracy(scale: float, seeds: list[int], work: Path) -> None:
-    """Every model's total-variation distance to the world's true channel shares (0 = exactly right), and how often
-    the data-driven models' 90% share intervals hold the true share."""
+def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path) -> None:
+    """Every model's total-variation distance to the world's true channel shares (0 = exactly right) in each world
+    variant (simulator/causal.py), and how often the data-driven models' 90% share intervals hold the true share."""
+    kinds = attribution_models()
+    default = kinds["data_driven"][0]
     coverage_by_model: dict[str, list[int]] = {}
-    for seed in seeds:
-        print(f"model accuracy at scale {scale}, seed {seed} (full run first) ...", flush=True)
-        warehouse = work / f"accuracy-{seed}.duckdb"
-        with running_sandbox(seed=seed, scale=scale) as sb:
-            use_sandbox(sb.url, list(SOURCES))
-            summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
-            assert summary.status == "ok", summary
-            effects = sb.control("GET", "truth/channel_effects")
-            scores = accuracy(str(warehouse), effects)
-            covered = coverage(str(warehouse), effects)
-        for model, distance in scores:
-            report(f"seed {seed}: {model} distance to true shares", f"{distance:7.3f}")
-        kinds = attribution_models()
-        default, by_model = kinds["data_driven"][0], dict(scores)
-        best = min(kinds["heuristic"], key=lambda m: by_model[m])
-        met = by_model[default] < min(0.10, by_model[best])
-        report(f"seed {seed}: default {default} vs best heuristic {best} (target: below it and < 0.10)",
-               f"{by_model[default]:.3f} vs {by_model[best]:.3f}: {'met' if met else 'NOT MET'}")
-        for model, (inside, channels) in sorted(covered.items()):
-            report(f"seed {seed}: {model} 90% share intervals holding the true share", f"{inside} of {channels}")
-            held = coverage_by_model.setdefault(model, [0, 0])
-            held[0], held[1] = held[0] + inside, held[1] + channels
+    for world in worlds:
+        for seed in seeds:
+            label = f"{world} world, seed {seed}" if world != "default" else f"seed {seed}"
+            print(f"model accuracy at scale {scale}, {label} (full run first) ...", flush=True)
+            warehouse = work / f"accuracy-{world}-{seed}.duckdb"
+            with running_sandbox(seed=seed, scale=scale, world=world) as sb:
+                use_sandbox(sb.url, list(SOURCES))
+                summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
+                assert summary.status == "ok", summary
+                effects = sb.control("GET", "truth/channel_effects")
+                scores = accuracy(str(warehouse), effects)
+                covered = coverage(str(warehouse), effects)
+            for model, distance in scores:
+                report(f"{label}: {model} distance to true shares", f"{distance:7.3f}")
+            by_model = dict(scores)
+            best = min(kinds["heuristic"], key=lambda m: by_model[m])
+            met = by_model[default] < min(0.10, by_model[best])
+            report(f"{label}: default {default} vs best heuristic {best} (target: below it and < 0.10)",
+                   f"{by_model[default]:.3f} vs {by_model[best]:.3f}: {'met' if met else 'NOT MET'}")
+            for model, (inside, channels) in sorted(covered.items()):
+                report(f"{label}: {model} 90% share intervals holding the true share", f"{inside} of {channels}")
+                held = coverage_by_model.setdefault(model, [0, 0])
+                held[0], held[1] = held[0] + inside, held[1] + channels
     # An interval is the data's spread under the model's own form: it covers the truth only for a model whose form
     # fits the world (the default); a biased model's narrow intervals miss it, which is worth seeing.
-    default = attribution_models()["data_driven"][0]
     for model, (inside, channels) in sorted(coverage_by_model.items()):
         target = " (target 80-98%)" if model == default else " (no target: its bias is larger than its spread)"
         rate = inside / channels if channels else 0.0
         verdict = f": {'met' if 0.80 <= rate <= 0.98 else 'NOT MET'}" if model == default else ""
-        report(f"seeds {' '.join(map(str, seeds))}: {model} interval coverage{target}",
+        report(f"worlds {' '.join(worlds)}, seeds {' '.join(map(str, seeds))}: {model} interval coverage{target}",
                f"{inside} of {channels} ({rate:.0%}){verdict}")
 
 
@@ -445,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the attribution bench builds at S and 2S (117: about 50,000 and 100,000 conversions)")
     parser.add_argument("--accuracy-scale", type=float, default=5)
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
+    parser.add_argument("--accuracy-worlds", nargs="*", default=list(WORLDS), choices=list(WORLDS),
+                        help="the sandbox's world variants to score the models in (default: all)")
     parser.add_argument("--lake-scale", type=float, default=5)
     parser.add_argument("--push-scale", type=float, default=5)
     parser.add_argument("--noop-scale", type=float, default=5)
@@ -456,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = set(args.only or BENCHES)
     if args.quick:
         args.scale, args.export_rows, args.accuracy_seeds = 45, 200_000, args.accuracy_seeds[:1]
+        args.accuracy_worlds = args.accuracy_worlds[:1]
         args.model_scale = min(args.model_scale, 20)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
@@ -468,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         if "markov" in chosen:
             bench_markov()
         if "accuracy" in chosen:
-            bench_accuracy(args.accuracy_scale, args.accuracy_seeds, work)
+            bench_accuracy(args.accuracy_scale, args.accuracy_seeds, args.accuracy_worlds, work)
         if "ducklake" in chosen:
             bench_ducklake(args.lake_scale, work)
         if "push" in chosen:

@@ -1,6 +1,6 @@
 """The vendor sandbox.
 
-    python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE]
+    python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE] [--world NAME]
     python -m simulator ctl URL advance HOURS | truth | conversions | effects | received
                                 | faults [PROFILE] [KEY=VALUE ...]
 """
@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+from simulator.causal import WORLDS
 from simulator.faults import PROFILES, config_from
 
 
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--scale", type=float, default=1.0, help="world size; 1 = 2,500 visitors")
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
+    serve.add_argument("--world", choices=list(WORLDS), default="default",
+                       help="the causal model that makes visitors convert (SCHEMA.md, 'World variants')")
     serve.add_argument("--work-budget", type=int, default=20_000,
                        help="work units allowed per API key per 5 minutes, for vendors that meter work")
     ctl = sub.add_parser("ctl", help="drive a running sandbox through its /_sim/ control endpoints")
@@ -38,10 +41,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sandbox = Sandbox(seed=args.seed, scale=args.scale, faults=config_from(args.faults),
-                      work_budget=args.work_budget)
+                      work_budget=args.work_budget, world=args.world)
     server = sandbox.serve(args.host, args.port)
     print(f"sandbox listening on {sandbox.base_url} (seed {args.seed}, scale {args.scale}, faults {args.faults}, "
-          f"ready in {time.monotonic() - started:.1f}s)")
+          f"world {args.world}, ready in {time.monotonic() - started:.1f}s)")
     for name, info in sandbox.describe().items():
         creds = ", ".join(f"{k}={v}" for k, v in info["credentials"].items())
         print(f"  {name:<12} {info['base_url']:<40} {creds}")

@@ -146,7 +146,8 @@ def routes(sb: SandboxState) -> list[tuple[str, str, Any]]:
         return Response.of_json({"config": asdict(sb.faults.config)})
 
     def info(_: Request) -> Response:
-        return Response.of_json({"seed": sb.seed, "scale": sb.scale, "clock": iso_z(sb.clock),
+        return Response.of_json({"seed": sb.seed, "scale": sb.scale, "world": sb.world.causal.name,
+                                 "clock": iso_z(sb.clock),
                                  "vendors": sb.describe()})
 
     return [

@@ -1,8 +1,10 @@
 """What truly caused the conversions: each channel's incremental conversions and revenue under the world's
-causal model (`world.conversion_probability`), the yardstick attribution models are scored against.
+causal model (`simulator/causal.py`: the default, or the variant the world was served with), the yardstick
+attribution models are scored against.
 
 For a visitor with channels P on its path, p(S) is its chance of converting had only the channels in S ⊆ P
-reached it: the lift of S, and the touches of S only (a channel that never happened brings no touches).
+reached it: with only the touches of S (a channel that never happened brings no touches), and in the
+`position` world the first and last of those touches.
 - removal effect of c: p(P) - p(P without c), summed over visitors: the conversions lost without c.
 - Shapley value of c in the game v(S) = p(S) - p(∅): its fair share of what the channels add together over
   the baseline p(∅); the values of a visitor's channels sum to p(P) - p(∅) (channels it never met get 0).
@@ -19,16 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.world import (
-    BRANDS,
-    CHANNEL_LIFT,
-    CHANNELS,
-    KIND_P,
-    SALE_LOG_MEAN,
-    SALE_LOG_SD,
-    World,
-    conversion_probability,
-)
+from simulator.causal import WORLDS, CausalModel, Journeys
+from simulator.world import BRANDS, CHANNELS, KIND_P, SALE_LOG_MEAN, SALE_LOG_SD, World, visitor_journeys
 
 CHUNK = 20_000  # visitors per step: 256 coalitions each
 EXPECTED_REVENUE = KIND_P[0] * exp(SALE_LOG_MEAN + SALE_LOG_SD**2 / 2)
@@ -39,13 +33,12 @@ def _coalitions(k: int) -> np.ndarray:
     return ((np.arange(1 << k)[:, None] >> np.arange(k)) & 1).astype(float)
 
 
-def _effects(touch_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per visitor (rows of per-channel touch counts): p(P), p(∅), removal effects and Shapley values."""
+def _effects(journeys: Journeys, model: CausalModel = WORLDS["default"]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per visitor: p(P), p(∅), removal effects and Shapley values."""
     k = len(CHANNELS)
     member = _coalitions(k)
-    present = (touch_counts > 0).astype(float)
-    lift = (present @ (member * CHANNEL_LIFT).T)  # visitors x coalitions
-    p = conversion_probability(lift, touch_counts @ member.T)
+    p = model.probability(journeys, member)  # visitors x coalitions
     everything = (1 << k) - 1
     removal = np.stack([p[:, everything] - p[:, everything ^ (1 << c)] for c in range(k)], axis=1)
     sizes = member.sum(axis=1).astype(int)
@@ -64,8 +57,7 @@ def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:
     until = world.clock if until is None else until
     last_touch = t["time"][v["touch_start"] + v["touch_count"] - 1]
     who = np.flatnonzero(last_touch <= until)
-    counts = np.zeros((len(v["brand"]), len(CHANNELS)))
-    np.add.at(counts, (t["visitor"], t["channel"]), 1.0)
+    paths = visitor_journeys(world)
     currencies = sorted({brand.currency for brand in BRANDS})
     currency_of = np.array([currencies.index(brand.currency) for brand in BRANDS])[v["brand"]]
     k = len(CHANNELS)
@@ -74,7 +66,7 @@ def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:
     removal_rev, shapley_rev = np.zeros((len(currencies), k)), np.zeros((len(currencies), k))
     for lo in range(0, len(who), CHUNK):
         chunk = who[lo : lo + CHUNK]
-        full, base, rem, sha = _effects(counts[chunk])
+        full, base, rem, sha = _effects(paths[chunk], world.causal)
         totals["expected"] += full.sum()
         totals["baseline"] += base.sum()
         removal += rem.sum(axis=0)
@@ -85,6 +77,7 @@ def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:
             shapley_rev[i] += sha[mine].sum(axis=0) * EXPECTED_REVENUE
     attributable = shapley.sum()
     return {
+        "world": world.causal.name,
         "visitors": len(who),
         "expected_conversions": totals["expected"],
         "baseline_conversions": totals["baseline"],

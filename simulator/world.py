@@ -16,6 +16,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+# The channels and the causal model (each channel present in a path lifts the log-odds of converting, plus a
+# term per touch, capped) live in simulator/causal.py with the world variants.
+from simulator.causal import (  # noqa: F401 (re-exported: the world's channels and default model)
+    BASE_LOG_ODDS,
+    CH,
+    CHANNEL_LIFT,
+    CHANNELS,
+    TOUCH_CAP,
+    TOUCH_LIFT,
+    WORLDS,
+    CausalModel,
+    Journeys,
+    journeys,
+)
+
 DAY = 86_400
 HOUR = 3_600
 EPOCH = int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())
@@ -23,15 +38,9 @@ HORIZON_DAYS = 60
 INITIAL_CLOCK_DAYS = 45
 VISITORS_PER_SCALE = 2_500
 
-CHANNELS = ["paid_search", "paid_social", "display", "affiliate", "email", "organic_search", "referral", "direct"]
-CH = {name: i for i, name in enumerate(CHANNELS)}
 # Touch channel mix: the first touch of a journey is more often a discovery channel.
 FIRST_TOUCH_P = [0.20, 0.20, 0.08, 0.22, 0.02, 0.18, 0.06, 0.04]
 LATER_TOUCH_P = [0.15, 0.12, 0.06, 0.15, 0.14, 0.12, 0.06, 0.20]
-# Effect of each channel present in a path on the log-odds of converting, plus a term per touch (capped).
-CHANNEL_LIFT = np.array([0.35, 0.15, -0.05, 0.30, 0.45, 0.20, 0.05, 0.25])
-BASE_LOG_ODDS = -2.1
-TOUCH_LIFT, TOUCH_CAP = 0.08, 6
 SALE_LOG_MEAN, SALE_LOG_SD = 4.2, 0.6  # a sale's revenue is lognormal; other conversion kinds carry none
 COST_PER_CLICK = np.array([1.20, 0.80, 0.30, 0.10, 0.0, 0.0, 0.0, 0.0])
 CONVERSION_KINDS = ["sale", "action", "engagement"]
@@ -129,6 +138,7 @@ class World:
     seed: int
     scale: float
     clock: int
+    causal: CausalModel = WORLDS["default"]  # what makes visitors convert (serve --world)
     touches: dict[str, np.ndarray] = field(default_factory=dict)
     visitors: dict[str, np.ndarray] = field(default_factory=dict)
     conversions: dict[str, np.ndarray] = field(default_factory=dict)
@@ -148,9 +158,11 @@ class World:
         return self.clock
 
 
-def generate(seed: int = 7, scale: float = 1.0) -> World:
+def generate(seed: int = 7, scale: float = 1.0, variant: str = "default") -> World:
+    if variant not in WORLDS:
+        raise ValueError(f"no world {variant!r}; the worlds are {', '.join(WORLDS)}")
     rng = np.random.default_rng(seed)
-    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY)
+    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY, causal=WORLDS[variant])
     n_visitors = max(50, int(VISITORS_PER_SCALE * scale))
     _visitors(world, rng, n_visitors)
     _touches(world, rng)
@@ -231,18 +243,22 @@ def _touches(world: World, rng: np.random.Generator) -> None:
 
 
 def conversion_probability(lift: np.ndarray, touches: np.ndarray) -> np.ndarray:
-    """The chance a visitor converts: the summed lift of the channels on its path and its touch count
-    (the world's causal model; simulator/effects.py derives each channel's true effect from it)."""
+    """The default world's chance that a visitor converts: the summed lift of the channels on its path and its
+    touch count (simulator/causal.py has it for coalitions and in the variants)."""
     log_odds = BASE_LOG_ODDS + lift + TOUCH_LIFT * np.minimum(touches, TOUCH_CAP)
     return 1 / (1 + np.exp(-log_odds))
+
+
+def visitor_journeys(world: World) -> Journeys:
+    t = world.touches
+    return journeys(t["visitor"], t["channel"], t["position"], len(world.visitors["brand"]))
 
 
 def _conversions(world: World, rng: np.random.Generator) -> None:
     v, t = world.visitors, world.touches
     n = len(v["brand"])
-    present = np.zeros((n, len(CHANNELS)), dtype=bool)
-    present[t["visitor"], t["channel"]] = True
-    converts = rng.random(n) < conversion_probability(present.astype(float) @ CHANNEL_LIFT, v["touch_count"])
+    everything = np.ones((1, len(CHANNELS)))
+    converts = rng.random(n) < world.causal.probability(visitor_journeys(world), everything)[:, 0]
     last_touch_time = t["time"][v["touch_start"] + v["touch_count"] - 1]
     conv_time = last_touch_time + rng.exponential(40 * 60, n).astype(np.int64) + 30
     converts &= conv_time < world.horizon_end

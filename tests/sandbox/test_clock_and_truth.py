@@ -11,11 +11,21 @@ import httpx
 import numpy as np
 import pytest
 
+from simulator.causal import journeys
 from simulator.effects import _effects
 from simulator.process import running_sandbox
 from simulator.world import CHANNEL_LIFT, CHANNELS, conversion_probability, generate
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.sandbox.helpers import CM_KEY, WINDOW, WM_PROJECTS, cm_all, wm_all, wm_token
+
+
+def journeys_of(counts: np.ndarray):
+    """Visitors' journeys from touch counts per channel, touching the channels in channel order."""
+    rows, cols = np.nonzero(counts)
+    repeat = counts[rows, cols].astype(int)
+    visitor, channel = np.repeat(rows, repeat), np.repeat(cols, repeat)
+    position = np.concatenate([np.arange(n) for n in np.bincount(visitor, minlength=len(counts))])
+    return journeys(visitor, channel, position, len(counts))
 
 
 def test_advancing_the_clock_adds_and_changes_records(fresh_sandbox):
@@ -99,7 +109,7 @@ def test_channel_effects_follow_the_worlds_causal_model(sandbox):
 
     # Shapley values against a brute force over each visitor's own channels.
     counts = np.array([[3, 0, 0, 1, 2, 0, 0, 1], [0, 0, 1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 5]], dtype=float)
-    _, _, removal, shapley = _effects(counts)
+    _, _, removal, shapley = _effects(journeys_of(counts))
     for row, touches in enumerate(counts):
         present = [c for c in range(8) if touches[c] > 0]
 
@@ -114,3 +124,10 @@ def test_channel_effects_follow_the_worlds_causal_model(sandbox):
             assert shapley[row, c] == pytest.approx(phi, abs=1e-12)
             assert removal[row, c] == pytest.approx(p(present) - p(others), abs=1e-12)
         assert all(shapley[row, c] == 0 for c in range(8) if c not in present)
+
+
+def test_serve_takes_a_world_and_its_truth_says_which():
+    """`serve --world NAME` (SCHEMA.md, World variants): the control endpoints say which causal model it runs."""
+    with running_sandbox(seed=7, scale=0.5, world="position") as sb:
+        assert sb.control("GET", "info")["world"] == "position"
+        assert sb.control("GET", "truth/channel_effects")["world"] == "position"
