@@ -98,9 +98,9 @@ def fit(converters: pd.DataFrame, exposure: pd.DataFrame, visitors: float, click
 
 
 def fit_counts(counts: np.ndarray, many: np.ndarray, channels: list[str], reach: np.ndarray, visitors: float,
-               clicks: float, seen_share: float) -> ConversionModel:
+               clicks: float, seen_share: float, near: ConversionModel | None = None) -> ConversionModel:
     """`fit` over a matrix: rows of touch counts per channel (`channels`, each reaching `reach` visitors), each
-    row standing for `many` conversions."""
+    row standing for `many` conversions; the search starts from `near` when given (a fit of similar data)."""
     if not 0 < seen_share <= 1:
         raise ValueError(f"seen_share must be in (0, 1], not {seen_share}")
     if visitors <= 0 or clicks <= 0:
@@ -117,15 +117,24 @@ def fit_counts(counts: np.ndarray, many: np.ndarray, channels: list[str], reach:
     def inverse(theta: np.ndarray) -> np.ndarray:  # each row's Horvitz-Thompson weight, times what it stands for
         return many / (seen_share * _sigmoid(theta[0] + presence @ theta[1 : k + 1] + theta[k + 1] * touches))
 
+    features = np.column_stack([np.ones(len(presence)), presence, touches])  # rows: [1, presence, touches]
+
     def gaps(theta: np.ndarray) -> np.ndarray:
+        return (features.T @ inverse(theta) - targets) / targets
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        # d inverse_i / d theta_j = -inverse_i (1 - p_i) features_ij, p_i the row's conversion probability
         w = inverse(theta)
-        return (np.concatenate([[w.sum()], presence.T @ w, [touches @ w]]) - targets) / targets
+        p = _sigmoid(features @ theta)
+        return -(features.T * (w * (1 - p))) @ features / targets[:, None]
 
     # Start where nobody converts because of a channel: the overall rate.
     rate = min(0.99, many.sum() / seen_share / visitors)
-    start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k), [0.0]])
+    start = np.concatenate([[np.log(rate / (1 - rate))], np.zeros(k), [0.0]]) if near is None else np.clip(
+        np.concatenate([[near.intercept], [near.lifts.get(c, 0.0) for c in channels], [near.touch_lift]]),
+        -MAX_LIFT, MAX_LIFT)
     bounds = (np.full(k + 2, -MAX_LIFT), np.full(k + 2, MAX_LIFT))
-    solution = least_squares(gaps, start, bounds=bounds, x_scale=1.0)
+    solution = least_squares(gaps, start, jac=jacobian, bounds=bounds, x_scale=1.0)
     worst = float(np.abs(gaps(solution.x)).max())
     if worst > 0.01:
         log.warning("conversion model: weighted converters match the stats reports only within %.1f%%", worst * 100)

@@ -14,16 +14,13 @@ left out; their conversions are not redistributed.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from math import factorial
-
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
 SEP = " > "
-MAX_SHAPLEY_CHANNELS = 16  # 2^16 coalitions; group channels more coarsely beyond that
+DENSE_STATES = 300  # a chain of up to this many states (order 1: the channels and start) is solved densely
 
 
 def _clean(paths: pd.DataFrame) -> pd.DataFrame:
@@ -58,64 +55,86 @@ def markov_attribution(paths: pd.DataFrame, order: int = 1, weight: str = "conve
 
     States are the last `order` channels seen, plus start, conversion and null (kept apart from channel
     states, so no channel name can collide with them). The probability of reaching conversion from start
-    is solved exactly with a sparse solve of (I - Q) x = r, for the full chain and for the chain with
+    is solved exactly with a solve of (I - Q) x = r, for the full chain and for the chain with
     each channel removed (every state holding it leads to null). Channel c gets conversions * RE_c /
     sum(RE) and value * RE_c / sum(RE), where RE_c = 1 - P(conversion without c) / P(conversion).
     With `weight="value"` the removal effect is that of the expected value instead (each path's revenue
     collected where it converts), as ChannelAttribution's `var_value`: a channel on the paths that bring the
     revenue weighs more than one on paths that convert as often for less.
     """
+    _check(order, weight)  # before the paths
+    frame = _clean(paths)
+    if frame.empty:
+        return _result([], np.zeros(0), 0.0, 0.0)
+    chain = MarkovChain(list(frame["path"]), order, weight)
+    effects = chain.weights(*(frame[c].to_numpy() for c in ("conversions", "value", "nulls")))
+    return _result(chain.channels, effects, frame["conversions"].sum(), frame["value"].sum())
+
+
+def _check(order: object, weight: str) -> None:
     if weight not in ("conversions", "value"):
         raise ValueError(f"weight must be 'conversions' or 'value', not {weight!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be a whole number of at least 1, not {order!r}")
-    frame = _clean(paths)
-    if frame.empty:
-        return _result([], np.zeros(0), 0.0, 0.0)
-    sequences = [p.split(SEP) for p in frame["path"]]
-    channels = sorted({c for seq in sequences for c in seq})
-    start: tuple[str, ...] = ()  # the only state without a channel
-    states: dict[tuple[str, ...], int] = {start: 0}
-    sources, targets, weights = [], [], []
-    to_conv, to_null, to_value = defaultdict(float), defaultdict(float), defaultdict(float)
-    for seq, conv, nulls, value in zip(sequences, frame["conversions"], frame["nulls"], frame["value"], strict=True):
-        previous = 0
-        for i in range(len(seq)):
-            current = states.setdefault(tuple(seq[max(0, i - order + 1) : i + 1]), len(states))
-            sources.append(previous)
-            targets.append(current)
-            weights.append(conv + nulls)
-            previous = current
-        to_conv[previous] += conv
-        to_null[previous] += nulls
-        to_value[previous] += value
 
-    n = len(states)
-    counts = sparse.csr_array((weights, (sources, targets)), shape=(n, n))  # duplicates are summed
-    conv = np.zeros(n)
-    conv[list(to_conv)] = list(to_conv.values())
-    null = np.zeros(n)
-    null[list(to_null)] = list(to_null.values())
-    # Removing a channel sends arrivals into its states to null: a row's total outflow is unchanged.
-    totals = counts.sum(axis=1) + conv + null
-    scale = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
-    moves = sparse.diags_array(scale) @ counts
-    reward = conv if weight == "conversions" else np.zeros(n)
-    if weight == "value":
-        reward[list(to_value)] = list(to_value.values())
-    finish = reward * scale
-    keys = sorted(states, key=states.get)
-    identity = sparse.eye_array(n, format="csc")
 
-    def p_conversion(removed: str | None) -> float:
-        keep = np.array([removed is None or removed not in key for key in keys], dtype=float)
-        kept = sparse.diags_array(keep)
-        q = (kept @ moves @ kept).tocsc()
-        return float(spsolve(identity - q, finish * keep)[0])
+class MarkovChain:
+    """The structure of the chain over a list of distinct paths (its states, which transitions each path walks,
+    where each ends), built once; `weights` solves it for any counts of those paths (a bootstrap draw reuses the
+    structure, attribution.intervals)."""
 
-    base = p_conversion(None)
-    effects = np.array([1.0 - p_conversion(c) / base if base > 0 else 0.0 for c in channels])
-    return _result(channels, np.clip(effects, 0.0, None), frame["conversions"].sum(), frame["value"].sum())
+    def __init__(self, paths: list[str], order: int = 1, weight: str = "conversions"):
+        _check(order, weight)
+        self.weight = weight
+        sequences = [p.split(SEP) for p in paths]
+        self.channels = sorted({c for seq in sequences for c in seq})
+        start: tuple[str, ...] = ()  # the only state without a channel
+        states: dict[tuple[str, ...], int] = {start: 0}
+        edges: dict[tuple[int, int], int] = {}
+        rows, cols, ends = [], [], []
+        for p, seq in enumerate(sequences):
+            previous = 0
+            for i in range(len(seq)):
+                current = states.setdefault(tuple(seq[max(0, i - order + 1) : i + 1]), len(states))
+                rows.append(edges.setdefault((previous, current), len(edges)))
+                cols.append(p)
+                previous = current
+            ends.append(previous)
+        self.n = len(states)
+        # edges x paths: how often each path walks each transition (a repeated transition counts each time)
+        self.walks = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(edges), len(paths)))
+        self.sources = np.array([a for a, _ in edges], dtype=int)
+        self.targets = np.array([b for _, b in edges], dtype=int)
+        self.ends = np.array(ends, dtype=int)
+        keys = sorted(states, key=states.get)
+        self.kept = {c: np.array([c not in key for key in keys], dtype=float) for c in self.channels}
+
+    def weights(self, conversions: np.ndarray, value: np.ndarray, nulls: np.ndarray) -> np.ndarray:
+        """Each channel's removal effect (clipped at 0) with the paths followed `conversions` + `nulls` times."""
+        n = self.n
+        through = self.walks @ (np.asarray(conversions, float) + np.asarray(nulls, float))
+        counts = sparse.csr_array((through, (self.sources, self.targets)), shape=(n, n))
+        conv = np.bincount(self.ends, weights=conversions, minlength=n)
+        null = np.bincount(self.ends, weights=nulls, minlength=n)
+        # Removing a channel sends arrivals into its states to null: a row's total outflow is unchanged.
+        totals = counts.sum(axis=1) + conv + null
+        scale = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
+        moves = sparse.diags_array(scale) @ counts
+        reward = conv if self.weight == "conversions" else np.bincount(self.ends, weights=value, minlength=n)
+        finish = reward * scale
+        dense = moves.toarray() if n <= DENSE_STATES else None
+        identity = sparse.eye_array(n, format="csc")
+
+        def p_conversion(keep: np.ndarray) -> float:
+            if dense is not None:  # a small chain: a dense solve costs less than building sparse matrices
+                return float(np.linalg.solve(np.eye(n) - keep[:, None] * dense * keep[None, :], finish * keep)[0])
+            kept = sparse.diags_array(keep)
+            q = (kept @ moves @ kept).tocsc()
+            return float(spsolve(identity - q, finish * keep)[0])
+
+        base = p_conversion(np.ones(n))
+        effects = np.array([1.0 - p_conversion(self.kept[c]) / base if base > 0 else 0.0 for c in self.channels])
+        return np.clip(effects, 0.0, None)
 
 
 def shapley_attribution(paths: pd.DataFrame) -> pd.DataFrame:
@@ -123,37 +142,35 @@ def shapley_attribution(paths: pd.DataFrame) -> pd.DataFrame:
 
     The worth of a coalition S of channels is the conversions (and, separately, the value) of paths
     whose set of channels lies within S. Each channel gets its Shapley value, so credits add up to
-    the total. Order and repetition inside a path do not matter here.
+    the total. Order and repetition inside a path do not matter here. The game is a sum of unanimity games,
+    one per path (worth its conversions once S holds the path's channels), whose Shapley value splits that
+    worth equally among the path's channels: so each channel gets, of every path it is on, the conversions
+    divided by the path's number of distinct channels (exact, for any number of channels).
     """
     frame = _clean(paths)
     if frame.empty:
         return _result([], np.zeros(0), 0.0, 0.0)
-    sets = [frozenset(p.split(SEP)) for p in frame["path"]]
-    channels = sorted(set().union(*sets))
-    n = len(channels)
-    if n > MAX_SHAPLEY_CHANNELS:
-        raise ValueError(f"{n} channels; Shapley here handles at most {MAX_SHAPLEY_CHANNELS}")
-    bit = {c: 1 << i for i, c in enumerate(channels)}
-    size = 1 << n
-    conv_worth, value_worth = np.zeros(size), np.zeros(size)
-    for members, conv, value in zip(sets, frame["conversions"], frame["value"], strict=True):
-        mask = sum(bit[c] for c in members)
-        conv_worth[mask] += conv
-        value_worth[mask] += value
-    for i in range(n):  # worth(S) = sum over subsets T of S (zeta transform over the bits)
-        has = (np.arange(size) >> i) & 1 == 1
-        conv_worth[has] += conv_worth[np.arange(size)[has] ^ (1 << i)]
-        value_worth[has] += value_worth[np.arange(size)[has] ^ (1 << i)]
-    popcount = np.array([bin(m).count("1") for m in range(size)])
-    weight = np.array([factorial(s) * factorial(n - s - 1) / factorial(n) if s < n else 0.0 for s in popcount])
-    conv_phi, value_phi = np.zeros(n), np.zeros(n)
-    masks = np.arange(size)
-    for i in range(n):
-        without = masks[(masks >> i) & 1 == 0]
-        conv_phi[i] = (weight[without] * (conv_worth[without | (1 << i)] - conv_worth[without])).sum()
-        value_phi[i] = (weight[without] * (value_worth[without | (1 << i)] - value_worth[without])).sum()
+    sets = ChannelSets(list(frame["path"]))
+    conv_phi = sets.weights(frame["conversions"].to_numpy(), None, None)
+    value_phi = sets.weights(frame["value"].to_numpy(), None, None)
     total = conv_phi.sum()
-    share = conv_phi / total if total > 0 else np.zeros(n)
-    return pd.DataFrame({"channel": channels, "conversions": conv_phi, "value": value_phi,
+    share = conv_phi / total if total > 0 else np.zeros(len(sets.channels))
+    return pd.DataFrame({"channel": sets.channels, "conversions": conv_phi, "value": value_phi,
                          "share": share}).sort_values("channel", ignore_index=True)
 
+
+class ChannelSets:
+    """The distinct channels of each of a list of paths, as an equal split: `weights` gives each channel's
+    Shapley value in the conversions game for any counts of those paths."""
+
+    def __init__(self, paths: list[str]):
+        sets = [sorted(set(p.split(SEP))) for p in paths]
+        self.channels = sorted({c for members in sets for c in members})
+        at = {c: i for i, c in enumerate(self.channels)}
+        rows = [p for p, members in enumerate(sets) for _ in members]
+        cols = [at[c] for members in sets for c in members]
+        split = [1.0 / len(members) for members in sets for _ in members]
+        self.split = sparse.csr_array((split, (rows, cols)), shape=(len(sets), len(self.channels)))
+
+    def weights(self, conversions: np.ndarray, value: np.ndarray | None, nulls: np.ndarray | None) -> np.ndarray:
+        return self.split.T @ np.asarray(conversions, float)

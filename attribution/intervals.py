@@ -27,13 +27,18 @@ import numpy as np
 import pandas as pd
 
 from attribution import conversion_model
-from attribution.datadriven import SEP, markov_attribution, shapley_attribution
+from attribution.datadriven import SEP, ChannelSets, MarkovChain
 
 DRAWS = 100
 LEVEL = 0.90
 SEED = 20261202
 
-PathModel = Callable[[pd.DataFrame], pd.DataFrame]  # path summary -> channel, share
+class PathModel(Protocol):
+    """A model's structure over distinct paths (attribution.datadriven): its channels, and their weights for
+    counts of those paths."""
+    channels: list[str]
+
+    def weights(self, conversions: np.ndarray, value: np.ndarray, nulls: np.ndarray) -> np.ndarray: ...
 
 
 class Sample(Protocol):
@@ -111,19 +116,21 @@ class PathSample:
 
     paths: `currency, path, conversions, value, nulls` (int_paths__by_currency): converting journeys per
     currency and path, non-converting journeys (currency null) per path; `many` holds the conversions of each
-    row, then its non-converting journeys."""
+    row, then its non-converting journeys. The model's structure over the distinct paths is built once
+    (`PATH_MODELS`); a draw only solves it for other counts."""
 
-    def __init__(self, paths: pd.DataFrame, model: PathModel):
+    def __init__(self, paths: pd.DataFrame, model: Callable[[list[str]], PathModel]):
         # in a fixed order: a draw's weights go to the same rows whatever order the warehouse returned them in
         paths = (paths.loc[paths["path"].fillna("").str.len() > 0]
                  .sort_values(["path", "currency"], na_position="first", kind="stable").reset_index(drop=True))
-        self.model, self.paths = model, paths
-        sequences = [p.split(SEP) for p in paths["path"]]
-        self.channels = sorted({c for seq in sequences for c in seq})
+        self.paths = paths
+        distinct, self.code = np.unique(paths["path"].to_numpy(dtype=str), return_inverse=True)
+        self.model = model(list(distinct))
+        self.channels = list(self.model.channels)
         at = {c: i for i, c in enumerate(self.channels)}
         self.touches = np.zeros((len(paths), len(self.channels)))
-        for row, seq in enumerate(sequences):
-            for channel in seq:
+        for row, path in enumerate(paths["path"]):
+            for channel in path.split(SEP):
                 self.touches[row, at[channel]] += 1
         converting = paths["conversions"].to_numpy(dtype=float)
         # a drawn conversion brings its path's mean revenue (for a model weighing revenue)
@@ -137,10 +144,12 @@ class PathSample:
         if self.paths.empty:
             return None
         conversions, nulls = weight[: len(self.paths)], weight[len(self.paths) :]
-        summary = pd.DataFrame({"path": self.paths["path"], "conversions": conversions,
-                                "value": conversions * self.value_each, "nulls": nulls})
-        fitted = self.model(summary.groupby("path", as_index=False).sum())
-        weights = fitted.set_index("channel")["share"].reindex(self.channels, fill_value=0.0).to_numpy()
+        distinct = self.code.max() + 1
+
+        def by_path(values: np.ndarray) -> np.ndarray:
+            return np.bincount(self.code, weights=values, minlength=distinct)
+
+        weights = self.model.weights(by_path(conversions), by_path(conversions * self.value_each), by_path(nulls))
         credit = split_by_weights(self.touches > 0, self.touches, weights) * conversions[:, None]
         return credit[self.converting]
 
@@ -176,21 +185,29 @@ class ConversionModelSample:
         self.touches = matrix["touches"]
         self.tracker = _columns(matrix["tracker_touches"][self.whole], self.channels, self.fitted_channels)
         self.visible = matrix["network_touches"][self.whole] > 0
+        self.near = self._fit(self.many)  # each draw's fit starts from the model as built
 
     def credit(self, weight: np.ndarray) -> np.ndarray | None:
         if not len(self.many):
             return None
-        whole, reach = self.whole, self.reach
-        try:
-            fitted = conversion_model.fit_counts(self.tracker, weight[whole], self.fitted_channels, self.reached,
-                                                 reach.visitors, reach.clicks, reach.seen_share)
-        except ValueError:
+        whole = self.whole
+        fitted = self._fit(weight)
+        if fitted is None:
             return None  # too thin to fit (the model itself would split by touches)
         credit = np.zeros_like(self.touches)
         credit[whole] = conversion_model.shapley_matrix(fitted, self.touches[whole], self.channels)
         credit[~whole] = conversion_model.expected_matrix(fitted, credit[whole], self.visible, weight[whole],
                                                           self.touches[~whole], self.channels)
         return credit * weight[:, None]
+
+    def _fit(self, weight: np.ndarray) -> conversion_model.ConversionModel | None:
+        reach = self.reach
+        try:
+            return conversion_model.fit_counts(self.tracker, weight[self.whole], self.fitted_channels, self.reached,
+                                               reach.visitors, reach.clicks, reach.seen_share,
+                                               near=getattr(self, "near", None))
+        except ValueError:
+            return None
 
 
 def _columns(matrix: np.ndarray, have: list[str], want: list[str]) -> np.ndarray:
@@ -202,9 +219,9 @@ def _columns(matrix: np.ndarray, have: list[str], want: list[str]) -> np.ndarray
     return out
 
 
-PATH_MODELS: dict[str, Callable[[dict], PathModel]] = {
-    # a data-driven model with one weight per channel -> its fit on a path summary, given the dbt vars
-    "markov": lambda config: lambda paths: markov_attribution(
+PATH_MODELS: dict[str, Callable[[dict], Callable[[list[str]], PathModel]]] = {
+    # a data-driven model with one weight per channel -> its structure over distinct paths, given the dbt vars
+    "markov": lambda config: lambda paths: MarkovChain(
         paths, order=int(config.get("markov_order") or 1), weight=config.get("markov_weight") or "conversions"),
-    "shapley_simplified": lambda config: shapley_attribution,
+    "shapley_simplified": lambda config: ChannelSets,
 }
