@@ -73,10 +73,25 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def _matrix(journeys: pd.DataFrame, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(conversion ids, conversions x channels touch counts) from long rows `conversion_id, channel, touches`."""
-    wide = journeys.pivot_table(index="conversion_id", columns="channel", values="touches", aggfunc="sum",
-                                fill_value=0.0)
-    wide = wide.reindex(columns=channels, fill_value=0.0)
+    wide = _pivot(journeys, "touches", channels)
     return wide.index.to_numpy(), wide.to_numpy(dtype=float)
+
+
+def _wide(rows: pd.DataFrame, value: str, channels: list[str], ids: np.ndarray) -> np.ndarray:
+    """Long rows `conversion_id, channel, <value>` as an ids x channels matrix (0 where a pair has no row)."""
+    return _pivot(rows, value, channels).reindex(index=ids, fill_value=0.0).to_numpy(dtype=float)
+
+
+def _pivot(rows: pd.DataFrame, value: str, channels: list[str]) -> pd.DataFrame:
+    wide = rows.pivot_table(index="conversion_id", columns="channel", values=value, aggfunc="sum", fill_value=0.0)
+    return wide.reindex(columns=channels, fill_value=0.0)
+
+
+def reached(exposure: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The channels the stats reports saw reach anyone (`exposure`: channel, visitors), and their visitors: the
+    channels the model is fitted on."""
+    channels = sorted(exposure.loc[exposure["visitors"] > 0, "channel"])
+    return channels, exposure.set_index("channel").loc[channels, "visitors"].to_numpy(dtype=float)
 
 
 def fit(converters: pd.DataFrame, exposure: pd.DataFrame, visitors: float, clicks: float,
@@ -90,10 +105,9 @@ def fit(converters: pd.DataFrame, exposure: pd.DataFrame, visitors: float, click
     weights: how many conversions each `conversion_id` stands for (default 1 each): a row may be a pattern of
     identical journeys, or a bootstrap draw (attribution.intervals).
     """
-    channels = sorted(exposure.loc[exposure["visitors"] > 0, "channel"])
+    channels, reach = reached(exposure)
     ids, counts = _matrix(converters, channels)
     many = np.ones(len(ids)) if weights is None else weights.reindex(ids, fill_value=0.0).to_numpy(dtype=float)
-    reach = exposure.set_index("channel").loc[channels, "visitors"].to_numpy(dtype=float)
     return fit_counts(counts, many, channels, reach, visitors, clicks, seen_share)
 
 
@@ -179,9 +193,15 @@ def shapley_matrix(model: ConversionModel, counts: np.ndarray, channels: list[st
             without = masks[(masks >> j) & 1 == 0]
             phi = (p[:, without | (1 << j)] - p[:, without]) @ weight[size[without]]
             credit[rows, cols[:, j]] = np.clip(phi, 0.0, None) * known[cols[:, j]]
+    return normalised(credit, counts)
+
+
+def normalised(credit: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each row's credit as shares of its total; a row with none split by its touch counts (a row without
+    touches stays 0)."""
     total = credit.sum(axis=1, keepdims=True)
     touches = counts.sum(axis=1, keepdims=True)
-    by_touches = np.divide(counts, touches, out=np.zeros_like(credit), where=touches > 0)
+    by_touches = np.divide(counts, touches, out=np.zeros_like(credit, dtype=float), where=touches > 0)
     return np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches)
 
 
@@ -227,7 +247,3 @@ def expected_matrix(model: ConversionModel, credit: np.ndarray, visible: np.ndar
     out[~matched] = shapley_matrix(model, partial[~matched], channels)
     return out
 
-
-def _wide(rows: pd.DataFrame, value: str, channels: list[str], ids: np.ndarray) -> np.ndarray:
-    wide = rows.pivot_table(index="conversion_id", columns="channel", values=value, aggfunc="sum", fill_value=0.0)
-    return wide.reindex(index=ids, columns=channels, fill_value=0.0).to_numpy(dtype=float)

@@ -102,15 +102,6 @@ def _long(currencies: list, channels: list[str], **values: np.ndarray) -> pd.Dat
     return pd.DataFrame({name: matrix.reshape(-1) for name, matrix in values.items()}, index=grid).reset_index()
 
 
-def split_by_weights(present: np.ndarray, touches: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Each row's credit from one weight per channel: the weights of its distinct channels normalised, a row
-    whose channels weigh nothing split by touches (as int_attribution__data_driven)."""
-    split = present * weights
-    total = split.sum(axis=1, keepdims=True)
-    by_touches = touches / touches.sum(axis=1, keepdims=True)
-    return np.where(total > 0, split / np.where(total > 0, total, 1.0), by_touches)
-
-
 class PathSample:
     """A model with one weight per channel fitted on the path summary (Markov, simplified Shapley).
 
@@ -150,7 +141,8 @@ class PathSample:
             return np.bincount(self.code, weights=values, minlength=distinct)
 
         weights = self.model.weights(by_path(conversions), by_path(conversions * self.value_each), by_path(nulls))
-        credit = split_by_weights(self.touches > 0, self.touches, weights) * conversions[:, None]
+        # as int_attribution__data_driven: a conversion's channels by their weights, else by touches
+        credit = conversion_model.normalised((self.touches > 0) * weights, self.touches) * conversions[:, None]
         return credit[self.converting]
 
 
@@ -166,8 +158,8 @@ class ConversionModelSample:
     def __init__(self, journeys: pd.DataFrame, reach: conversion_model.Reach):
         self.reach = reach
         self.channels = sorted(set(journeys["channel"]))
-        self.fitted_channels = sorted(reach.exposure.loc[reach.exposure["visitors"] > 0, "channel"])
-        self.reached = reach.exposure.set_index("channel").loc[self.fitted_channels, "visitors"].to_numpy(float)
+        self.fitted_channels, self.reached = conversion_model.reached(reach.exposure)
+        self.near: conversion_model.ConversionModel | None = None  # where each draw's fit starts
         if journeys.empty:
             self.many, self.currency = np.zeros(0), np.zeros(0, dtype=object)
             return
@@ -185,7 +177,7 @@ class ConversionModelSample:
         self.touches = matrix["touches"]
         self.tracker = _columns(matrix["tracker_touches"][self.whole], self.channels, self.fitted_channels)
         self.visible = matrix["network_touches"][self.whole] > 0
-        self.near = self._fit(self.many)  # each draw's fit starts from the model as built
+        self.near = self._fit(self.many)  # the model as built
 
     def credit(self, weight: np.ndarray) -> np.ndarray | None:
         if not len(self.many):
@@ -205,7 +197,7 @@ class ConversionModelSample:
         try:
             return conversion_model.fit_counts(self.tracker, weight[self.whole], self.fitted_channels, self.reached,
                                                reach.visitors, reach.clicks, reach.seen_share,
-                                               near=getattr(self, "near", None))
+                                               near=self.near)
         except ValueError:
             return None
 

@@ -18,12 +18,10 @@ def layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, hover: str | None = None) -> go.Figure:
-    """One bar trace per value of `by` (a channel, a model, a check); a channel by its label and colour."""
+def bars(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str) -> go.Figure:
+    """One bar trace per value of `by` (a check)."""
     for name, part in frame.groupby(by):
-        style = {"name": channel_label(name), "marker_color": channel_colour(name)} if by == "channel" else \
-            {"name": str(name)}
-        fig.add_bar(x=part[x], y=part[y], hovertemplate=hover, **style)
+        fig.add_bar(x=part[x], y=part[y], name=str(name))
     return fig
 
 

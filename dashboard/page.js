@@ -72,18 +72,24 @@ function performance(part, key) {
   const keys = new Set([...credit.keys(), ...spend.keys()]), rows = [];
   keys.forEach(k => {
     const c = credit.get(k) || {conversions: 0, completed: 0, revenue: 0}, sp = (spend.get(k) || {spend: 0}).spend;
-    rows.push({key: k, conversions: c.conversions, completed: c.completed, revenue: c.revenue, spend: sp,
-               roas: ratio(c.revenue, sp), cpa: sp > 0 && c.completed ? sp / c.completed : null});
+    rows.push(withCosts({key: k, conversions: c.conversions, completed: c.completed, revenue: c.revenue, spend: sp}));
   });
   return rows;
 }
 function total(rows) {
   const t = {conversions: 0, completed: 0, revenue: 0, spend: 0};
   rows.forEach(r => Object.keys(t).forEach(f => { t[f] += r[f]; }));
-  t.roas = ratio(t.revenue, t.spend);
-  t.cpa = t.spend > 0 && t.completed ? t.spend / t.completed : null;
-  return t;
+  return withCosts(t);
 }
+// ROAS, and CPA on completed conversions; both blank (null) without spend
+function withCosts(r) {
+  return {...r, roas: ratio(r.revenue, r.spend), cpa: r.spend > 0 && r.completed ? r.spend / r.completed : null};
+}
+// One currency's part of filtered facts, and the currencies they hold: amounts never meet across currencies
+function inCurrency(part, currency) {
+  return {credit: part.credit.filter(r => r.currency === currency), spend: part.spend.filter(r => r.currency === currency)};
+}
+function currenciesOf(part) { return [...new Set([...part.credit, ...part.spend].map(r => r.currency))].sort(); }
 
 // ---- DOM helpers
 function element(tag, attrs = {}, text) {
@@ -129,9 +135,7 @@ function kpiPeriod(s) {
 function headline(s, currency) {
   const period = kpiPeriod(s);
   const of = (from, to) => {
-    const part = filtered(s, s.model, from, to);
-    return total(performance({credit: part.credit.filter(r => r.currency === currency),
-                              spend: part.spend.filter(r => r.currency === currency)}, () => ''));
+    return total(performance(inCurrency(filtered(s, s.model, from, to), currency), () => ''));
   };
   const now = of(period.from, period.to), before = of(...period.before);
   const box = element('div', {class: 'kpis'});
@@ -152,9 +156,8 @@ function headline(s, currency) {
     s.datesChosen ? ', the dates chosen' : ' of data'}), against the ${period.days} days before.`);
   return [box, note];
 }
-function channelRows(part, currency) {
-  return performance({credit: part.credit.filter(r => r.currency === currency),
-                      spend: part.spend.filter(r => r.currency === currency)}, r => r.channel)
+function channelRows(mine) {  // one currency's facts
+  return performance(mine, r => r.channel)
     .map(r => ({...r, channel: r.key})).sort((x, y) => y.revenue - x.revenue || x.channel.localeCompare(y.channel));
 }
 function moneyColumns(currency) {
@@ -164,8 +167,8 @@ function moneyColumns(currency) {
           ['ROAS', r => fixed(r.roas, 2), r => r.roas],
           ['CPA', r => money(r.cpa, currency), r => r.cpa]];
 }
-function daily(container, part, currency, model) {
-  const credit = part.credit.filter(r => r.currency === currency && r.conversions);
+function daily(container, mine, currency, model) {  // one currency's facts
+  const credit = mine.credit.filter(r => r.conversions);
   const traces = [];
   [...new Set(credit.map(r => r.channel))].sort().forEach(channel => {
     const byDay = sums(credit.filter(r => r.channel === channel), r => r.day, ['revenue']);
@@ -174,7 +177,7 @@ function daily(container, part, currency, model) {
                  y: days.map(d => byDay.get(d).revenue),
                  hovertemplate: `%{fullData.name}<br>%{x|%b %-d, %Y}<br>%{y:,.2f} ${currency}<extra></extra>`});
   });
-  const spend = sums(part.spend.filter(r => r.currency === currency), r => r.day, ['spend']);
+  const spend = sums(mine.spend, r => r.day, ['spend']);
   if ([...spend.values()].some(v => v.spend > 0)) {
     const days = [...spend.keys()].sort();
     traces.push({type: 'scatter', mode: 'lines', name: 'Spend', x: days, y: days.map(d => spend.get(d).spend),
@@ -185,11 +188,10 @@ function daily(container, part, currency, model) {
   plot(container, traces, {barmode: 'stack', yaxis: {title: {text: currency}}, xaxis: {tickformat: '%b %-d'},
                            title: {text: `Attributed revenue by day and channel, with spend (${currency}, ${model})`}});
 }
-function renderOverview(s) {
+function renderOverview(s, part) {
   const out = document.getElementById('overview-body');
   out.replaceChildren();
-  const part = filtered(s, s.model);
-  const currencies = [...new Set([...part.credit, ...part.spend].map(r => r.currency))].sort();
+  const currencies = currenciesOf(part);
   if (!currencies.length) {
     out.appendChild(empty(CREDIT.length || SPEND.length ? 'No conversions or spend match these filters.' :
       'No conversions or spend yet: the overview fills in after the first successful run.'));
@@ -199,11 +201,12 @@ function renderOverview(s) {
     out.appendChild(element('h3', {}, currency));
     const block = element('div', {class: 'block', 'data-currency': currency, 'data-model': s.model});
     headline(s, currency).forEach(el => block.appendChild(el));
-    const rows = channelRows(part, currency);
+    const mine = inCurrency(part, currency);
+    const rows = channelRows(mine);
     table(`channels-${currency}`, [['channel', r => label(r.channel)], ...moneyColumns(currency)], rows,
           {...total(rows), channel: 'Total'}).forEach(el => block.appendChild(el));
     out.appendChild(block);
-    daily(block, part, currency, s.model);
+    daily(block, mine, currency, s.model);
   });
 }
 
@@ -265,16 +268,13 @@ function renderComparison(s) {
 }
 
 // ---- 3. Campaigns: one table per currency for the chosen model
-function renderCampaigns(s) {
+function renderCampaigns(s, part) {
   const out = document.getElementById('campaigns-body');
   out.replaceChildren();
-  const part = filtered(s, s.model);
-  const currencies = [...new Set([...part.credit, ...part.spend].map(r => r.currency))].sort();
+  const currencies = currenciesOf(part);
   if (!currencies.length) out.appendChild(empty(CREDIT.length ? 'No campaigns match these filters.' : 'No campaigns yet.'));
   currencies.forEach(currency => {
-    const rows = performance({credit: part.credit.filter(r => r.currency === currency),
-                              spend: part.spend.filter(r => r.currency === currency)},
-                             r => r.campaign + '\u0000' + r.channel)
+    const rows = performance(inCurrency(part, currency), r => r.campaign + '\u0000' + r.channel)
       .map(r => { const [campaign, channel] = r.key.split('\u0000'); return {...r, campaign, channel, model: s.model}; })
       .sort((x, y) => y.spend - x.spend || y.revenue - x.revenue || x.campaign.localeCompare(y.campaign));
     out.appendChild(element('h3', {}, currency));
@@ -303,9 +303,10 @@ function toUrl(key) {
 function render() {
   const s = state();
   document.getElementById('kind-note').hidden = !s.kind;
-  renderOverview(s);
+  const chosen = filtered(s, s.model);  // the chosen model's facts, filtered once for both sections
+  renderOverview(s, chosen);
   renderComparison(s);
-  renderCampaigns(s);
+  renderCampaigns(s, chosen);
 }
 function resetFilters() {
   ['brand', 'kind', 'channel'].forEach(key => { control(key).value = ''; });

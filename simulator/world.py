@@ -242,13 +242,6 @@ def _touches(world: World, rng: np.random.Generator) -> None:
     world.visitors["touch_count"] = counts
 
 
-def conversion_probability(lift: np.ndarray, touches: np.ndarray) -> np.ndarray:
-    """The default world's chance that a visitor converts: the summed lift of the channels on its path and its
-    touch count (simulator/causal.py has it for coalitions and in the variants)."""
-    log_odds = BASE_LOG_ODDS + lift + TOUCH_LIFT * np.minimum(touches, TOUCH_CAP)
-    return 1 / (1 + np.exp(-log_odds))
-
-
 def visitor_journeys(world: World) -> Journeys:
     t = world.touches
     return journeys(t["visitor"], t["channel"], t["position"], len(world.visitors["brand"]))

@@ -14,7 +14,7 @@ import pytest
 from simulator.causal import journeys
 from simulator.effects import _effects
 from simulator.process import running_sandbox
-from simulator.world import CHANNEL_LIFT, CHANNELS, conversion_probability, generate
+from simulator.world import BASE_LOG_ODDS, CHANNEL_LIFT, CHANNELS, TOUCH_CAP, TOUCH_LIFT, generate
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.sandbox.helpers import CM_KEY, WINDOW, WM_PROJECTS, cm_all, wm_all, wm_token
 
@@ -113,8 +113,10 @@ def test_channel_effects_follow_the_worlds_causal_model(sandbox):
     for row, touches in enumerate(counts):
         present = [c for c in range(8) if touches[c] > 0]
 
-        def p(coalition, touches=touches):
-            return conversion_probability(CHANNEL_LIFT[list(coalition)].sum(), touches[list(coalition)].sum())
+        def p(coalition, touches=touches):  # the default world's model, written out independently
+            log_odds = (BASE_LOG_ODDS + CHANNEL_LIFT[list(coalition)].sum()
+                        + TOUCH_LIFT * min(touches[list(coalition)].sum(), TOUCH_CAP))
+            return 1 / (1 + np.exp(-log_odds))
 
         n = len(present)
         for c in present:
