@@ -128,7 +128,8 @@ class PathSample:
         self.value_each = np.divide(paths["value"].to_numpy(dtype=float), converting, out=np.zeros(len(paths)),
                                     where=converting > 0)
         self.many = np.concatenate([converting, paths["nulls"].to_numpy(dtype=float)])
-        self.converting = paths["currency"].notna().to_numpy()  # the rows of conversions (the others: nulls)
+        # the rows with conversions (a conversion without a currency shares its row with the path's nulls)
+        self.converting = converting > 0
         self.currency = paths["currency"].to_numpy(dtype=object)[self.converting]
 
     def credit(self, weight: np.ndarray) -> np.ndarray | None:

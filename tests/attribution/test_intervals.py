@@ -74,6 +74,21 @@ def test_a_draw_that_redraws_nothing_is_the_path_model_as_built():
     assert got[intervals.ALL_CURRENCIES, "a"] == pytest.approx(40 * split_ab / 60)
 
 
+def test_conversions_without_a_currency_count_in_the_shares_of_every_currency():
+    """int_paths__by_currency groups a conversion whose vendor sent no currency with the path's non-converting
+    journeys (currency null for both); the sample took every null-currency row for non-converting journeys and
+    left such conversions out of the shares."""
+    paths = pd.DataFrame({"currency": ["EUR", "EUR", None, None], "path": ["a > b", "b", "a > b", "b"],
+                          "conversions": [30, 20, 0, 5], "value": [300.0, 100.0, 0.0, 50.0],
+                          "nulls": [0, 0, 400, 900]})
+    sample = intervals.PathSample(paths, intervals.PATH_MODELS["markov"]({}))
+    got = intervals.as_built(sample).set_index(["currency", "channel"])["share"]
+    w = markov_attribution(paths.groupby("path", as_index=False)[["conversions", "value", "nulls"]].sum()).set_index(
+        "channel")["share"]
+    assert got[intervals.ALL_CURRENCIES, "a"] == pytest.approx(30 * w["a"] / (w["a"] + w["b"]) / 55)
+    assert got[intervals.ALL_CURRENCIES, "b"] == pytest.approx((30 * w["b"] / (w["a"] + w["b"]) + 25) / 55)
+
+
 def true_shares() -> pd.Series:
     """The known model's Shapley credit over a very large population's converters: the shares to cover."""
     converters, *_ = synthetic(600_000, seen=1.0, seed=99)
