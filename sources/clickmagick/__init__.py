@@ -123,9 +123,11 @@ def clickmagick_source(
 
         def complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             """The other models' credits of these changed records, listed over the span they cover."""
-            lo = min(row[settings.CURSOR] for row in rows)
-            hi = max(row[settings.CURSOR] for row in rows) + timedelta(seconds=1)  # ClickMagick times are whole
-            return _with_credits(client, kind, others, rows, lo, hi, page_size, filters)
+            times = [row[settings.CURSOR] for row in rows if isinstance(row[settings.CURSOR], datetime)]
+            if not times:  # none has a time to list them by: the contract rejects them all
+                return rows
+            hi = max(times) + timedelta(seconds=1)  # ClickMagick times are whole seconds
+            return _with_credits(client, kind, others, rows, min(times), hi, page_size, filters)
 
         # parallelized: the kinds are read side by side, so waiting on ClickMagick overlaps our processing.
         return lookback_resource(kind, primary_key=settings.PRIMARY_KEY, cursor_field=settings.CURSOR, read=read,
@@ -148,7 +150,7 @@ def _read_window(client: helpers.VendorClient, kind: str, models: list[str], lo:
             for record in page:
                 row = by_id.setdefault(record["id"], {**helpers.conversion_row(record), "credits": []})
                 _credit(row, model, record, credited)
-    return sorted(by_id.values(), key=lambda r: (r["timestamp"], r["id"]))
+    return helpers.ordered(list(by_id.values()))
 
 
 def _with_credits(client: helpers.VendorClient, kind: str, models: list[str], rows: list[dict[str, Any]], lo: Any,

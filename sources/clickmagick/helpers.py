@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sources.clickmagick import settings
-from sources.common.incremental import utc
+from sources.common.contract import moment_or_raw
 from sources.common.paging import CursorPaginator, paginate
 from sources.common.polling import poll_until
 from vendor_http import HeaderAuth, VendorClient, VendorError
@@ -118,9 +118,19 @@ def conversion_row(record: dict[str, Any]) -> dict[str, Any]:
     """The conversion itself: the record less its model-specific part, timestamps as UTC datetimes."""
     row = {k: v for k, v in record.items() if k not in ("clicks", "attribution_model")}
     for field in settings.TIMESTAMP_FIELDS:
-        if row.get(field):
-            row[field] = utc(row[field])
+        if field in row:  # a field left out stays out (sources.common.drift tells absence from null)
+            row[field] = moment_or_raw(row[field])
     return row
+
+
+def ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by cursor time, then id; those without a readable time last (the contract rejects them)."""
+    def key(row: dict[str, Any]) -> tuple[bool, datetime, Any]:
+        moment = row.get(settings.CURSOR)
+        timed = isinstance(moment, datetime)
+        return not timed, moment if timed else datetime.min.replace(tzinfo=UTC), row["id"]
+
+    return sorted(rows, key=key)
 
 
 def credit_rows(model: str, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,6 +138,6 @@ def credit_rows(model: str, record: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for click in record.get("clicks") or []:
         row = {"conversion_id": record["id"], "attribution_model": model, **click}
-        row["click_timestamp"] = utc(row.pop("timestamp"))
+        row["click_timestamp"] = moment_or_raw(row.pop("timestamp", None))
         rows.append(row)
     return rows

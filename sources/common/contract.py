@@ -125,6 +125,12 @@ def as_moment(value: Any) -> datetime | None:
         return None
 
 
+def moment_or_raw(value: Any) -> Any:
+    """A vendor's time as an aware UTC datetime; a value that is none, or no time, as it came: the contract then
+    rejects the record with its raw value, where parsing it in the row shaping stopped the whole vendor."""
+    return as_moment(value) or value
+
+
 class Contract:
     """Splits rows into those that fit the declared columns (and those of their nested lists) and rejections.
 
@@ -169,21 +175,23 @@ class Contract:
         return good, rejects
 
     def split_table(self, table: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]]:
-        """`split` for an Arrow batch, whose values are typed already: only the cursor and amounts are checked."""
+        """`split` for an Arrow batch, whose values are typed already: only the cursor (present, and within
+        `cursor_range`) and amounts are checked."""
         rejects: list[dict[str, Any]] = []
         self.misplaced = set()
         amounts = {name: hint for name, hint in self.columns.items() if hint.get(AMOUNT) and name in table.column_names}
-        if table.num_rows and (self.cursor_range is not None or amounts):
-            bad = pa.array([False] * table.num_rows)
+        cursor = {self.cursor: self.columns[self.cursor]}
+        if table.num_rows:
+            column = table[self.cursor]
+            bad = pc.is_null(column)  # no time at all: dlt's incremental would stop the whole vendor on it
             if self.cursor_range is not None:
                 lo, hi = (pa.scalar(bound, type=table.schema.field(self.cursor).type) for bound in self.cursor_range)
-                column = table[self.cursor]
                 bad = pc.or_kleene(bad, pc.fill_null(pc.or_(pc.less(column, lo), pc.greater(column, hi)), False))
             for name in amounts:
                 bad = pc.or_kleene(bad, pc.fill_null(pc.greater_equal(pc.abs(table[name]), AMOUNT_LIMIT), False))
             if pc.any(bad).as_py():
                 for row in table.filter(bad).select([self.primary_key, self.cursor, *amounts]).to_pylist():
-                    found = self._cursor_violations(row) + violations(row, amounts)
+                    found = violations(row, cursor) + self._cursor_violations(row) + violations(row, amounts)
                     rejects += self._rejections(str(row[self.primary_key]), row, found)
                 table = table.filter(pc.invert(bad))
         if self._open and table.num_rows:

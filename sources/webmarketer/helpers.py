@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from sources.common.incremental import utc
+from sources.common.contract import moment_or_raw
 from sources.common.paging import OffsetPaginator, paginate
 from sources.webmarketer import settings
 from vendor_http import Redactor, VendorClient
@@ -99,8 +99,9 @@ def rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _ts(value: Any) -> datetime | None:
-    return utc(value) if value else None
+def _ts(value: Any) -> Any:
+    """A time as an aware UTC datetime, none as None; anything else as it came, for the contract to reject."""
+    return moment_or_raw(value) if value not in (None, "") else None
 
 
 def sent_only(row: dict[str, Any], record: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:

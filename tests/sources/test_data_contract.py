@@ -81,8 +81,14 @@ def test_a_value_that_does_not_fit_is_rejected_then_loaded_when_it_fits(sandbox,
     assert json.loads(summary.read_text())["vendors"][0]["rejected"] == 0
 
 
-@pytest.mark.parametrize("moment", ["2099-01-01T00:00:00Z", "1900-01-01T00:00:00Z"])
-def test_a_sale_at_an_absurd_time_is_rejected_and_moves_no_mark(fresh_sandbox, tmp_path, moment):
+@pytest.mark.parametrize(("moment", "rejection"), [
+    ("2099-01-01T00:00:00Z", "raw_value like '%2099%' and reason like 'outside the window read%'"),
+    ("1900-01-01T00:00:00Z", "raw_value like '%1900%' and reason like 'outside the window read%'"),
+    # none at all, or no time: each stopped the whole vendor (dlt's incremental; ClickMagick's row shaping)
+    (None, "raw_value is null and reason = 'missing a required value'"),
+    ("the day before yesterday", "raw_value = '\"the day before yesterday\"' and reason like 'cannot be read as%'"),
+])
+def test_a_sale_at_an_absurd_time_is_rejected_and_moves_no_mark(fresh_sandbox, tmp_path, moment, rejection):
     spoiled: set[int] = set()
     state = {"on": True}
 
@@ -103,7 +109,7 @@ def test_a_sale_at_an_absurd_time_is_rejected_and_moves_no_mark(fresh_sandbox, t
         truth = fresh_sandbox.truth()["clickmagick"]["sales"]
         assert count(wh, "select count(*) from clickmagick.sales") == truth - 1
         assert count(wh, "select count(*) from clickmagick.rejected_records where column_name = 'timestamp' and "
-                         f"raw_value like '%{moment[:4]}%' and reason like 'outside the window read%'") == 1
+                         f"{rejection}") == 1
         # nothing written for the sale carries its absurd time: the high-water mark stays where the data are
         assert count(wh, "select count(*) from clickmagick._fingerprints_sales where timestamp > now() + "
                          "interval 1 hour or timestamp < '2026-01-01'") == 0
@@ -210,3 +216,34 @@ def test_a_mark_pushed_past_now_before_the_check_is_set_back_by_the_next_run(fre
     assert count(wh, "select count(*) from clickmagick.sales") == fresh_sandbox.truth()["clickmagick"]["sales"]
     mark = pipeline.state["sources"]["clickmagick"]["resources"]["sales"]["incremental"]["timestamp"]["last_value"]
     assert utc(mark) < datetime.now(UTC)
+
+
+def test_a_webmarketer_event_updated_at_no_time_is_rejected_not_the_vendor_stopped(fresh_sandbox, tmp_path):
+    """Webmarketer's row shaping parsed every time and stopped the whole vendor on one that was none."""
+    spoiled: set[str] = set()
+    state = {"on": True}
+
+    def mangle_one(exchange: Exchange) -> None:
+        if state["on"] and exchange.path.endswith("/events") and exchange.status == 200:
+            body = exchange.json()
+            for event in body["data"]:
+                if not spoiled or event["_id"] in spoiled:
+                    spoiled.add(event["_id"])
+                    event["updatedAt"] = "last Tuesday"
+            exchange.set_json(body)
+
+    wh = tmp_path / "wh.duckdb"
+    args = ["--vendors", "webmarketer", "--warehouse", str(wh), "--no-transform"]
+    with running_proxy(fresh_sandbox.vendor_url("webmarketer"), mangle_one) as vendor:
+        env = sandbox_env(fresh_sandbox, [], SOURCES__WEBMARKETER__BASE_URL=vendor.url, **PINNED_END)
+        first = run_cli(args, env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        truth = fresh_sandbox.truth()["webmarketer"]["events"]
+        assert len(spoiled) == 1 and count(wh, "select count(*) from webmarketer.events") == truth - 1
+        assert count(wh, "select count(*) from webmarketer.rejected_records where column_name = 'updated_at' and "
+                         "raw_value = '\"last Tuesday\"' and reason like 'cannot be read as timestamp%'") == 1
+        state["on"] = False  # fixed by the vendor: loaded by the next run
+        second = run_cli(args, env)
+        assert second.returncode == 0, second.stdout + second.stderr
+    assert count(wh, "select count(*) from webmarketer.events") == truth
+    assert count(wh, "select count(*) from webmarketer.rejected_records") == 0
