@@ -15,6 +15,8 @@ keeps it:
   before lag, at `resources.<name>.incremental.<cursor>.last_value` of the source state.
 - The destination client: `get_stored_schema_by_hash`, `should_load_data_to_staging_dataset`,
   `with_staging_dataset` (merge tables are copied into `<dataset>_staging` first).
+- Pipe steps: dlt orders a resource's steps by placement affinity (maps, then the incremental, then
+  `add_limit`); a step of ours that must see what the incremental passed sits between the last two.
 - DuckDB and DuckLake destination classes we subclass or configure (`dlt.destinations.impl.*`).
 
 Upgrading dlt: change the pin, run `make test-fast` (the contract tests say which of the above moved), mend
@@ -25,9 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -50,6 +52,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbConnectionPool, DuckDbCredentials
 from dlt.destinations.impl.ducklake.configuration import DuckLakeClientConfiguration, DuckLakeCredentials
 from dlt.destinations.impl.ducklake.factory import ducklake
+from dlt.extract.items_transform import MapItem
 from dlt.pipeline.pipeline import Pipeline
 
 SignalReceived = SignalReceivedException
@@ -153,6 +156,16 @@ def rewind_incremental_mark(resource_state: dict[str, Any], cursor_field: str, v
     column["unique_hashes"] = []
 
 
+class _AfterIncremental(MapItem):
+    placement_affinity: ClassVar[float] = 1.05  # dlt keeps its incremental (1) behind every map, add_limit at 1.1
+
+
+def map_after_incremental(resource: Any, item_map: Callable[[Any], Any]) -> Any:
+    """Run `item_map` on each item the resource's incremental passed on (a map added with `add_map` runs before
+    it: dlt orders a pipe's steps by their placement affinity, not by when they were added)."""
+    return resource.add_step(_AfterIncremental(item_map))
+
+
 def write_disposition(schema: Schema, table: str) -> str:
     return get_write_disposition(schema.tables, table)
 
@@ -170,7 +183,8 @@ __all__ = [
     "SignalReceived", "SourceSectionNotAvailable", "abort_pending_packages", "configspec", "ducklake",
     "forget_local_state", "incremental_mark",
     "intercepted_signals", "interruptible_sleep", "job_committed", "job_file_format", "job_table",
-    "pending_packages_carrying_state", "primary_key", "received_signal", "resolve_configuration",
+    "map_after_incremental", "pending_packages_carrying_state", "primary_key", "received_signal",
+    "resolve_configuration",
     "rewind_incremental_mark", "schema_is_stored", "signal_received", "started_jobs", "stop_if_signalled",
     "table_sql_client", "write_disposition",
 ]

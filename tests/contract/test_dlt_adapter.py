@@ -130,3 +130,17 @@ def test_a_signal_is_recorded_not_raised_and_wakes_a_sleep():
         with pytest.raises(dlt_adapter.SignalReceived):
             dlt_adapter.stop_if_signalled()
     assert not dlt_adapter.signal_received()  # cleared when the block ends
+
+
+def test_a_map_after_the_incremental_sees_only_what_it_passed_whenever_it_is_added():
+    seen: list[int] = []
+
+    # a name of its own: iterated outside a pipeline, the resource finds its state in the one active last
+    @dlt.resource(name="numbers_mapped_after_incremental", primary_key="id")
+    def resource(updated=dlt.sources.incremental("updated", initial_value=5)) -> Any:
+        yield [{"id": i, "updated": i} for i in range(10)]
+
+    dlt_adapter.map_after_incremental(resource, lambda row: seen.append(row["id"]) or row)
+    resource.apply_hints(table_name="numbers_copy", create_table_variant=True)  # hints set later move nothing
+    assert [row["id"] for row in resource] == list(range(5, 10))
+    assert seen == list(range(5, 10))

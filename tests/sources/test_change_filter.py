@@ -66,3 +66,21 @@ def test_fingerprints_are_loaded_beside_the_records_not_kept_in_state(tmp_path, 
     records[7]["value"] = -1
     pipeline.run(source_over(records, arrow, "append"), loader_file_format=LOADER_FILE_FORMAT)
     assert loaded(pipeline) == 1
+
+
+@pytest.mark.parametrize("arrow", [False, True], ids=["json", "arrow"])
+def test_fingerprints_are_kept_only_where_a_later_run_reads_them_back(tmp_path, arrow):
+    """A later run compares only the records within the lookback (30 days) before the mark: a backfill of 60 days
+    keeps the fingerprints of the last 30, and nothing changed is passed on again."""
+    records = [{"id": f"r{i}", "at": START + timedelta(hours=i), "value": i} for i in range(60 * 24)]
+    pipeline = make_pipeline("things", tmp_path / "wh.duckdb")
+    pipeline.run(source_over(records, arrow, "append"), loader_file_format=LOADER_FILE_FORMAT)
+    assert loaded(pipeline) == len(records)
+    read_back = [r for r in records if r["at"] >= records[-1]["at"] - timedelta(days=30)]
+    assert count(tmp_path / "wh.duckdb", f"select count(*) from things.{fingerprints_table('things')}") \
+        == len(read_back) < len(records)
+    pipeline.run(source_over(records, arrow, "append"), loader_file_format=LOADER_FILE_FORMAT)
+    assert loaded(pipeline) == 0
+    read_back[0]["value"] = -1  # the oldest record the next run reads back
+    pipeline.run(source_over(records, arrow, "append"), loader_file_format=LOADER_FILE_FORMAT)
+    assert loaded(pipeline) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from simulator.credentials import CREDENTIALS
 from simulator.process import running_sandbox
-from sources.integr8 import integr8_source
+from sources.integr8 import integr8_source, settings
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import Exchange, running_proxy
 from tests.warehouse import committed_state, count, count_current, run_cli, sandbox_env, snapshot
@@ -81,6 +82,34 @@ def test_export_and_report_paths_give_identical_tables(sandbox, tmp_path, timezo
     if timezone != "UTC":  # times are stored in UTC whatever zone was requested
         load(sandbox, tmp_path / "utc.duckdb", export_threshold_hours=0, end_time=window["end_time"])
         assert snapshot(tmp_path / "utc.duckdb", "integr8") == exported
+
+
+class Recorded(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_the_tables_keep_their_nullable_cursor_and_dlt_warns_of_no_hint(sandbox, tmp_path):
+    """The batches reach dlt's incremental with their cursor marked not nullable (sources.common.incremental,
+    `with_cursor_required`), and leave it nullable again: a warehouse made before keeps the schema it has, and
+    no run warns that Arrow's schema differs from the hints."""
+    recorded, dlt_logger = Recorded(), logging.getLogger("dlt")  # dlt's logger does not propagate
+    dlt_logger.addHandler(recorded)
+    try:
+        pipeline, _ = load(sandbox, tmp_path / "export.duckdb", export_threshold_hours=0,
+                           end_time="2026-10-20T00:00:00Z")
+    finally:
+        dlt_logger.removeHandler(recorded)
+    assert not [message for message in recorded.messages if "hints were different" in message]
+    for table, spec in settings.TABLES.items():
+        for name in (table, f"_fingerprints_{table}"):
+            assert pipeline.default_schema.get_table(name)["columns"][spec.cursor].get("nullable", True), name
+    assert count(tmp_path / "export.duckdb", "select count(*) from information_schema.columns where table_schema = "
+                 "'integr8' and column_name in ('click_time', 'conversion_time') and is_nullable = 'NO'") == 0
 
 
 def test_faults_leave_the_same_tables_as_a_clean_run(tmp_path):
