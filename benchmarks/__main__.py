@@ -2,7 +2,7 @@
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
-                         [--lake-scale 5] [--push-scale 5] [--noop-scale 5]
+                         [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
                          [--scale 450] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
@@ -23,9 +23,12 @@
    bare httpx loop, at scale 5, median of 5 alternating rounds (target <= 1.3x)
 9. noop: the whole runner (every vendor, build check, publish) with nothing new at scale 5 (target <= 5 s),
    after a first full run
-10. scale: a first full run at scale 450 (about 1.1M Integr8 clicks), stage by stage: wall time and peak RSS
+10. increment: the daily run's dbt build after one simulated day over the sandbox's ~45 days of history at scale 45
+   vs a full build of the same data (target <= 0.15)
+11. scale: a first full run at scale 450 (about 1.1M Integr8 clicks), stage by stage: wall time and peak RSS
    of extract, normalize, load and dbt build (target peak RSS <= 2 GB)
-`--quick` runs the short versions (scale 45, model scale 20, 200,000 export rows, one accuracy seed).
+`--quick` runs the short versions (scale 45, model scale 20, 200,000 export rows, one accuracy seed, increment
+at scale 5).
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ from warehouse.project import attribution_models
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
-BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop", "scale"]
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop", "increment",
+           "scale"]
 
 
 def report(name: str, value: str) -> None:
@@ -321,6 +325,38 @@ def bench_noop(scale: float, work: Path) -> None:
     report(f"no-op run ({loaded} rows loaded; {stages}) (target <= 5 s)", f"{noop_s:7.2f} s")
 
 
+def bench_increment(scale: float, work: Path) -> None:
+    """The scheduled daily run's transform step vs a full build of the same data (#32: target <= 0.15): a first
+    full run over the sandbox's history (about 45 days at the default world's clock), one simulated day, the
+    daily run (extract, load, dbt build), then the same build forced again over the data as it now stands."""
+    print(f"daily run after one simulated day at scale {scale} (a full run first) ...", flush=True)
+    warehouse = Warehouse(str(work / "increment.duckdb"))
+    with running_sandbox(seed=7, scale=scale) as sb:
+        use_sandbox(sb.url, list(SOURCES))
+
+        def present() -> dict[str, str]:  # runs read up to the sandbox's clock, as production reads up to now
+            return {env_key(vendor, "end_time"): sb.control("GET", "clock")["clock"] for vendor in SOURCES}
+
+        with mock.patch.dict(os.environ, present()):
+            first_s, first = timed(run, list(SOURCES), warehouse, push=False)
+        assert first.status == "ok", first
+        sb.advance(24)
+        with mock.patch.dict(os.environ, present()):
+            daily_s, daily = timed(run, list(SOURCES), warehouse, push=False)
+        assert daily.status == "ok" and daily.transform is not None and daily.transform.status == "built", daily
+    full = run_transforms(warehouse, force=True)
+    assert full.status == "built", full.detail
+    with duckdb.connect(warehouse.location, read_only=True) as con:
+        conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
+    loaded = sum(n for v in daily.vendors for n in v.rows.values())
+    report(f"scale {scale} ({conversions:,} conversions): first full run; the daily run after 24 h "
+           f"({loaded:,} rows loaded)", f"{first_s:7.1f} s; {daily_s:7.1f} s")
+    ratio = daily.transform.seconds / full.seconds
+    report("daily run's dbt build vs a full build of the same data (target <= 0.15)",
+           f"{daily.transform.seconds:5.1f} s vs {full.seconds:5.1f} s = {ratio:4.2f}: "
+           f"{'met' if ratio <= 0.15 else 'NOT MET'}")
+
+
 def bench_scale(scale: float, work: Path) -> None:
     """A first full run at `scale`, stage by stage (every vendor's extract, then normalize, then load, then
     dbt build): wall time and peak resident memory of this process and its children (dbt), the sandbox's
@@ -455,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake-scale", type=float, default=5)
     parser.add_argument("--push-scale", type=float, default=5)
     parser.add_argument("--noop-scale", type=float, default=5)
+    parser.add_argument("--increment-scale", type=float, default=45,
+                        help="the increment bench's world (45: about 45 days of history at about 45x the demo)")
     parser.add_argument("--scale", type=float, default=450, help="the full run of the `scale` bench")
     parser.add_argument("--quick", action="store_true",
                         help="a short run: scale 45 (not 450), model scale 20, 200,000 export rows, one accuracy seed")
@@ -463,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = set(args.only or BENCHES)
     if args.quick:
         args.scale, args.export_rows, args.accuracy_seeds = 45, 200_000, args.accuracy_seeds[:1]
+        args.increment_scale = min(args.increment_scale, 5)
         args.accuracy_worlds = args.accuracy_worlds[:1]
         args.model_scale = min(args.model_scale, 20)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -483,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_push(args.push_scale, work)
         if "noop" in chosen:
             bench_noop(args.noop_scale, work)
+        if "increment" in chosen:
+            bench_increment(args.increment_scale, work)
         if "scale" in chosen:
             bench_scale(args.scale, work)
     finally:
