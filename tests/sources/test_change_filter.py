@@ -11,14 +11,14 @@ import dlt
 import pyarrow as pa
 import pytest
 
-from sources.common.incremental import fingerprints_table, lookback_resource
+from sources.common.incremental import contract_resources, fingerprints_table, lookback_resource
 from tests.warehouse import committed_state, count
 from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def source_over(records: list[dict], arrow: bool, write_disposition: str = "merge"):
+def source_over(records: list[dict], arrow: bool, write_disposition: str = "merge", **hints):
     """A source of one lookback table, `things`, whose vendor holds `records` (the test changes them)."""
 
     def read(begin: datetime, end: datetime):
@@ -27,8 +27,9 @@ def source_over(records: list[dict], arrow: bool, write_disposition: str = "merg
 
     @dlt.source(name="things")
     def things():
-        return lookback_resource("things", primary_key="id", cursor_field="at", read=read, initial=START,
-                                 lookback=timedelta(days=30), write_disposition=write_disposition)
+        return [*(contract_resources() if hints else []),
+                lookback_resource("things", primary_key="id", cursor_field="at", read=read, initial=START,
+                                  lookback=timedelta(days=30), write_disposition=write_disposition, **hints)]
 
     return things()
 
@@ -84,3 +85,20 @@ def test_fingerprints_are_kept_only_where_a_later_run_reads_them_back(tmp_path, 
     read_back[0]["value"] = -1  # the oldest record the next run reads back
     pipeline.run(source_over(records, arrow, "append"), loader_file_format=LOADER_FILE_FORMAT)
     assert loaded(pipeline) == 1
+
+
+def test_fingerprints_are_kept_from_where_a_record_waiting_for_a_fix_was_listed(tmp_path):
+    """The next run reads back to a rejected record, however old (within REREAD_REJECTED): the records listed
+    since are compared there, so their fingerprints are kept, and only the fixed record is passed on."""
+    records = [{"id": f"r{i}", "at": START + timedelta(hours=i), "value": i} for i in range(60 * 24)]
+    records[0]["value"] = "not a number"
+    columns = {"id": {"data_type": "text"}, "at": {"data_type": "timestamp"}, "value": {"data_type": "bigint"}}
+    pipeline = make_pipeline("things", tmp_path / "wh.duckdb")
+    pipeline.run(source_over(records, False, "append", columns=columns), loader_file_format=LOADER_FILE_FORMAT)
+    assert loaded(pipeline) == len(records) - 1
+    assert count(tmp_path / "wh.duckdb", f"select count(*) from things.{fingerprints_table('things')}") \
+        == len(records)
+    records[0]["value"] = 0  # fixed by the vendor
+    pipeline.run(source_over(records, False, "append", columns=columns), loader_file_format=LOADER_FILE_FORMAT)
+    assert loaded(pipeline) == 1
+    assert count(tmp_path / "wh.duckdb", "select count(*) from things.rejected_records") == 0
