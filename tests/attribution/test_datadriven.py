@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from fractions import Fraction
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -73,15 +75,24 @@ def test_shapley_matches_the_hand_solution_and_is_efficient():
     assert out["conversions"].sum() == pytest.approx(4.0) and out["value"].sum() == pytest.approx(26.0)
 
 
+def components_of(edges: list[tuple[str, str]]) -> dict[str, str]:
+    con = duckdb.connect()
+    relation = con.sql("select * from (values ('', '')) as t(node_a, node_b) where false") if not edges else \
+        con.sql("select * from (values " + ", ".join(f"('{a}', '{b}')" for a, b in edges) + ") as t(node_a, node_b)")
+    return dict(connected_components(con, relation).fetchall())
+
+
 def test_connected_components_are_deterministic():
-    edges = pd.DataFrame(
-        {"node_a": ["email:x", "dev:1", "cmv:9", "ref:R2"], "node_b": ["cmv:9", "tx:5", "tx:5", "dev:7"]}
-    )
-    result = connected_components(edges).set_index("node")["person_id"]
-    assert result["email:x"] == result["dev:1"] == result["tx:5"]
-    assert result["ref:R2"] == result["dev:7"] != result["email:x"]
-    shuffled = connected_components(edges.iloc[::-1].reset_index(drop=True)).set_index("node")["person_id"]
-    assert shuffled.to_dict() == result.to_dict()
+    edges = [("email:x", "cmv:9"), ("dev:1", "tx:5"), ("cmv:9", "tx:5"), ("ref:R2", "dev:7")]
+    result = components_of(edges)
+    assert result["email:x"] == result["dev:1"] == result["tx:5"] == hashlib.md5(b"cmv:9").hexdigest()
+    assert result["ref:R2"] == result["dev:7"] == hashlib.md5(b"dev:7").hexdigest() != result["email:x"]
+    assert components_of(edges[::-1]) == result
+
+
+def test_a_chain_is_one_person_labelled_by_its_smallest_key_whatever_its_length():
+    chain = [(f"n:{i:03d}", f"n:{i + 1:03d}") for i in range(200)][::-1]  # the smallest key at the far end
+    assert set(components_of(chain).values()) == {hashlib.md5(b"n:000").hexdigest()}
 
 
 def dense_removal_effects(paths: pd.DataFrame, order: int) -> dict[str, float]:
@@ -177,8 +188,7 @@ def test_total_variation_is_half_the_absolute_difference_of_normalised_shares():
 
 def test_connected_components_of_no_edges_keep_text_ids():
     """A young warehouse has no identifiers yet: the ids must stay text, or every model typed by them drifts."""
-    import duckdb
-
-    result = connected_components(pd.DataFrame({"node_a": [], "node_b": []}))
-    assert len(result) == 0
-    assert [str(t) for t in duckdb.sql("select * from result").types] == ["VARCHAR", "VARCHAR"]
+    con = duckdb.connect()
+    result = connected_components(con, con.sql("select ''::varchar as node_a, ''::varchar as node_b where false"))
+    assert len(result.fetchall()) == 0
+    assert [str(t) for t in result.types] == ["VARCHAR", "VARCHAR"]

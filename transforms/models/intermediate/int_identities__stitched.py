@@ -5,5 +5,4 @@ from attribution.identity import connected_components
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    edges = dbt.ref("int_identity__edges").df()
-    return connected_components(edges)
+    return connected_components(session, dbt.ref("int_identity__edges"))
