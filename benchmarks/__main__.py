@@ -303,16 +303,21 @@ def bench_push(scale: float, work: Path, rounds: int = 5) -> None:
     report(f"ratio push / bare loop, median of {rounds} (target <= 1.3)", f"{float(np.median(ratios)):7.2f} x")
 
 
+def sandbox_present(sb: Any) -> dict[str, str]:
+    """Every vendor's `end_time` at the sandbox's clock. Runs read up to the vendor's present, which in production
+    is now; the sandbox's present is its clock (weeks before today's date), and reading to today would add weeks
+    of empty windows to every run."""
+    clock = sb.control("GET", "clock")["clock"]
+    return {env_key(vendor, "end_time"): clock for vendor in SOURCES}
+
+
 def bench_noop(scale: float, work: Path) -> None:
     """A full run, then the same job again with nothing new at the vendors: the scheduled run's floor."""
     print(f"no-op run at scale {scale} (a full run first) ...", flush=True)
     warehouse = Warehouse(str(work / "noop.duckdb"))
     with running_sandbox(seed=7, scale=scale) as sb:
         use_sandbox(sb.url, list(SOURCES))
-        # Runs read up to the vendor's present, which in production is now; the sandbox's present is its clock
-        # (weeks before today's date), and reading to today would add weeks of empty windows to every run.
-        present = {env_key(vendor, "end_time"): sb.control("GET", "clock")["clock"] for vendor in SOURCES}
-        with mock.patch.dict(os.environ, present):
+        with mock.patch.dict(os.environ, sandbox_present(sb)):
             first_s, first = timed(run, list(SOURCES), warehouse, push=False)
             assert first.status == "ok", first
             noop_s, noop = timed(run, list(SOURCES), warehouse, push=False)
@@ -333,15 +338,11 @@ def bench_increment(scale: float, work: Path) -> None:
     warehouse = Warehouse(str(work / "increment.duckdb"))
     with running_sandbox(seed=7, scale=scale) as sb:
         use_sandbox(sb.url, list(SOURCES))
-
-        def present() -> dict[str, str]:  # runs read up to the sandbox's clock, as production reads up to now
-            return {env_key(vendor, "end_time"): sb.control("GET", "clock")["clock"] for vendor in SOURCES}
-
-        with mock.patch.dict(os.environ, present()):
+        with mock.patch.dict(os.environ, sandbox_present(sb)):
             first_s, first = timed(run, list(SOURCES), warehouse, push=False)
         assert first.status == "ok", first
         sb.advance(24)
-        with mock.patch.dict(os.environ, present()):
+        with mock.patch.dict(os.environ, sandbox_present(sb)):
             daily_s, daily = timed(run, list(SOURCES), warehouse, push=False)
         assert daily.status == "ok" and daily.transform is not None and daily.transform.status == "built", daily
     full = run_transforms(warehouse, force=True)

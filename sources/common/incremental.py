@@ -239,10 +239,9 @@ class ChangeFilter:
         few days of fingerprints, and the table does not grow with all history."""
         misplaced_ids = pa.array(sorted(misplaced), pa.string())
         for table in self._unhashed:  # hash only the rows whose fingerprints are kept
-            if keep_from is not None and pa.types.is_timestamp(table.schema.field(self.cursor).type):
-                cursor = table[self.cursor]
-                kept = pc.or_kleene(pc.greater_equal(cursor, pa.scalar(keep_from, type=cursor.type)),
-                                    pc.is_in(pc.cast(table[self.key], pa.string()), value_set=misplaced_ids))
+            recent = _at_or_after(table[self.cursor], keep_from)
+            if recent is not None:  # and the misplaced, whose cursor becomes `position` below
+                kept = pc.or_kleene(recent, pc.is_in(pc.cast(table[self.key], pa.string()), value_set=misplaced_ids))
                 table = table.filter(pc.fill_null(kept, True))
             prints = self._fingerprints(table)["fp"]
             self._tables.append(table.select([self.key, self.cursor]).append_column("fingerprint", prints))
@@ -255,9 +254,9 @@ class ChangeFilter:
                 cursor = out[self.cursor]
                 out = out.set_column(out.schema.get_field_index(self.cursor), self.cursor,
                                      pc.if_else(moved, pa.scalar(position, type=cursor.type), cursor))
-            if keep_from is not None and pa.types.is_timestamp(out.schema.field(self.cursor).type):
-                cursor = out[self.cursor]
-                out = out.filter(pc.greater_equal(cursor, pa.scalar(keep_from, type=cursor.type)))
+            recent = _at_or_after(out[self.cursor], keep_from)
+            if recent is not None:
+                out = out.filter(recent)
         else:
             out = [{**row, self.cursor: position} if str(row[self.key]) in misplaced else row for row in self._rows]
             if keep_from is not None:
@@ -273,8 +272,16 @@ def read_back_from(state: dict[str, Any], cursor_field: str, lookback: timedelta
     mark = incremental_mark(state, cursor_field)
     if not isinstance(mark, datetime):
         return None
-    waiting = Contract.waiting_since(state)
-    return min(utc(mark) - lookback, waiting) if waiting else utc(mark) - lookback
+    since, waiting = utc(mark) - lookback, Contract.waiting_since(state)
+    return min(since, waiting) if waiting else since
+
+
+def _at_or_after(cursor: pa.ChunkedArray, moment: datetime | None) -> pa.ChunkedArray | None:
+    """Which values of an Arrow cursor column lie at or after `moment`; None when there is no moment, or the
+    cursor is not a time to compare with one."""
+    if moment is None or not pa.types.is_timestamp(cursor.type):
+        return None
+    return pc.greater_equal(cursor, pa.scalar(moment, type=cursor.type))
 
 
 def _not_before(value: Any, moment: datetime) -> bool:
