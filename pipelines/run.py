@@ -239,7 +239,7 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         loaded = [r for r in results if r.status == "loaded"]
         if transform and loaded and not signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
-                                              force=force_transform)
+                                              force=force_transform, full_refresh=full_refresh)
         built = transform_result is not None and transform_result.status in ("built", "unchanged")
         # Unchanged marts are published already, unless the publication is not of the last build (its publish
         # failed, or this is a new publish path): checked on every run.
@@ -311,7 +311,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     transforming.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
     transforming.add_argument("--force-transform", action="store_true",
                               help="build even when no loaded row and no model changed since the last build")
-    parser.add_argument("--full-refresh", action="store_true", help="drop each vendor's tables and state first")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="drop each vendor's tables and state first, and rebuild every dbt model whole")
     parser.add_argument("--backfill-from", metavar="DATE", help="re-read history from DATE (ISO), merging")
     parser.add_argument("--publish-dir", metavar="PATH",
                         help="where readers find the marts (default: [publish] path in .dlt/config.toml, "

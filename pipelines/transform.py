@@ -148,12 +148,14 @@ def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
 
 def run_transforms(
     warehouse: Warehouse | str, select: str | None = None, variables: dict[str, object] | None = None,
-    inherit_fds: tuple[int, ...] = (), force: bool = False,
+    inherit_fds: tuple[int, ...] = (), force: bool = False, full_refresh: bool = False,
 ) -> TransformResult:
     """`dbt build` (seeds, models, tests) into the warehouse; skipped until every vendor has been loaded once.
 
-    A full build is not run again when neither the loaded data nor the project changed since the last
-    successful one (status "unchanged"), unless `force`.
+    A build is not run again when neither the loaded data nor the project changed since the last successful one
+    (status "unchanged"), unless `force`. Incremental models rebuild what changed; they are rebuilt whole
+    (`--full-refresh`) when `full_refresh`, and when the project (models, macros, seeds, vars) changed since the
+    last recorded build or none is recorded: a model's new logic then reaches every row, not only new ones.
 
     dbt runs as a child that dies with the runner and inherits `inherit_fds` (the warehouse lock, so the
     lock lasts as long as dbt does). A SIGINT or SIGTERM received by the runner stops dbt at once."""
@@ -176,6 +178,8 @@ def run_transforms(
     # Unit tests check the models' logic on fixed inputs, not the data: they run in `make test` (tests/transforms),
     # not in every scheduled build, as dbt advises (a seventh of a build's time).
     command = dbt_command("build", "--exclude-resource-type", "unit_test")
+    if full_refresh or (digests is not None and (previous is None or previous[0] != digests[0])):
+        command.append("--full-refresh")
     if select:
         command += ["--select", select]
     if variables:

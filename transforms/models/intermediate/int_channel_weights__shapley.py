@@ -15,7 +15,8 @@ log = logging.getLogger("attribution")
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    journeys = dbt.ref("int_journeys__channel_touches").df()
+    # in key order: an incremental table holds its rows in the order its runs appended them
+    journeys = dbt.ref("int_journeys__channel_touches").order("conversion_id, channel").df()
     exposure = dbt.ref("int_exposure__channels").df()
     total, seen_whole = dbt.ref("int_conversions__deduplicated").aggregate(
         "count(*), count(*) filter (where seen_whole)").fetchone()

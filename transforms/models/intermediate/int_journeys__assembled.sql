@@ -1,6 +1,15 @@
 -- Every touch in its journey. A converting journey holds the person's touches after their previous
 -- conversion and before this one; the touches after a person's last conversion (or of a person who
 -- never converted) form one open, non-converting journey. No lookback or transform yet.
+-- Incremental by person: a run rebuilds the people whose touches or conversions changed (macros/people_incremental.sql).
+{%- set upstream = ref('int_people__fingerprinted') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_people_to_rebuild(ref('int_people__fingerprinted')) }}",
+    post_hook="{{ record_people_built(ref('int_people__fingerprinted')) }}",
+) }}
+
 with
 
 conversions as (
@@ -10,6 +19,7 @@ conversions as (
         converted_at,
         lag(converted_at) over (partition by person_id order by converted_at, conversion_id) as previous_at
     from {{ ref('int_conversions__deduplicated') }}
+    where {{ people_to_rebuild(upstream) }}
 ),
 
 last_conversion as (
@@ -18,6 +28,7 @@ last_conversion as (
 
 touches as (
     select * from {{ ref('int_touches__classified') }}
+    where {{ people_to_rebuild(upstream) }}
 ),
 
 converting as (

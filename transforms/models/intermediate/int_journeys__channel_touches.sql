@@ -3,7 +3,16 @@
 -- (a vendor that sees clicks on its own links only), and whether a site-wide tracker reported the
 -- conversion, i.e. whether its journey is seen whole (int_conversions__deduplicated; the vendor_priorities
 -- seed says who sees what).
--- The input of the conversion model (attribution.conversion_model).
+-- The input of the conversion model (attribution.conversion_model). Incremental by person, as
+-- int_journeys__assembled (macros/people_incremental.sql).
+{%- set upstream = ref('int_journeys__transformed') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__transformed')) }}",
+    post_hook="{{ record_people_built(ref('int_journeys__transformed')) }}",
+) }}
+
 with
 
 sight as (
@@ -16,6 +25,7 @@ sight as (
 select
     j.conversion_id,
     j.channel,
+    j.person_id,
     count(*) as touches,
     count(*) filter (where list_has_any(j.seen_by, s.trackers)) as tracker_touches,
     count(*) filter (where list_has_any(j.seen_by, s.networks)) as network_touches,
@@ -23,4 +33,5 @@ select
 from {{ ref('int_journeys__transformed') }} as j
 inner join {{ ref('int_conversions__deduplicated') }} as c using (conversion_id)
 cross join sight as s
-group by j.conversion_id, j.channel
+where {{ people_to_rebuild(upstream, 'j.person_id') }}
+group by j.conversion_id, j.channel, j.person_id

@@ -3,7 +3,15 @@
 --   unique: identity | exposure: collapse consecutive repeats of a channel | first: first touch of each
 --   channel | remove_if_not_all:X: drop channel X unless the path is all X |
 --   remove_if_last_and_not_all:X: drop a trailing run of X unless the path is all X
+-- Incremental by person, as int_journeys__assembled (macros/people_incremental.sql).
 {% set transforms = var('path_transforms') %}
+{%- set upstream = ref('int_journeys__assembled') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__assembled')) }}",
+    post_hook="{{ record_people_built(ref('int_journeys__assembled')) }}",
+) }}
 
 with
 
@@ -11,6 +19,7 @@ step_0 as (
     select *
     from {{ ref('int_journeys__assembled') }}
     where touched_at >= ends_at - to_days({{ var('path_lookback_days') }})
+        and {{ people_to_rebuild(upstream) }}
 ),
 
 {% for transform in transforms %}
