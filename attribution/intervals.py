@@ -151,8 +151,10 @@ class ConversionModelSample:
     """The conversion model's Shapley credit (int_channel_weights__shapley), refitted to each draw.
 
     journeys: `conversion_id, currency, channel, touches, tracker_touches, network_touches, seen_whole`, one row
-    per conversion and channel on its path (int_journeys__channel_touches with the conversion's currency).
-    Conversions with the same journey are one row of matrices, `many` conversions each."""
+    per conversion and channel on its path (int_journeys__channel_touches with the conversion's currency), and
+    optionally `conversions`: how many conversions the row's `conversion_id` stands for (a journey pattern of
+    int_journey_patterns__counted; default one). Conversions with the same journey are one row of matrices,
+    `many` conversions each."""
 
     KINDS = ("touches", "tracker_touches", "network_touches")
 
@@ -168,9 +170,13 @@ class ConversionModelSample:
                                     values=list(self.KINDS), aggfunc="sum", fill_value=0)
         wide = wide.reindex(columns=pd.MultiIndex.from_product([self.KINDS, self.channels]), fill_value=0)
         wide.columns = [f"{kind}|{channel}" for kind, channel in wide.columns]
-        frame = wide.reset_index().drop(columns="conversion_id")
+        frame = wide.reset_index()
+        frame["many"] = (frame["conversion_id"].map(journeys.groupby("conversion_id")["conversions"].first())
+                         if "conversions" in journeys else 1)
+        frame = frame.drop(columns="conversion_id")
         frame["currency"] = frame["currency"].fillna("")
-        patterns = frame.groupby(list(frame.columns), sort=True).size().rename("many").reset_index()
+        keys = [c for c in frame.columns if c != "many"]
+        patterns = frame.groupby(keys, sort=True)["many"].sum().reset_index()
         matrix = {kind: patterns[[f"{kind}|{c}" for c in self.channels]].to_numpy(dtype=float) for kind in self.KINDS}
         self.currency = patterns["currency"].replace("", None).to_numpy(dtype=object)
         self.whole = patterns["seen_whole"].astype(bool).to_numpy()

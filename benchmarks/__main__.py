@@ -345,7 +345,7 @@ def bench_increment(scale: float, work: Path) -> None:
         with mock.patch.dict(os.environ, sandbox_present(sb)):
             daily_s, daily = timed(run, list(SOURCES), warehouse, push=False)
         assert daily.status == "ok" and daily.transform is not None and daily.transform.status == "built", daily
-    full = run_transforms(warehouse, force=True)
+    full = run_transforms(warehouse, force=True, full_refresh=True)
     assert full.status == "built", full.detail
     with duckdb.connect(warehouse.location, read_only=True) as con:
         conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]

@@ -7,10 +7,12 @@
   new people and vanished ones (merged into another person) included. Their rows are deleted (pre-hook) and
   built again (the model filters with `people_to_rebuild`); the ledger then takes `upstream`'s fingerprints
   (post-hook). A failed or skipped model keeps its old ledger, so its next run rebuilds those people again:
-  runs converge to a full build whatever was selected or failed in between.
+  runs converge to a full build whatever was selected or failed in between. The settings a model's logic
+  reads (its config `people_settings`: vars) enter its ledger's fingerprints, so changing one rebuilds everyone
+  in it and in the models after it, even when a run selects only some models.
 
   Usage in a model:
-    config(materialized='incremental', incremental_strategy='append',
+    config(materialized='incremental', incremental_strategy='append', people_settings=[var('...'), ...],
            pre_hook="{{ delete_people_to_rebuild(ref('...')) }}", post_hook="{{ record_people_built(ref('...')) }}")
     ... where {{ people_to_rebuild(ref('...')) }}
 -#}
@@ -36,12 +38,18 @@
                is not none) -}}
 {%- endmacro %}
 
+{#- Each person's fingerprint in `upstream` with this model's settings: what its ledger records. -#}
+{% macro _fingerprints_with_settings(upstream) -%}
+    select person_id, hash(fingerprint, {{ dbt.string_literal(tojson(config.get("people_settings", []))) }}) as fingerprint
+    from {{ _upstream_ledger(upstream) }}
+{%- endmacro %}
+
 {#- A predicate on `column` (default person_id): true for the people this run rebuilds. -#}
 {% macro people_to_rebuild(upstream, column="person_id") -%}
     {%- if _rebuilds_some_people() -%}
     {{ column }} in (
         select person_id
-        from {{ _upstream_ledger(upstream) }} as now_
+        from ({{ _fingerprints_with_settings(upstream) }}) as now_
         full outer join {{ people_ledger(this) }} as built_ using (person_id)
         where now_.fingerprint is distinct from built_.fingerprint
     )
@@ -60,6 +68,5 @@
 
 {#- Post-hook: the model now holds every person as of `upstream`'s fingerprints. -#}
 {% macro record_people_built(upstream) -%}
-    create or replace table {{ people_ledger(this) }} as
-    select person_id, fingerprint from {{ _upstream_ledger(upstream) }}
+    create or replace table {{ people_ledger(this) }} as {{ _fingerprints_with_settings(upstream) }}
 {%- endmacro %}

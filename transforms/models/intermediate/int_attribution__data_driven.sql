@@ -1,7 +1,7 @@
 -- Data-driven credit brought down to conversions and touches. A model with one weight per channel (Markov,
 -- simplified Shapley): each conversion splits its credit among the channels on its path in proportion to
--- their weights, a path whose channels all weigh nothing linearly. A model with its own split per conversion
--- (Shapley of the conversion model): that split as it is. Either way a channel's part goes equally to its
+-- their weights, a path whose channels all weigh nothing linearly. A model with its own split per journey
+-- pattern (Shapley of the conversion model): each conversion takes its pattern's split (int_journeys__patterned). Either way a channel's part goes equally to its
 -- touches; a channel the conversion's journey did not show (credit the model infers for a journey seen in
 -- part) gets one row without a touch.
 with
@@ -13,8 +13,8 @@ touches as (
 ),
 
 weights as (
-    -- a model's table has conversion_id only when it splits each conversion itself
-    select null::varchar as attribution_model, null::varchar as conversion_id, null::varchar as channel,
+    -- a model's table has a pattern only when it splits each journey pattern itself
+    select null::varchar as attribution_model, null::varchar as pattern, null::varchar as channel,
         null::double as share
     where false
     {%- for model in var('attribution_models')['data_driven'] %}
@@ -24,11 +24,13 @@ weights as (
 ),
 
 channel_weights as (
-    select attribution_model, channel, share from weights where conversion_id is null
+    select attribution_model, channel, share from weights where pattern is null
 ),
 
 conversion_splits as (
-    select attribution_model, conversion_id, channel, share from weights where conversion_id is not null
+    select w.attribution_model, p.conversion_id, w.channel, w.share
+    from weights as w
+    inner join {{ ref('int_journeys__patterned') }} as p using (pattern)
 ),
 
 weighted as (

@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    people_settings=[var('attribution_models')['heuristic'], var('time_decay_half_life_days')],
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__transformed')) }}",
     post_hook="{{ record_people_built(ref('int_journeys__transformed')) }}",
 ) }}

@@ -9,6 +9,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    people_settings=[var('path_lookback_days'), var('path_transforms'), var('path_lookback_steps')],
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__assembled')) }}",
     post_hook="{{ record_people_built(ref('int_journeys__assembled')) }}",
 ) }}

@@ -1,5 +1,5 @@
 -- One fingerprint per person over everything the person-local incremental models read of them: their
--- touches, their conversions, and the settings those models follow (vars, the vendor_priorities seed). A
+-- touches, their conversions, and the vendor_priorities seed those models read. A
 -- person whose fingerprint moved is rebuilt in them (macros/people_incremental.sql); a row's hash covers every
 -- column, so any change to a touch or conversion of the person moves it.
 with
@@ -17,11 +17,8 @@ conversions as (
 ),
 
 settings as (
-    select hash(
-        '{{ var("path_lookback_days") }}|{{ var("path_lookback_steps") }}|{{ var("path_transforms") | join(",") }}|'
-        || '{{ var("time_decay_half_life_days") }}|{{ var("attribution_models")["heuristic"] | join(",") }}',
-        (select sum(hash(p)) from {{ ref('vendor_priorities') }} as p)
-    ) as settings_hash
+    -- the seed the models read besides the person's rows (their vars are in each model's people_settings)
+    select sum(hash(p)) as settings_hash from {{ ref('vendor_priorities') }} as p
 )
 
 select

@@ -31,8 +31,10 @@ def model(dbt, session):
 def sample_of(dbt, name: str) -> intervals.Sample | None:
     """What the model's intervals redraw; none for a heuristic (a rule: nothing fitted to redraw)."""
     if name == "shapley":
-        journeys = dbt.ref("int_journeys__channel_touches").join(
-            dbt.ref("int_conversions__deduplicated").select("conversion_id, currency"), "conversion_id").df()
+        # a pattern and currency stands for its conversions: the sample never holds a row per conversion
+        journeys = dbt.ref("int_journey_patterns__counted").select(
+            "pattern || '|' || coalesce(currency, '') as conversion_id, currency, channel, touches, "
+            "tracker_touches, network_touches, seen_whole, conversions").df()
         total, seen_whole = dbt.ref("int_conversions__deduplicated").aggregate(
             "count(*), count(*) filter (where seen_whole)").fetchone()
         reach = conversion_model.reach(dbt.ref("int_exposure__channels").df(), total, seen_whole)
