@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -345,8 +346,11 @@ def bench_increment(scale: float, work: Path) -> None:
         with mock.patch.dict(os.environ, sandbox_present(sb)):
             daily_s, daily = timed(run, list(SOURCES), warehouse, push=False)
         assert daily.status == "ok" and daily.transform is not None and daily.transform.status == "built", daily
+    daily_nodes = slowest_nodes(warehouse)
     full = run_transforms(warehouse, force=True, full_refresh=True)
     assert full.status == "built", full.detail
+    report("the daily build's slowest nodes", daily_nodes)
+    report("the full build's slowest nodes", slowest_nodes(warehouse))
     with duckdb.connect(warehouse.location, read_only=True) as con:
         conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
     loaded = sum(n for v in daily.vendors for n in v.rows.values())
@@ -356,6 +360,16 @@ def bench_increment(scale: float, work: Path) -> None:
     report("daily run's dbt build vs a full build of the same data (target <= 0.15)",
            f"{daily.transform.seconds:5.1f} s vs {full.seconds:5.1f} s = {ratio:4.2f}: "
            f"{'met' if ratio <= 0.15 else 'NOT MET'}")
+
+
+def slowest_nodes(warehouse: Warehouse, top: int = 6) -> str:
+    """The last dbt build's slowest models and tests, and all its models' and tests' time (threads overlap)."""
+    results = json.loads((warehouse.dbt_dir() / "target" / "run_results.json").read_text())["results"]
+    took = sorted(((r["execution_time"], r["unique_id"].split(".", 1)[0], r["unique_id"].rsplit(".", 1)[-1])
+                   for r in results), reverse=True)
+    totals = {kind: sum(t for t, k, _ in took if k == kind) for kind in ("model", "test")}
+    return (f"models {totals['model']:.1f} s, tests {totals['test']:.1f} s; "
+            + ", ".join(f"{name} {t:.1f}" for t, _, name in took[:top]))
 
 
 def bench_scale(scale: float, work: Path) -> None:
@@ -389,6 +403,7 @@ def bench_scale(scale: float, work: Path) -> None:
             seconds["transform"], result = timed(run_transforms, warehouse)
         peaks["transform"] = peak.bytes
         assert result.status == "built", result.detail
+        report(f"scale {scale}: the build's slowest nodes", slowest_nodes(warehouse))
     with duckdb.connect(warehouse.location, read_only=True) as con:
         clicks, conversions = (con.execute(f"select count(*) from {t}").fetchone()[0]
                                for t in ("integr8.clicks", "marts.conversions"))
