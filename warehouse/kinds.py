@@ -58,7 +58,7 @@ class Warehouse:
     data_path: str | None = None  # DuckLake only: where the Parquet files go
     name: str = DEFAULT_LAKE_NAME  # DuckLake only: attach alias, and the metadata schema in Postgres
     state_dir: str | None = None  # DuckLake only: dlt's working state on this machine
-    memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory limit while dlt loads
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory limit while dlt loads and dbt builds
 
     @classmethod
     def configured(cls, location: str | os.PathLike[str] | None = None) -> Warehouse:
@@ -257,8 +257,10 @@ class Warehouse:
         return None if self.is_lake else self.path.parent
 
     def dbt_env(self) -> dict[str, str]:
-        """The variables transforms/profiles.yml reads for this warehouse's target, and where dbt writes."""
-        paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs")}
+        """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's
+        memory limit in dbt (the loads' own: one setting)."""
+        paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs"),
+                 "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()
             return {**paths, "WAREHOUSE_PATH": self.path.name, "DBT_TARGET": "warehouse"}
         return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,
