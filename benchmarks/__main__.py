@@ -513,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="a short run: scale 45 (not 450), model scale 20, 200,000 export rows, one accuracy seed")
     parser.add_argument("--only", nargs="*", choices=BENCHES)
+    parser.add_argument("--keep-work", action="store_true", help="keep the benches' warehouses (to profile them)")
     args = parser.parse_args(argv)
     chosen = set(args.only or BENCHES)
     if args.quick:
@@ -543,7 +544,10 @@ def main(argv: list[str] | None = None) -> int:
         if "scale" in chosen:
             bench_scale(args.scale, work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep_work:
+            print(f"warehouses kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")
     for name, value in RESULTS:
         print(f"  {name:<58} {value}")

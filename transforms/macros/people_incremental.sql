@@ -1,7 +1,7 @@
 {#-
   Person-local incremental models: a model whose rows for a person depend only on that person's touches and
-  conversions rebuilds only the people whose inputs changed. Every such model keeps a ledger beside it
-  (`<model>__people`: person_id, fingerprint) of the fingerprints it was built from, and reads its input's
+  conversions rebuilds only the people whose inputs changed. Every such model keeps a ledger
+  (`intermediate.<model>__people`: person_id, fingerprint) of the fingerprints it was built from, and reads its input's
   ledger (`upstream`: int_people__fingerprinted for the first model of the chain, the ledger of the model it
   reads for the others). People to rebuild: a fingerprint in `upstream` that differs from this model's ledger,
   new people and vanished ones (merged into another person) included. Their rows are deleted (pre-hook) and
@@ -17,9 +17,11 @@
     ... where {{ people_to_rebuild(ref('...')) }}
 -#}
 
-{#- The ledger of a person-local incremental model. -#}
+{#- The ledger of a person-local incremental model: bookkeeping, so in the intermediate schema whatever the
+    model's (a mart's schema holds what readers get). -#}
 {% macro people_ledger(relation) -%}
-    {{- return(relation.incorporate(path={"identifier": relation.identifier ~ "__people"})) -}}
+    {{- return(relation.incorporate(path={"schema": generate_schema_name("intermediate", none),
+                                          "identifier": relation.identifier ~ "__people"})) -}}
 {%- endmacro %}
 
 {#- The ledger an upstream relation stands for: int_people__fingerprinted is its own. -#}
@@ -58,11 +60,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook: the rows of the people to rebuild go; all rows when the ledger is missing (a model that was a
-    table before, or whose ledger was dropped). -#}
-{% macro delete_people_to_rebuild(upstream) -%}
+{#- Pre-hook: the rows of the people to rebuild go, and the rows matching `also` (a predicate: rows a run always
+    rebuilds); all rows when the ledger is missing (a model that was a table before, or whose ledger was dropped). -#}
+{% macro delete_people_to_rebuild(upstream, also=none) -%}
     {%- if execute and is_incremental() -%}
-    delete from {{ this }} where {{ people_to_rebuild(upstream) }}
+    delete from {{ this }} where {{ people_to_rebuild(upstream) }}{% if also %} or ({{ also }}){% endif %}
     {%- endif -%}
 {%- endmacro %}
 

@@ -3,11 +3,22 @@
 -- every model. A conversion without any observed touch is not credited to a made-up channel: it stays in
 -- `conversions` (touches = 0) and is counted in `data_quality` (conversion_without_touches). Credit a model
 -- infers for a channel the journey did not show (a journey seen in part) has no touch: touch_id is null.
+-- Incremental: a run rebuilds the heuristic credit of the people int_attribution__heuristic rebuilt, and every
+-- data-driven credit (a refit moves them all; macros/people_incremental.sql).
+{%- set upstream = ref('int_attribution__heuristic') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    people_settings=[var('attribution_models')],
+    pre_hook="{{ delete_people_to_rebuild(ref('int_attribution__heuristic'), also=is_data_driven('attribution_model')) }}",
+    post_hook="{{ record_people_built(ref('int_attribution__heuristic')) }}",
+) }}
 
 with
 
 credits as (
     select * from {{ ref('int_attribution__heuristic') }}
+    where {{ people_to_rebuild(upstream) }}
     union all by name
     select * from {{ ref('int_attribution__data_driven') }}
 ),
@@ -24,6 +35,7 @@ touches as (
 
 select
     k.conversion_id,
+    c.person_id,
     k.attribution_model,
     k.touch_id,
     t.touch_number,
