@@ -1,6 +1,6 @@
 """Incremental models against a full rebuild: after a sequence of daily runs (new days, refunds that arrive late,
-people that new records merge, a vendor that fails one run and catches up the next) the tables built run by run
-equal a `--full-refresh` build of the same raw data."""
+people that new records merge, a rejected record that later fits, a vendor that fails one run and catches up the
+next) the tables built run by run equal a `--full-refresh` build of the same raw data."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pipelines.registry import SOURCES
 from pipelines.transform import run_transforms
 from simulator.process import running_sandbox
 from tests.conftest import TEST_SCALE, TEST_SEED
+from tests.proxy import Exchange, running_proxy
 from tests.warehouse import PINNED_END, copy_warehouse, run_cli, sandbox_env
 
 ALL = list(SOURCES)
@@ -30,22 +31,42 @@ def conversion_states(warehouse) -> dict[str, str]:
         return dict(con.execute("select conversion_id, status from marts.conversions").fetchall())
 
 
+def rejected(warehouse) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select count(*) from clickmagick.rejected_records").fetchone()[0]
+
+
 def test_daily_runs_equal_a_full_rebuild_of_the_same_data(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    ledgers, states = [], []
-    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as sb:
+    ledgers, states, rejections = [], [], []
+    spoiled: set[int] = set()
+
+    def spoil_one_sale(exchange: Exchange) -> None:  # an absurd amount, until the vendor fixes it (third run)
+        if len(ledgers) < 2 and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
+            body = exchange.json()
+            for sale in body["sales"]:
+                if not spoiled or sale["id"] in spoiled:
+                    spoiled.add(sale["id"])
+                    sale["amt"] = 1e308
+            exchange.set_json(body)
+
+    with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as sb, \
+            running_proxy(sb.vendor_url("clickmagick"), spoil_one_sale) as clickmagick:
         for hours, overrides in ((0, {}), (24, {}), (48, {"SOURCES__INTEGR8__API_KEY": "revoked-key"}), (24, {})):
             sb.advance(hours)
             done = run_cli(["--warehouse", str(warehouse), "--no-push", "--no-publish"],
-                           sandbox_env(sb, ALL, **PINNED_END, **overrides))
+                           sandbox_env(sb, ALL, **PINNED_END, SOURCES__CLICKMAGICK__BASE_URL=clickmagick.url,
+                                       **overrides))
             assert done.returncode == (3 if overrides else 0), done.stdout + done.stderr
             ledgers.append(people(warehouse))
             states.append(conversion_states(warehouse))
+            rejections.append(rejected(warehouse))
     rebuilt = [sum(before.get(p) != f for p, f in after.items()) + len(before.keys() - after.keys())
                for before, after in pairwise(ledgers)]
-    # the sequence did what it is for: new conversions, late refunds, merged people, and daily runs that
-    # rebuilt some people, not all
+    # the sequence did what it is for: new conversions, late refunds, merged people, a rejected sale that loads
+    # once fixed, and daily runs that rebuilt some people, not all
     assert len(states[-1]) > len(states[0])
+    assert rejections[0] == rejections[1] == 1 and rejections[-1] == 0, rejections
     assert any(s[c] != "refunded" and t.get(c) == "refunded" for s, t in pairwise(states) for c in s)
     assert any(before.keys() - after.keys() for before, after in pairwise(ledgers))
     assert all(0 < n < len(after) for n, after in zip(rebuilt, ledgers[1:], strict=True)), rebuilt
