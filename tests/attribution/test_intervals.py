@@ -46,6 +46,38 @@ def shares_as_built(journeys: pd.DataFrame, reach: conversion_model.Reach) -> pd
     return by / by.groupby(level=0).transform("sum")
 
 
+def patterns_of(journeys: pd.DataFrame) -> pd.DataFrame:
+    """The journeys as int_journey_patterns__counted rows: one per distinct journey and currency, with
+    `conversions`, keyed as the share intervals key them (pattern | currency)."""
+    kinds = ["channel", "touches", "tracker_touches", "network_touches"]
+    ordered = journeys.sort_values(["conversion_id", "channel"])
+    keys = ordered.groupby("conversion_id").apply(
+        lambda rows: f"{rows['seen_whole'].iloc[0]} " + " ".join(":".join(map(str, r)) for r in rows[kinds].to_numpy()),
+        include_groups=False).rename("pattern")
+    keyed = ordered.join(keys, on="conversion_id").rename(columns={"conversion_id": "conversion"})
+    keyed["conversion_id"] = keyed["pattern"] + "|" + keyed["currency"]
+    counts = keyed.groupby("conversion_id")["conversion"].nunique()
+    first = keyed.drop_duplicates(["conversion_id", "channel"]).drop(columns=["pattern", "conversion"])
+    return first.assign(conversions=first["conversion_id"].map(counts))
+
+
+def test_a_sample_of_patterns_with_their_counts_is_the_sample_of_their_conversions():
+    """The share intervals read journey patterns with conversion counts, never a row per conversion: the same
+    matrices, the same intervals."""
+    converters, exposure, visitors, clicks, conversions = synthetic(5_000, seen=1.0)
+    journeys = journeys_of(converters)
+    reach = conversion_model.Reach(exposure, float(visitors), float(clicks),
+                                   journeys.loc[journeys["seen_whole"], "conversion_id"].nunique() / conversions)
+    patterns = patterns_of(journeys)
+    assert len(patterns) < len(journeys) / 2
+    assert patterns.groupby("conversion_id")["conversions"].first().sum() == journeys["conversion_id"].nunique()
+    by_conversion = intervals.ConversionModelSample(journeys, reach)
+    by_pattern = intervals.ConversionModelSample(patterns, reach)
+    assert np.array_equal(by_pattern.many, by_conversion.many)
+    assert np.array_equal(by_pattern.touches, by_conversion.touches)
+    assert intervals.intervals(by_pattern, draws=10).equals(intervals.intervals(by_conversion, draws=10))
+
+
 def test_a_draw_that_redraws_nothing_is_the_conversion_model_as_built():
     converters, exposure, visitors, clicks, conversions = synthetic(20_000, seen=1.0)
     journeys = journeys_of(converters)

@@ -1,9 +1,9 @@
 -- Data-driven credit brought down to conversions and touches. A model with one weight per channel (Markov,
 -- simplified Shapley): each conversion splits its credit among the channels on its path in proportion to
 -- their weights, a path whose channels all weigh nothing linearly. A model with its own split per journey
--- pattern (Shapley of the conversion model): each conversion takes its pattern's split (int_journeys__patterned). Either way a channel's part goes equally to its
--- touches; a channel the conversion's journey did not show (credit the model infers for a journey seen in
--- part) gets one row without a touch.
+-- pattern (Shapley of the conversion model): each conversion takes its pattern's split (int_journeys__patterned).
+-- Either way a channel's part goes equally to its touches; a channel the conversion's journey did not show
+-- (credit the model infers for a journey seen in part) gets one row without a touch.
 with
 
 touches as (
