@@ -4,6 +4,7 @@ next) the tables built run by run equal a `--full-refresh` build of the same raw
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 
 import duckdb
@@ -15,6 +16,7 @@ from simulator.process import running_sandbox
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import Exchange, running_proxy
 from tests.warehouse import PINNED_END, copy_warehouse, run_cli, sandbox_env
+from warehouse import as_warehouse
 
 ALL = list(SOURCES)
 BUILT = ("intermediate", "marts", "outbox")
@@ -80,3 +82,19 @@ def test_daily_runs_equal_a_full_rebuild_of_the_same_data(tmp_path):
         rebuilt_whole = table_fingerprints(con, BUILT)
     assert incremental.keys() == rebuilt_whole.keys()
     assert {t: f for t, f in incremental.items() if rebuilt_whole[t] != f} == {}
+
+
+def last_build_was_full_refresh(warehouse) -> bool:
+    results = json.loads((as_warehouse(str(warehouse)).dbt_dir() / "target" / "run_results.json").read_text())
+    return bool(results["args"].get("full_refresh"))
+
+
+def test_a_changed_project_rebuilds_every_row_and_an_unchanged_one_only_what_changed(full_run, tmp_path):
+    """New model logic must reach old rows too: the runner rebuilds whole when the project's digest (here its vars)
+    differs from the last build's, and incrementally when it is the same."""
+    warehouse = full_run.copy_to(tmp_path)
+    changed = {"time_decay_half_life_days": 8}
+    assert run_transforms(str(warehouse), variables=changed).status == "built"
+    assert last_build_was_full_refresh(warehouse)
+    assert run_transforms(str(warehouse), variables=changed, force=True).status == "built"
+    assert not last_build_was_full_refresh(warehouse)
