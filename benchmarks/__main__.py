@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -64,7 +63,7 @@ from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
-from pipelines.transform import run_transforms
+from pipelines.transform import last_run_results, run_transforms
 from pipelines.vendors import env_key, use_sandbox
 from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
@@ -364,7 +363,7 @@ def bench_increment(scale: float, work: Path) -> None:
 
 def slowest_nodes(warehouse: Warehouse, top: int = 6) -> str:
     """The last dbt build's slowest models and tests, and all its models' and tests' time (threads overlap)."""
-    results = json.loads((warehouse.dbt_dir() / "target" / "run_results.json").read_text())["results"]
+    results = last_run_results(warehouse)["results"]
     took = sorted(((r["execution_time"], r["unique_id"].split(".", 1)[0], r["unique_id"].rsplit(".", 1)[-1])
                    for r in results), reverse=True)
     totals = {kind: sum(t for t, k, _ in took if k == kind) for kind in ("model", "test")}

@@ -21,7 +21,6 @@ import json
 import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -32,7 +31,14 @@ from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import extract, publication_current, publish_step
-from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, project_digest, run_transforms
+from pipelines.transform import (
+    dbt_command,
+    dbt_cwd,
+    dbt_environment,
+    last_run_results,
+    project_digest,
+    run_transforms,
+)
 from pipelines.vendors import fill_sandbox_credentials
 from warehouse import Warehouse
 from warehouse.extensions import ensure_extensions
@@ -120,7 +126,7 @@ def transform_assets(manifest: Mapping[str, Any], warehouse: Warehouse) -> dg.As
             return
         if result.status != "built":
             raise dg.Failure(description=f"dbt build {result.status}: {result.detail}")
-        yield from build_events(context, manifest, warehouse.dbt_dir() / "target" / "run_results.json")
+        yield from build_events(context, manifest, last_run_results(warehouse)["results"])
 
     return transforms
 
@@ -131,12 +137,12 @@ def _selected_nodes(context: AssetExecutionContext, manifest: Mapping[str, Any])
             and TRANSLATOR.get_asset_spec(manifest, unique_id, None).key in selected]
 
 
-def build_events(context: AssetExecutionContext, manifest: Mapping[str, Any], run_results: Path
+def build_events(context: AssetExecutionContext, manifest: Mapping[str, Any], run_results: list[dict[str, Any]]
                  ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """The build's outcome per node as Dagster sees it: a materialization per model or seed built, a check
     result per test attached to one (dbt's run_results.json)."""
     selected, checks = set(context.selected_asset_keys), set(context.selected_asset_check_keys)
-    for result in json.loads(run_results.read_text())["results"]:
+    for result in run_results:
         unique_id, status = result["unique_id"], result["status"]
         node = manifest["nodes"].get(unique_id)
         if node is None:

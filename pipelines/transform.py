@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -118,6 +119,12 @@ def record_build(warehouse: Warehouse, digests: tuple[str, str]) -> None:
 
 
 DISK_FULL = ("No space left on device", "Errno 28", "ENOSPC", "disk is full", "Disk full")
+
+
+def last_run_results(warehouse: Warehouse | str) -> dict[str, Any]:
+    """dbt's record of the last command against `warehouse` (run_results.json in its own target): the command's
+    `args` and a result per node."""
+    return json.loads((as_warehouse(warehouse).dbt_dir() / "target" / "run_results.json").read_text())
 
 
 def failure_detail(output: str, warehouse: Warehouse) -> str:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from attribution.accuracy import accuracy, total_variation, true_shares
-from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, run_transforms
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, last_run_results, run_transforms
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import copy_warehouse, count, run_cli
 from warehouse import as_warehouse
@@ -37,7 +37,7 @@ def dbt(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
 
 def run_results(warehouse) -> list[dict]:
     """The results of the last dbt command against `warehouse` (in its own dbt target)."""
-    return json.loads((as_warehouse(warehouse).dbt_dir() / "target" / "run_results.json").read_text())["results"]
+    return last_run_results(str(warehouse))["results"]
 
 
 def rows(warehouse, sql, *params):

@@ -4,19 +4,17 @@ next) the tables built run by run equal a `--full-refresh` build of the same raw
 
 from __future__ import annotations
 
-import json
 from itertools import pairwise
 
 import duckdb
 
 from pipelines.fingerprint import table_fingerprints
 from pipelines.registry import SOURCES
-from pipelines.transform import run_transforms
+from pipelines.transform import last_run_results, run_transforms
 from simulator.process import running_sandbox
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import Exchange, running_proxy
 from tests.warehouse import PINNED_END, copy_warehouse, run_cli, sandbox_env
-from warehouse import as_warehouse
 
 ALL = list(SOURCES)
 BUILT = ("intermediate", "marts", "outbox")
@@ -85,8 +83,7 @@ def test_daily_runs_equal_a_full_rebuild_of_the_same_data(tmp_path):
 
 
 def last_build_was_full_refresh(warehouse) -> bool:
-    results = json.loads((as_warehouse(str(warehouse)).dbt_dir() / "target" / "run_results.json").read_text())
-    return bool(results["args"].get("full_refresh"))
+    return bool(last_run_results(str(warehouse))["args"].get("full_refresh"))
 
 
 def test_a_changed_project_rebuilds_every_row_and_an_unchanged_one_only_what_changed(full_run, tmp_path):
