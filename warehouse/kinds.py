@@ -30,6 +30,8 @@ from dlt_adapter import (
     DuckLakeCredentials,
     FilesystemConfiguration,
     Pipeline,
+    bounded_duckdb,
+    bounded_ducklake,
     resolve_configuration,
 )
 from warehouse.capabilities import capabilities_resolved_once
@@ -178,10 +180,10 @@ class Warehouse:
         settings = {"memory_limit": self.memory_limit}
         if not self.is_lake:
             return capabilities_resolved_once(
-                dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=settings)))
+                bounded_duckdb(DuckDbCredentials(str(self.path), global_config=settings)))
         ensure_extensions(self.extensions())
         kind, destination = ((CheckedOnceLakeCredentials, checked_once_ducklake) if self.checks_extensions_once
-                             else (DuckLakeCredentials, dlt.destinations.ducklake))
+                             else (DuckLakeCredentials, bounded_ducklake))
         credentials = kind(ducklake_name=self.name, catalog=self._dlt_catalog(), storage=self._dlt_storage())
         if isinstance(credentials, CheckedOnceLakeCredentials):
             credentials.lake_extensions = list(self.extensions())

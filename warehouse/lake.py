@@ -20,8 +20,8 @@ from dlt_adapter import (
     DuckDbConnectionPool,
     DuckLakeClientConfiguration,
     DuckLakeCredentials,
+    bounded_ducklake,
     configspec,
-    ducklake,
 )
 from warehouse.extensions import verified
 
@@ -79,7 +79,7 @@ class CheckedOnceLakeConfiguration(DuckLakeClientConfiguration):
     credentials: CheckedOnceLakeCredentials = None  # type: ignore[assignment]
 
 
-class checked_once_ducklake(ducklake):  # lower case, as dlt names its destination factories
+class checked_once_ducklake(bounded_ducklake):  # lower case, as dlt names its destination factories
     """dlt's `ducklake` destination with connections from `CheckedOncePool`."""
 
     @property
