@@ -172,7 +172,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
         @dlt.resource(name="clicks", primary_key="real_tx_id", write_disposition=i8_settings.EVENT_WRITE_DISPOSITION,
                       columns=i8_helpers.column_hints("clicks", fields, "real_tx_id"))
         def clicks():
-            yield read_export(archive, "clicks", fields, ",", "UTC")
+            yield from read_export(archive, "clicks", fields, ",", "UTC")
 
         return load_and_count(clicks(), target)
 
@@ -182,7 +182,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
         spec = i8_settings.TABLES["clicks"]
 
         def read(begin, end):
-            yield read_export(archive, "clicks", fields, ",", "UTC")
+            yield from read_export(archive, "clicks", fields, ",", "UTC")
 
         resource = lookback_resource("clicks", primary_key=spec.primary_key, cursor_field=spec.cursor, read=read,
                                      initial=utc("2020-01-01T00:00:00Z"), lookback=timedelta(hours=spec.lookback_hours),

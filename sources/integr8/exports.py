@@ -9,6 +9,7 @@ the vendor clearly before it can take the machine's memory.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import zipfile
@@ -27,6 +28,7 @@ from sources.integr8 import helpers, settings
 from vendor_http import VendorClient, VendorError
 
 log = logging.getLogger("sources.integr8")
+CHECK_CHUNK = 2**20  # bytes read at a time when checking an archive through
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def export_tables(client: VendorClient, requests: list[Export], tz: str, fields:
     for export in requests:
         _start(client, export, tz, fields, delimiter)
     for export in requests:
-        yield _collect(client, export, tz, fields, delimiter, timeout_s, limits)
+        yield from _collect(client, export, tz, fields, delimiter, timeout_s, limits)
 
 
 def _start(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str) -> None:
@@ -87,19 +89,24 @@ def _start(client: VendorClient, export: Export, tz: str, fields: list[str], del
 
 
 def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], delimiter: str,
-             timeout_s: float, limits: Limits) -> pa.Table:
+             timeout_s: float, limits: Limits) -> Iterator[pa.Table]:
     endpoint = f"Download Center {settings.TABLES[export.table].export} export"
     while True:
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":
             for attempt in range(1, settings.DOWNLOAD_ATTEMPTS + 1):
                 archive = _download(client, finished["artifact"]["name"], endpoint)
+                tables = read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
                 try:
-                    return read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
+                    first = next(tables)  # the whole archive is checked before its first rows go on
                 except DamagedArchive as damaged:
                     if attempt == settings.DOWNLOAD_ATTEMPTS:
                         raise
                     log.warning("Integr8: %s; downloading it again", damaged)
+                    continue
+                yield first
+                yield from tables
+                return
         log.warning("Integr8: export %s ended in ERROR (%s); attempt %d of %d", export.job_id,
                     finished.get("error") or "no reason given", export.attempts, settings.EXPORT_ATTEMPTS)
         if export.attempts >= settings.EXPORT_ATTEMPTS:
@@ -151,46 +158,86 @@ def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
 
 
 def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
-                endpoint: str = "Download Center export", limits: Limits = Limits()) -> pa.Table:
-    """A Download Center zip as a typed Arrow table, times in UTC: the CSV streams from the zip straight into
-    Arrow (never held whole as text beside the table), within `limits`. A requested field the CSV lacks is left
-    out, and columns the documentation does not have are named in the table's metadata (sources.common.drift)."""
-    header: list[str] = []
+                endpoint: str = "Download Center export", limits: Limits = Limits(),
+                block_bytes: int = settings.EXPORT_BLOCK_MB * 2**20) -> Iterator[pa.Table]:
+    """A Download Center zip as typed Arrow tables of about `block_bytes` of CSV each, times in UTC.
+
+    The archive is checked whole first (every CRC, and `limits` on its expanded size), reading it through and
+    keeping nothing, so a damaged one fails before any of its rows went on; then its CSV streams into Arrow a
+    block at a time: memory stays flat whatever the export's size (a quarter of a large account's clicks is
+    millions of rows). A requested field the CSV lacks is left out, and columns the documentation does not have
+    are named in each table's metadata (sources.common.drift)."""
     too_large = VendorError(settings.VENDOR, endpoint, f"the {table} export expands past {limits.max_bytes // 2**20} "
                             "MB; raise max_export_mb in [sources.integr8] if that is expected, or shorten "
                             "the ranges exported")
+    with _opened(archive, table, endpoint) as (zf, member):
+        header = _checked(zf, member, table, delimiter, endpoint, limits, too_large)
+        fields = helpers.present(table, fields, header, endpoint)
+        schema = helpers.raw_schema(table, fields)
+        undocumented = set(header) - set(settings.FIELDS[table])
+        rows, tables = 0, 0
+        with zf.open(member) as csv:
+            for parsed in _parsed(csv, table, header, fields, schema, delimiter, endpoint, block_bytes):
+                rows += parsed.num_rows
+                if rows > limits.max_rows:
+                    raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds more than "
+                                      f"{limits.max_rows:,} rows, past max_export_rows ({limits.max_rows:,}) "
+                                      "in [sources.integr8]")
+                tables += 1
+                yield with_undocumented(helpers.conform(table, parsed.select(fields).cast(schema), tz), undocumented)
+        if not tables:  # no rows: the columns still say what the export holds (drift)
+            yield with_undocumented(helpers.conform(table, schema.empty_table(), tz), undocumented)
+
+
+@contextlib.contextmanager
+def _opened(archive: bytes, table: str, endpoint: str) -> Iterator[tuple[zipfile.ZipFile, zipfile.ZipInfo]]:
+    """The zip and its one CSV member."""
     try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-            members = [info for info in zf.infolist() if info.filename.lower().endswith(".csv")]
-            if len(members) != 1:
-                raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found "
-                                                             f"{[m.filename for m in members]}")
-            if members[0].file_size > limits.max_bytes:
-                raise too_large
-            with zf.open(members[0]) as csv:
-                header = _columns(csv.readline(), delimiter)
-            fields = helpers.present(table, fields, header, endpoint)
-            schema = helpers.raw_schema(table, fields)
-            with zf.open(members[0]) as csv:
-                parsed = pacsv.read_csv(
-                    io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large)),
-                    parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                    convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
-                                                         strings_can_be_null=True, quoted_strings_can_be_null=False),
-                )
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream, not a zip at all
+        zf = zipfile.ZipFile(io.BytesIO(archive))
+    except (zipfile.BadZipFile, EOFError) as exc:  # not a zip at all, or cut short
         raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
+    with zf:
+        members = [info for info in zf.infolist() if info.filename.lower().endswith(".csv")]
+        if len(members) != 1:
+            raise VendorError(settings.VENDOR, endpoint, f"expected one CSV in the zip, found "
+                                                         f"{[m.filename for m in members]}")
+        yield zf, members[0]
+
+
+def _checked(zf: zipfile.ZipFile, member: zipfile.ZipInfo, table: str, delimiter: str, endpoint: str,
+             limits: Limits, too_large: VendorError) -> list[str]:
+    """Read `member` through within `limits` (its stated size can lie), checking its CRC; its header."""
+    if member.file_size > limits.max_bytes:
+        raise too_large
+    try:
+        with zf.open(member) as csv:
+            header = _columns(csv.readline(), delimiter)
+            bounded = _Bounded(csv, limits.max_bytes, too_large)  # type: ignore[arg-type]
+            while bounded.read(CHECK_CHUNK):
+                pass
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream
+        raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
+    return header
+
+
+def _parsed(csv: Any, table: str, header: list[str], fields: list[str], schema: pa.Schema, delimiter: str,
+            endpoint: str, block_bytes: int) -> Iterator[pa.Table]:
+    """The CSV's rows, `block_bytes` of it at a time, as Arrow tables of the requested fields."""
+    try:
+        reader = pacsv.open_csv(
+            csv, read_options=pacsv.ReadOptions(block_size=block_bytes, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=False),
+        )
+        for batch in reader:
+            yield pa.Table.from_batches([batch])
     except KeyError as exc:
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
             raise helpers.csv_column_error(table, header, exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
-    if parsed.num_rows > limits.max_rows:
-        raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds {parsed.num_rows:,} rows, past "
-                          f"max_export_rows ({limits.max_rows:,}) in [sources.integr8]")
-    typed = helpers.conform(table, parsed.select(fields).cast(schema), tz)
-    return with_undocumented(typed, set(header) - set(settings.FIELDS[table]))
 
 
 def _columns(line: bytes, delimiter: str) -> list[str]:
