@@ -1,5 +1,5 @@
 """A vendor that answers from a script, on loopback: each request is answered by a function of it (status and
-JSON body), and every request is kept. For fast tests of our client and paginators against real HTTP."""
+body), and every request is kept. For fast tests of our client and paginators against real HTTP."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ class Asked:
     body: bytes
 
 
-Answer = Callable[[Asked], tuple[int, Any]]  # (status, JSON body)
+@dataclass(frozen=True)
+class Cut:
+    """A body that stops short: `payload` is sent with a Content-Length of `declared`, then the connection
+    closes (a download dropped midway)."""
+
+    payload: bytes
+    declared: int
+
+
+Answer = Callable[[Asked], tuple[int, Any]]  # (status, JSON body; or bytes as they are, or a Cut)
 
 
 @contextmanager
@@ -36,12 +45,15 @@ def scripted_vendor(answer: Answer) -> Iterator[tuple[str, list[Asked]]]:
             request = Asked(self.command, url.path, {k: v[-1] for k, v in parse_qs(url.query).items()}, body)
             asked.append(request)
             status, content = answer(request)
-            payload = json.dumps(content).encode()
+            cut = content if isinstance(content, Cut) else None
+            payload = cut.payload if cut else content if isinstance(content, bytes) else json.dumps(content).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(cut.declared if cut else len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            if cut:
+                self.close_connection = True
 
         do_GET = do_POST = _answer
 

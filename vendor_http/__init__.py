@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -59,6 +59,7 @@ class VendorOutcomeUnknown(VendorError):
 # Answers and failures that show the vendor did not act on the request: safe to repeat any call.
 UNPROCESSED_STATUSES = frozenset({429, 503})
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+DOWNLOAD_CHUNK = 2**20  # bytes of a streamed body written at a time
 
 
 class _Retryable(Exception):
@@ -140,6 +141,22 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _save(response: httpx.Response, into: BinaryIO | None) -> None:
+    """A streamed response's body into `into` from its start, or (None) read into the response, e.g. an error's
+    text; the connection is released either way."""
+    try:
+        if into is None:
+            response.read()
+            return
+        into.seek(0)
+        into.truncate()
+        for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+            into.write(chunk)
+        into.flush()
+    finally:
+        response.close()
+
+
 class VendorClient:
     def __init__(self, vendor: str, base_url: str, *, auth: httpx.Auth | None = None, secrets: Iterable[str] = (),
                  redactor: Redactor | None = None, timeout_s: float = 60.0, retry: RetryPolicy | None = None,
@@ -174,8 +191,13 @@ class VendorClient:
         self.close()
 
     def request(self, method: str, path: str, *, endpoint: str | None = None, use_auth: bool = True,
-                ok: Iterable[int] = (200,), idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+                ok: Iterable[int] = (200,), idempotent: bool = True, into: BinaryIO | None = None,
+                **kwargs: Any) -> httpx.Response:
         """Send with retries. `endpoint` names the call in errors (defaults to the path without query).
+
+        `into`: a file the body of a 2xx answer in `ok` streams into (emptied first, and again before a retry: a
+        connection dropped mid-body is retried like any other), never held in memory: a download of hundreds
+        of MB. The response returned then has no content (other answers keep theirs, e.g. for their text).
 
         Statuses in `ok` are returned; 429/5xx and dropped connections are retried; anything else raises
         `VendorError` (`VendorAuthError` for 401/403) at once. A call that must not be repeated
@@ -193,7 +215,9 @@ class VendorClient:
             nonlocal server_errors
             try:
                 try:
-                    response = self._send(method, path, endpoint, kwargs)
+                    response = self._send(method, path, endpoint, kwargs, stream=into is not None)
+                    if into is not None:
+                        _save(response, into if response.status_code in ok and response.is_success else None)
                 except httpx.TimeoutException as exc:
                     raise _Retryable(f"timed out ({type(exc).__name__})", unprocessed=isinstance(exc, NEVER_SENT)
                                      ) from exc
@@ -240,10 +264,18 @@ class VendorClient:
             raise VendorError(self.vendor, endpoint, f"gave up after {tries}: {exc.cause}", exc.status) from exc
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, path: str, endpoint: str, kwargs: dict[str, Any]) -> httpx.Response:
+    def _send(self, method: str, path: str, endpoint: str, kwargs: dict[str, Any],
+              stream: bool = False) -> httpx.Response:
         """One request, following redirects ourselves: a hop to another origin than the vendor's goes out
-        without our credentials (httpx would strip only `Authorization`, not `X-APIKEY` or `API-KEY`)."""
-        response = self._http.request(method, path, **kwargs)
+        without our credentials (httpx would strip only `Authorization`, not `X-APIKEY` or `API-KEY`).
+        `stream`: the body of the last answer is left unread."""
+
+        def send(method: str, url: Any, kwargs: dict[str, Any]) -> httpx.Response:
+            auth = kwargs.get("auth", httpx.USE_CLIENT_DEFAULT)
+            request = self._http.build_request(method, url, **{k: v for k, v in kwargs.items() if k != "auth"})
+            return self._http.send(request, auth=auth, stream=stream)
+
+        response = send(method, path, kwargs)
         for _ in range(self.retry.max_redirects):
             if not response.is_redirect:
                 return response
@@ -255,7 +287,7 @@ class VendorClient:
             if _origin(target) != self._origin:
                 follow["auth"] = None
             response.close()
-            response = self._http.request(method, target, **follow)
+            response = send(method, target, follow)
         if response.is_redirect:
             raise VendorError(self.vendor, endpoint, f"more than {self.retry.max_redirects} redirects")
         return response

@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -95,18 +96,18 @@ def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], d
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":
             for attempt in range(1, settings.DOWNLOAD_ATTEMPTS + 1):
-                archive = _download(client, finished["artifact"]["name"], endpoint)
-                tables = read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
-                try:
-                    first = next(tables)  # the whole archive is checked before its first rows go on
-                except DamagedArchive as damaged:
-                    if attempt == settings.DOWNLOAD_ATTEMPTS:
-                        raise
-                    log.warning("Integr8: %s; downloading it again", damaged)
-                    continue
-                yield first
-                yield from tables
-                return
+                with _downloaded(client, finished["artifact"]["name"], endpoint) as archive:
+                    tables = read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
+                    try:
+                        first = next(tables)  # the whole archive is checked before its first rows go on
+                    except DamagedArchive as damaged:
+                        if attempt == settings.DOWNLOAD_ATTEMPTS:
+                            raise
+                        log.warning("Integr8: %s; downloading it again", damaged)
+                        continue
+                    yield first
+                    yield from tables
+                    return
         log.warning("Integr8: export %s ended in ERROR (%s); attempt %d of %d", export.job_id,
                     finished.get("error") or "no reason given", export.attempts, settings.EXPORT_ATTEMPTS)
         if export.attempts >= settings.EXPORT_ATTEMPTS:
@@ -144,20 +145,27 @@ def _wait(client: VendorClient, export_id: str, endpoint: str, timeout_s: float)
                       timeout_s=timeout_s, first_s=settings.EXPORT_POLL_FIRST_S, max_s=settings.EXPORT_POLL_MAX_S)
 
 
-def _download(client: VendorClient, artifact: str, endpoint: str) -> bytes:
+@contextlib.contextmanager
+def _downloaded(client: VendorClient, artifact: str, endpoint: str) -> Iterator[BinaryIO]:
+    """The archive in a temporary file, gone once the block ends: a quarter of a large account's clicks is
+    hundreds of MB even zipped, and several tables download at once."""
     for _ in range(settings.URL_ATTEMPTS):
         body = client.get_json(settings.ARTIFACT_URL_PATH, params={"artifact_name": artifact},
                                endpoint="GET downloadcenter-artifact-url")
-        # The signed URL points at object storage: our API key must not travel with it.
-        response = client.request("GET", body["url"], use_auth=False, ok=(200, 403), endpoint="GET signed artifact URL")
-        if response.status_code == 200:
-            return response.content
+        with tempfile.TemporaryFile() as archive:
+            # The signed URL points at object storage: our API key must not travel with it.
+            response = client.request("GET", body["url"], use_auth=False, ok=(200, 403), into=archive,
+                                      endpoint="GET signed artifact URL")
+            if response.status_code == 200:
+                archive.seek(0)
+                yield archive  # type: ignore[misc]
+                return
         log.warning("Integr8: signed URL for %s refused (%s); asking for a fresh one", artifact,
                     client.redact(response.text[:120]))
     raise VendorError(client.vendor, endpoint, f"signed URL refused {settings.URL_ATTEMPTS} times (expired?)", 403)
 
 
-def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, tz: str,
+def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimiter: str, tz: str,
                 endpoint: str = "Download Center export", limits: Limits = Limits(),
                 block_bytes: int = settings.EXPORT_BLOCK_MB * 2**20) -> Iterator[pa.Table]:
     """A Download Center zip as typed Arrow tables of about `block_bytes` of CSV each, times in UTC.
@@ -190,10 +198,10 @@ def read_export(archive: bytes, table: str, fields: list[str], delimiter: str, t
 
 
 @contextlib.contextmanager
-def _opened(archive: bytes, table: str, endpoint: str) -> Iterator[tuple[zipfile.ZipFile, zipfile.ZipInfo]]:
+def _opened(archive: bytes | BinaryIO, table: str, endpoint: str) -> Iterator[tuple[zipfile.ZipFile, zipfile.ZipInfo]]:
     """The zip and its one CSV member."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(archive))
+        zf = zipfile.ZipFile(io.BytesIO(archive) if isinstance(archive, bytes) else archive)
     except (zipfile.BadZipFile, EOFError) as exc:  # not a zip at all, or cut short
         raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
     with zf:
