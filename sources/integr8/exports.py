@@ -29,7 +29,7 @@ from sources.integr8 import helpers, settings
 from vendor_http import VendorClient, VendorError
 
 log = logging.getLogger("sources.integr8")
-CHECK_CHUNK = 2**20  # bytes read at a time when checking an archive through
+CSV_BLOCK = 8 * 2**20  # bytes of CSV parsed at a time
 
 
 @dataclass(frozen=True)
@@ -95,19 +95,20 @@ def _collect(client: VendorClient, export: Export, tz: str, fields: list[str], d
     while True:
         finished = _wait(client, export.job_id, endpoint, timeout_s)
         if finished["status"] == "COMPLETED":
+            passed = 0  # rows of this export gone on: a download again goes on after them (the artifact is fixed)
             for attempt in range(1, settings.DOWNLOAD_ATTEMPTS + 1):
                 with _downloaded(client, finished["artifact"]["name"], endpoint) as archive:
-                    tables = read_export(archive, export.table, fields, delimiter, tz, endpoint, limits)
                     try:
-                        first = next(tables)  # the whole archive is checked before its first rows go on
+                        for table in after(read_export(archive, export.table, fields, delimiter, tz, endpoint,
+                                                       limits), passed):
+                            passed += table.num_rows
+                            yield table
+                        return
                     except DamagedArchive as damaged:
                         if attempt == settings.DOWNLOAD_ATTEMPTS:
                             raise
-                        log.warning("Integr8: %s; downloading it again", damaged)
-                        continue
-                    yield first
-                    yield from tables
-                    return
+                        log.warning("Integr8: %s; downloading it again, to go on after its %d rows read", damaged,
+                                    passed)
         log.warning("Integr8: export %s ended in ERROR (%s); attempt %d of %d", export.job_id,
                     finished.get("error") or "no reason given", export.attempts, settings.EXPORT_ATTEMPTS)
         if export.attempts >= settings.EXPORT_ATTEMPTS:
@@ -167,25 +168,30 @@ def _downloaded(client: VendorClient, artifact: str, endpoint: str) -> Iterator[
 
 def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimiter: str, tz: str,
                 endpoint: str = "Download Center export", limits: Limits = Limits(),
-                block_bytes: int = settings.EXPORT_BLOCK_MB * 2**20) -> Iterator[pa.Table]:
-    """A Download Center zip as typed Arrow tables of about `block_bytes` of CSV each, times in UTC.
+                batch_rows: int = settings.EXPORT_BATCH_ROWS, block_bytes: int = CSV_BLOCK) -> Iterator[pa.Table]:
+    """A Download Center zip as typed Arrow tables of `batch_rows` rows each (the last: the rest), times in UTC.
 
-    The archive is checked whole first (every CRC, and `limits` on its expanded size), reading it through and
-    keeping nothing, so a damaged one fails before any of its rows went on; then its CSV streams into Arrow a
-    block at a time: memory stays flat whatever the export's size (a quarter of a large account's clicks is
-    millions of rows). A requested field the CSV lacks is left out, and columns the documentation does not have
-    are named in each table's metadata (sources.common.drift)."""
+    Its CSV streams from the zip into Arrow `block_bytes` at a time, within `limits` (its stated size can lie): memory
+    stays flat whatever the export's size (a quarter of a large account's clicks is millions of rows). A damaged
+    archive raises `DamagedArchive` where the damage is found, after the tables before it (the download again
+    goes on after them: `_collect`). A requested field the CSV lacks is left out, and columns the documentation
+    does not have are named in each table's metadata (sources.common.drift)."""
     too_large = VendorError(settings.VENDOR, endpoint, f"the {table} export expands past {limits.max_bytes // 2**20} "
                             "MB; raise max_export_mb in [sources.integr8] if that is expected, or shorten "
                             "the ranges exported")
-    with _opened(archive, table, endpoint) as (zf, member):
-        header = _checked(zf, member, table, delimiter, endpoint, limits, too_large)
+    with _opened(archive, table, endpoint) as (zf, member), _damage_named(table, endpoint):
+        if member.file_size > limits.max_bytes:
+            raise too_large
+        with zf.open(member) as csv:
+            header = _columns(csv.readline(), delimiter)
         fields = helpers.present(table, fields, header, endpoint)
         schema = helpers.raw_schema(table, fields)
         undocumented = set(header) - set(settings.FIELDS[table])
         rows, tables = 0, 0
         with zf.open(member) as csv:
-            for parsed in _parsed(csv, table, header, fields, schema, delimiter, endpoint, block_bytes):
+            bounded = io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large))  # type: ignore[arg-type]
+            parsed_blocks = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
+            for parsed in _rechunked(parsed_blocks, batch_rows):
                 rows += parsed.num_rows
                 if rows > limits.max_rows:
                     raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds more than "
@@ -195,6 +201,24 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
                 yield with_undocumented(helpers.conform(table, parsed.select(fields).cast(schema), tz), undocumented)
         if not tables:  # no rows: the columns still say what the export holds (drift)
             yield with_undocumented(helpers.conform(table, schema.empty_table(), tz), undocumented)
+
+
+def after(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """`tables` without their first `rows` rows."""
+    for table in tables:
+        if rows < table.num_rows:
+            yield table.slice(rows) if rows else table
+            rows = 0
+        else:
+            rows -= table.num_rows
+
+
+@contextlib.contextmanager
+def _damage_named(table: str, endpoint: str) -> Iterator[None]:
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream, cut short
+        raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
 
 
 @contextlib.contextmanager
@@ -212,40 +236,39 @@ def _opened(archive: bytes | BinaryIO, table: str, endpoint: str) -> Iterator[tu
         yield zf, members[0]
 
 
-def _checked(zf: zipfile.ZipFile, member: zipfile.ZipInfo, table: str, delimiter: str, endpoint: str,
-             limits: Limits, too_large: VendorError) -> list[str]:
-    """Read `member` through within `limits` (its stated size can lie), checking its CRC; its header."""
-    if member.file_size > limits.max_bytes:
-        raise too_large
-    try:
-        with zf.open(member) as csv:
-            header = _columns(csv.readline(), delimiter)
-            bounded = _Bounded(csv, limits.max_bytes, too_large)  # type: ignore[arg-type]
-            while bounded.read(CHECK_CHUNK):
-                pass
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream
-        raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
-    return header
-
-
 def _parsed(csv: Any, table: str, header: list[str], fields: list[str], schema: pa.Schema, delimiter: str,
-            endpoint: str, block_bytes: int) -> Iterator[pa.Table]:
-    """The CSV's rows, `block_bytes` of it at a time, as Arrow tables of the requested fields."""
+            endpoint: str, block_bytes: int) -> Iterator[pa.RecordBatch]:
+    """The CSV's rows, `block_bytes` of it at a time, as Arrow batches of the requested fields."""
     try:
         reader = pacsv.open_csv(
-            csv, read_options=pacsv.ReadOptions(block_size=block_bytes, use_threads=False),
+            csv, read_options=pacsv.ReadOptions(block_size=block_bytes),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(column_types=schema, include_columns=fields,
                                                  strings_can_be_null=True, quoted_strings_can_be_null=False),
         )
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
+        yield from reader
     except KeyError as exc:
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
             raise helpers.csv_column_error(table, header, exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
+
+
+def _rechunked(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """`batches` as tables of exactly `rows` rows, the last one of the rest."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            buffered = pa.Table.from_batches(held)
+            yield buffered.slice(0, rows)
+            rest = buffered.slice(rows)
+            held, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(held)
 
 
 def _columns(line: bytes, delimiter: str) -> list[str]:

