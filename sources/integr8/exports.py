@@ -206,8 +206,10 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
 def after(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
     """`tables` without their first `rows` rows."""
     for table in tables:
-        if rows < table.num_rows:
-            yield table.slice(rows) if rows else table
+        if not rows:
+            yield table  # an empty one too: the columns of an export without rows (drift)
+        elif rows < table.num_rows:
+            yield table.slice(rows)
             rows = 0
         else:
             rows -= table.num_rows

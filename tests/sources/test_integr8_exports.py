@@ -54,6 +54,7 @@ def test_an_archive_damaged_midway_goes_on_after_the_rows_read_when_downloaded_a
     assert pa.concat_tables(read + again).equals(whole)
 
 
-def test_an_export_without_rows_is_one_empty_table_of_its_columns():
+def test_an_export_without_rows_is_one_empty_table_of_its_columns_read_again_or_not():
     (table,) = read_export(archive(0), "clicks", FIELDS, ",", "UTC")
     assert table.num_rows == 0 and table.column_names == FIELDS
+    assert list(after(read_export(archive(0), "clicks", FIELDS, ",", "UTC"), 0)) == [table]
