@@ -187,7 +187,7 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
         fields = helpers.present(table, fields, header, endpoint)
         schema = helpers.raw_schema(table, fields)
         undocumented = set(header) - set(settings.FIELDS[table])
-        rows, tables = 0, 0
+        rows = 0
         with zf.open(member) as csv:
             bounded = io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large))  # type: ignore[arg-type]
             parsed_blocks = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
@@ -197,9 +197,8 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
                     raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds more than "
                                       f"{limits.max_rows:,} rows, past max_export_rows ({limits.max_rows:,}) "
                                       "in [sources.integr8]")
-                tables += 1
                 yield with_undocumented(helpers.conform(table, parsed.select(fields).cast(schema), tz), undocumented)
-        if not tables:  # no rows: the columns still say what the export holds (drift)
+        if not rows:  # no rows: the columns still say what the export holds (drift)
             yield with_undocumented(helpers.conform(table, schema.empty_table(), tz), undocumented)
 
 
