@@ -4,11 +4,6 @@
   its re-run completes it. Load ids are UNIX times as text with ten integer digits, so they sort as text.
 -#}
 {% macro latest_loaded(source_name, table_name, key) -%}
-    (
-        select logged.*
-        from {{ source(source_name, table_name) }} as logged
-        semi join {{ source(source_name, '_dlt_loads') }} as loads
-            on logged._dlt_load_id = loads.load_id and loads.status = 0
-        qualify row_number() over (partition by logged.{{ key }} order by logged._dlt_load_id desc) = 1
-    )
+    {{ newest_rows(source(source_name, table_name), [key], newest_by=['_dlt_load_id'],
+                   where="_dlt_load_id in (select load_id from " ~ source(source_name, '_dlt_loads') ~ " where status = 0)") }}
 {%- endmacro %}

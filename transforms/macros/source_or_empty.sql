@@ -7,8 +7,10 @@
     {%- set declared = source(source_name, table_name) -%}
     {%- set relation = load_relation(declared) if execute else declared -%}
     {%- if relation is not none -%}
-        {{ relation }}
-    {%- else -%}
-        (select {% for name, type in columns.items() %}cast(null as {{ type }}) as "{{ name }}"{{ ", " if not loop.last }}{% endfor %} where false)
+        {{- return(relation) -}}  {#- the relation itself, not its name: newest_rows reads its row ids -#}
     {%- endif -%}
+    {%- set empty -%}
+        (select {% for name, type in columns.items() %}cast(null as {{ type }}) as "{{ name }}"{{ ", " if not loop.last }}{% endfor %} where false)
+    {%- endset -%}
+    {{- return(empty) -}}
 {%- endmacro %}

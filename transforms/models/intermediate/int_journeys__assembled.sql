@@ -26,13 +26,15 @@ last_conversion as (
     select person_id, max(converted_at) as last_converted_at from conversions group by person_id
 ),
 
+-- Journeys are assigned from each touch's id, person and time alone; its other columns join at the end. DuckDB's
+-- window does not spill the columns it carries: over every column of 3.6M touches (scale 1350) it ran out of memory.
 touches as (
-    select * from {{ ref('int_touches__classified') }}
+    select touch_id, person_id, touched_at from {{ ref('int_touches__classified') }}
     where {{ people_to_rebuild(upstream) }}
 ),
 
 converting as (
-    select c.conversion_id as journey_id, c.conversion_id, c.converted_at as ends_at, t.*
+    select c.conversion_id as journey_id, c.conversion_id, c.converted_at as ends_at, t.touch_id, t.touched_at
     from conversions as c
     inner join touches as t
         on t.person_id = c.person_id
@@ -45,17 +47,28 @@ open_journeys as (
         'open:' || t.person_id as journey_id,
         cast(null as varchar) as conversion_id,
         max(t.touched_at) over (partition by t.person_id) as ends_at,
-        t.*
+        t.touch_id,
+        t.touched_at
     from touches as t
     left join last_conversion as l using (person_id)
     where l.last_converted_at is null or t.touched_at >= l.last_converted_at
+),
+
+-- a touch is in one journey at most: converting journeys end where the next begins, the open one after the last
+numbered as (
+    select
+        journey_id,
+        conversion_id,
+        ends_at,
+        touch_id,
+        row_number() over (partition by journey_id order by touched_at, touch_id) as touch_number
+    from (
+        select * from converting
+        union all
+        select * from open_journeys
+    )
 )
 
-select
-    *,
-    row_number() over (partition by journey_id order by touched_at, touch_id) as touch_number
-from (
-    select * from converting
-    union all by name
-    select * from open_journeys
-)
+select n.journey_id, n.conversion_id, n.ends_at, t.*, n.touch_number
+from numbered as n
+inner join {{ ref('int_touches__classified') }} as t using (touch_id)

@@ -1,17 +1,16 @@
 -- Sales, actions and engagements as one list of ClickMagick conversions.
 {% set kinds = {'sales': 'sale', 'actions': 'action', 'engagements': 'engagement'} %}
 
-with
+{% set conversions = {} %}
 {% for table, kind in kinds.items() %}
-{{ table }} as (
-    select *, '{{ kind }}' as conversion_type from {{ source('clickmagick', table) }}
-),
+    {% do conversions.update({kind: source('clickmagick', table)}) %}
 {% endfor %}
 
+with
+
+-- each table holds a conversion once (dlt merges on id); one across the three kinds, should an id recur: the newest load's
 unioned as (
-    {% for table in kinds %}
-    select * from {{ table }}{% if not loop.last %} union all by name{% endif %}
-    {% endfor %}
+    select * from {{ newest_rows(conversions, ['id'], newest_by=['_dlt_load_id'], tag='conversion_type') }}
 ),
 
 renamed as (
@@ -35,4 +34,3 @@ renamed as (
 )
 
 select * from renamed
-qualify row_number() over (partition by conversion_id order by load_id desc) = 1

@@ -14,5 +14,5 @@ select
     created_at,
     updated_at,
     _dlt_load_id as load_id
+-- one row per id already: dlt merges the table on it
 from {{ source('webmarketer', 'events') }}
-qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1

@@ -9,5 +9,5 @@ select
     end_date as ends_at,
     updated_at
 from {{ source('webmarketer', 'outlays') }}
+-- one row per id already: dlt merges the table on it
 where deleted_at is null
-qualify row_number() over (partition by id order by updated_at desc) = 1
