@@ -8,7 +8,8 @@
 
 with
 
--- each table holds a conversion once (dlt merges on id); one across the three kinds, should an id recur: the newest load's
+-- each table holds a conversion once (dlt merges on id); across the three kinds, should an id recur, the newest
+-- load's version
 unioned as (
     select * from {{ newest_rows(conversions, ['id'], newest_by=['_dlt_load_id'], tag='conversion_type') }}
 ),

@@ -1,11 +1,12 @@
 -- The clicks ClickMagick's own attribution models credit, one row per conversion, model and click.
+{% set kinds = {'sales': 'sale', 'actions': 'action', 'engagements': 'engagement'} %}
 {% set columns = {'conversion_id': 'bigint', 'attribution_model': 'varchar', 'click_id': 'bigint',
                   'click_timestamp': 'timestamptz', 'share': 'double', 's2': 'varchar', 'utm_source': 'varchar',
                   'utm_medium': 'varchar', 'utm_campaign': 'varchar', 'utm_content': 'varchar',
                   'utm_term': 'varchar', 'gclid': 'varchar', 'msclkid': 'varchar', 'fbclid': 'varchar',
                   'ttclid': 'varchar', '_dlt_root_id': 'varchar'} %}
 {% set credits = {} %}
-{% for table, kind in {'sales': 'sale', 'actions': 'action', 'engagements': 'engagement'}.items() %}
+{% for table, kind in kinds.items() %}
     {% do credits.update({kind: source_or_empty('clickmagick', table ~ '__credits', columns)}) %}
 {% endfor %}
 
