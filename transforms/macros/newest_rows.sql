@@ -36,13 +36,11 @@
     (text, not a relation) has no rows to rank. -#}
 {% macro duckdb__newest_rows(parts, key, newest_by, tag, where) -%}
     {%- set ranked = [] -%}
-    {%- for value, relation in parts if relation is not string -%}
-        {%- if relation.is_cte -%}
-            {{- return(default__newest_rows(parts, key, newest_by, tag, where)) -}}
-        {%- endif -%}
-    {%- endfor -%}
     {%- for value, relation in parts -%}
         {%- if relation is not string -%}
+            {%- if relation.is_cte -%}
+                {{- return(default__newest_rows(parts, key, newest_by, tag, where)) -}}
+            {%- endif -%}
             {%- do ranked.append((loop.index0, relation)) -%}
         {%- endif -%}
     {%- endfor -%}
