@@ -27,6 +27,8 @@
    vs a full build of the same data (target <= 0.15)
 11. scale: a first full run at scale 450 (about 1.1M Integr8 clicks), stage by stage: wall time and peak RSS
    of extract, normalize, load and dbt build (target peak RSS <= 1.5 GiB, #32)
+12. spill: the models that read every row of a large table (ClickMagick's credits, Integr8's clicks, the
+   journeys) over 5M synthetic rows of real width at a 150-250 MB DuckDB limit (target: each builds)
 `--quick` runs the short versions (scale 45, model scale 20, 200,000 export rows, one accuracy seed, increment
 at scale 5).
 """
@@ -56,6 +58,7 @@ from attribution import conversion_model
 from attribution.accuracy import accuracy, coverage
 from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.memory import PeakRss, tree_rss
+from benchmarks.spill import bench_spill
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
 from pipelines.heap import release_memory
@@ -83,7 +86,7 @@ from warehouse.project import attribution_models
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
 BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop", "increment",
-           "scale"]
+           "scale", "spill"]
 
 
 def report(name: str, value: str) -> None:
@@ -542,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_increment(args.increment_scale, work)
         if "scale" in chosen:
             bench_scale(args.scale, work)
+        if "spill" in chosen:
+            bench_spill(work, report)
     finally:
         if args.keep_work:
             print(f"warehouses kept in {work}")

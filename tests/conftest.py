@@ -39,7 +39,6 @@ LONGEST_FIRST = (
     "tests/pipelines/test_push_recovery.py",
     "tests/pipelines/test_push.py",
     "tests/sources/test_integr8.py",
-    "tests/transforms/test_bounded_memory.py",
     "tests/pipelines/test_runner_integrity.py",
     "tests/dashboard/test_dashboard.py",
     "tests/sources/test_webmarketer.py",

@@ -8,6 +8,7 @@ import os
 import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,7 +18,7 @@ from attribution.accuracy import accuracy, total_variation, true_shares
 from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, last_run_results, run_transforms
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import copy_warehouse, count, run_cli
-from warehouse import as_warehouse
+from warehouse import Warehouse, as_warehouse
 from warehouse.project import TRANSFORMS
 
 HALF_LIFE_S = 7 * 86400
@@ -29,9 +30,10 @@ def built(full_run, sandbox):
     return full_run.warehouse, sandbox.control("GET", "truth/conversions")
 
 
-def dbt(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+def dbt(warehouse: Path | Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
-    return subprocess.run(dbt_command(*args), env=dbt_environment(str(warehouse)), cwd=dbt_cwd(str(warehouse)),
+    target = warehouse if isinstance(warehouse, Warehouse) else str(warehouse)
+    return subprocess.run(dbt_command(*args), env=dbt_environment(target), cwd=dbt_cwd(target),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -326,12 +328,15 @@ def test_sums_are_checked_relative_to_their_magnitude(built, tmp_path):
         assert total > 1e9
         con.execute("update marts.channel_performance set revenue = revenue + 1e-3 where revenue > 0 and "
                     "rowid = (select min(rowid) from marts.channel_performance where revenue > 0)")
-    rounding = dbt(copy, "test", "--select", check)
+    # at a memory limit below the file's size: dbt runs one node at a time (Warehouse.dbt_threads)
+    small = Warehouse(str(copy), memory_limit=f"{copy.stat().st_size // 2**20 // 2}MiB")
+    rounding = dbt(small, "test", "--select", check)
     assert rounding.returncode == 0, rounding.stdout
+    assert "Concurrency: 1 threads" in rounding.stdout, rounding.stdout
     with duckdb.connect(str(copy)) as con:  # a lost credit of 1,000 in billions: a relative error of about 1e-7
         con.execute("update marts.channel_performance set revenue = revenue - 1000 where rowid = "
                     "(select min(rowid) from marts.channel_performance where revenue > 1000)")
-    lost = dbt(copy, "test", "--select", check)
+    lost = dbt(small, "test", "--select", check)
     assert lost.returncode == 1 and f"Failure in test {check}" in lost.stdout, lost.stdout
 
 

@@ -1,0 +1,20 @@
+"""How many models dbt builds side by side. Models that share DuckDB's memory limit ran it out at scale 1350
+(two or four at once); one at a time they spill. Whether the models themselves build in bounded memory is a
+memory target, measured by `make bench ARGS="--only spill"` (benchmarks/spill.py), not asserted here."""
+
+from __future__ import annotations
+
+import pytest
+
+from warehouse import Warehouse
+
+
+@pytest.mark.fast
+def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_duckdbs_memory_limit(tmp_path):
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"x" * 3_000_000)
+    assert Warehouse(str(path), memory_limit="4MB").dbt_threads() == 4
+    assert Warehouse(str(path), memory_limit="2MiB").dbt_threads() == 1
+    assert Warehouse(str(path), memory_limit="2MB", threads=2).dbt_threads() == 2  # [warehouse] threads
+    assert Warehouse(str(tmp_path / "new.duckdb"), memory_limit="1MB").dbt_threads() == 4
+    assert Warehouse("ducklake:lake.ducklake", threads=4).dbt_threads() == 1
