@@ -99,8 +99,8 @@ def bench_spill(work: Path, report: Callable[[str, str], None]) -> None:
     models = compiled(Warehouse(str(warehouse)), [model for model, _, _ in CASES])
     for model, memory_limit, rows in CASES:
         try:
-            outcome = f"{built_rows(warehouse, models[model], memory_limit):,} rows built"
-            met = "met" if outcome.startswith(f"{rows:,} ") else f"NOT MET (expected {rows:,} rows)"
+            built = built_rows(warehouse, models[model], memory_limit)
+            outcome = f"{built:,} rows built: " + ("met" if built == rows else f"NOT MET (expected {rows:,} rows)")
         except duckdb.OutOfMemoryException:
-            outcome, met = "out of memory", "NOT MET"
-        report(f"{model} at memory_limit {memory_limit} (target: builds)", f"{outcome}: {met}")
+            outcome = "out of memory: NOT MET"
+        report(f"{model} at memory_limit {memory_limit} (target: builds)", outcome)

@@ -32,7 +32,7 @@ def built(full_run, sandbox):
 
 def dbt(warehouse: Path | Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
-    target = warehouse if isinstance(warehouse, Warehouse) else str(warehouse)
+    target = as_warehouse(warehouse)
     return subprocess.run(dbt_command(*args), env=dbt_environment(target), cwd=dbt_cwd(target),
                           capture_output=True, text=True, timeout=300)
 
