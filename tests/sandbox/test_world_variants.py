@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from simulator.causal import CHANNELS, WORLDS, journeys
-from simulator.effects import _effects, channel_effects
+from simulator.effects import _effects, channel_effects, journey_credit
 from simulator.world import generate, visitor_journeys
 
 pytestmark = pytest.mark.fast
@@ -96,3 +96,28 @@ def test_a_variants_conversions_follow_its_own_model(name):
             or max(abs(a["shapley_share"] - b["shapley_share"])
                    for a, b in zip(truth["channels"], default["channels"], strict=True)) > 0.005)
     assert len(visitor_journeys(world).counts) == len(v["brand"])
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_a_journeys_credit_under_the_worlds_model_is_its_normalised_shapley_values(name):
+    """The accuracy bench's reference (benchmarks/causal_reference.py) credits journeys as the world's own model
+    would: each row its channels' positive Shapley values, summing to one."""
+    visitor = np.repeat(np.arange(len(PATHS)), [len(p) for p in PATHS])
+    paths = journeys(visitor, np.concatenate(PATHS), np.concatenate([np.arange(len(p)) for p in PATHS]), len(PATHS))
+    shapley = _effects(paths, WORLDS[name])[3]
+    credit = journey_credit(paths, WORLDS[name])
+    positive = np.clip(shapley, 0.0, None)
+    adds = positive.sum(axis=1) > 0  # in the dose world display alone adds nothing (the next test)
+    assert np.allclose(credit[adds], positive[adds] / positive[adds].sum(axis=1, keepdims=True))
+    assert np.allclose(credit.sum(axis=1), 1.0)
+
+
+def test_a_journey_whose_channels_add_nothing_is_split_by_its_touches():
+    # in the dose world display's lift is negative and there is no per-touch term: display alone adds nothing
+    display, email = CHANNELS.index("display"), CHANNELS.index("email")
+    paths = journeys(np.array([0, 0, 1, 1, 1]), np.array([display, display, display, email, email]),
+                     np.array([0, 1, 0, 1, 2]), 2)
+    assert _effects(paths, WORLDS["dose"])[3][0, display] < 0
+    credit = journey_credit(paths, WORLDS["dose"])
+    assert credit[0, display] == 1.0 and credit[0].sum() == 1.0
+    assert credit[1, display] == 0.0 and credit[1, email] == pytest.approx(1.0)
