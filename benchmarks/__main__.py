@@ -2,7 +2,7 @@
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
-                         [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
+                         [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
                          [--scale 450] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
@@ -19,6 +19,9 @@
    (marts.attribution_shares) holds the true share (the default's: 80-98%); and, on the conversions seen whole,
    the default's distance beside that of the world's own causal model crediting the same journeys (what the
    data leave out, whatever the model)
+   identity: in each identity world (`serve --identity`: easy, hard) at scale 5, the accuracy seeds: pairwise
+   precision and recall of de-duplication and stitching against the truth's record ids (target on the hard
+   world: de-duplication >= 0.98 each)
 7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the
    DuckDB file at scale 5 (target <= 1.5x)
 8. push: pushing the outboxes (diff against the ledger, each answer journaled) vs the same payloads in a
@@ -38,12 +41,14 @@ at scale 5).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +62,7 @@ import pandas as pd
 import pyarrow.csv as pacsv
 
 from attribution import conversion_model
-from attribution.accuracy import accuracy, coverage
+from attribution.accuracy import accuracy, coverage, record_grouping
 from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.causal_reference import seen_whole_distances
 from benchmarks.memory import PeakRss, tree_rss
@@ -73,7 +78,8 @@ from pipelines.transform import last_run_results, run_transforms
 from pipelines.vendors import env_key, use_sandbox
 from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
-from simulator.process import running_sandbox
+from simulator.identity import IDENTITIES
+from simulator.process import SandboxProcess, running_sandbox
 from simulator.vendors.integr8 import clicks_table
 from simulator.world import generate
 from sources.clickmagick import clickmagick_source
@@ -88,8 +94,8 @@ from warehouse.project import attribution_models
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
-BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "ducklake", "push", "noop", "increment",
-           "scale", "spill"]
+BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "identity", "ducklake", "push", "noop",
+           "increment", "scale", "spill"]
 
 
 def report(name: str, value: str) -> None:
@@ -459,6 +465,17 @@ def bench_markov() -> None:
            f"{seconds:7.2f} s")
 
 
+@contextlib.contextmanager
+def sandbox_after_full_run(warehouse: Path, seed: int, scale: float, **world: str) -> Iterator[SandboxProcess]:
+    """A sandbox of that world (`world`: its `world` and `identity`), once every vendor has been run into
+    `warehouse` from it (no publish, no push)."""
+    with running_sandbox(seed=seed, scale=scale, **world) as sb:
+        use_sandbox(sb.url, list(SOURCES))
+        summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
+        assert summary.status == "ok", summary
+        yield sb
+
+
 def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path) -> None:
     """Every model's total-variation distance to the world's true channel shares (0 = exactly right) in each world
     variant (simulator/causal.py), and how often the data-driven models' 90% share intervals hold the true share."""
@@ -470,10 +487,7 @@ def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path
             label = f"{world} world, seed {seed}" if world != "default" else f"seed {seed}"
             print(f"model accuracy at scale {scale}, {label} (full run first) ...", flush=True)
             warehouse = work / f"accuracy-{world}-{seed}.duckdb"
-            with running_sandbox(seed=seed, scale=scale, world=world) as sb:
-                use_sandbox(sb.url, list(SOURCES))
-                summary = run(list(SOURCES), str(warehouse), publish=False, push=False)
-                assert summary.status == "ok", summary
+            with sandbox_after_full_run(warehouse, seed, scale, world=world) as sb:
                 effects = sb.control("GET", "truth/channel_effects")
                 scores = accuracy(str(warehouse), effects)
                 covered = coverage(str(warehouse), effects)
@@ -502,6 +516,29 @@ def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path
                f"{inside} of {channels} ({rate:.0%}){verdict}")
 
 
+def bench_identity(scale: float, seeds: list[int], work: Path) -> None:
+    """How right the warehouse ties vendor records together in each identity world (simulator/identity.py):
+    pairwise precision and recall of de-duplication (records of one order in one conversion) and of stitching
+    (records of one person under one person_id), against the truth's record ids. Target (#34): >= 0.98 each
+    for de-duplication on the hard world."""
+    for identity in IDENTITIES:
+        for seed in seeds:
+            label = f"{identity} identity world, seed {seed}, scale {scale}"
+            print(f"{label}: full run ...", flush=True)
+            warehouse = work / f"identity-{identity}-{seed}.duckdb"
+            with sandbox_after_full_run(warehouse, seed, scale, identity=identity) as sb:
+                truth = sb.control("GET", "truth/conversions")
+            grouping = record_grouping(str(warehouse), truth)
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
+            (dp, dr), (sp, sr), (found, records) = grouping["deduplication"], grouping["stitching"], grouping["found"]
+            met = "met" if min(dp, dr) >= 0.98 else "NOT MET"
+            report(f"{label}: de-duplication precision / recall (target >= 0.98 each)", f"{dp:.3f} / {dr:.3f}: {met}")
+            report(f"{label}: stitching precision / recall", f"{sp:.3f} / {sr:.3f}")
+            report(f"{label}: conversions, ours vs the truth's orders ({found:,} of {records:,} records loaded)",
+                   f"{conversions:,} vs {len(truth):,}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -513,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
     parser.add_argument("--accuracy-worlds", nargs="*", default=list(WORLDS), choices=list(WORLDS),
                         help="the sandbox's world variants to score the models in (default: all)")
+    parser.add_argument("--identity-scale", type=float, default=5)
     parser.add_argument("--lake-scale", type=float, default=5)
     parser.add_argument("--push-scale", type=float, default=5)
     parser.add_argument("--noop-scale", type=float, default=5)
@@ -542,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_markov()
         if "accuracy" in chosen:
             bench_accuracy(args.accuracy_scale, args.accuracy_seeds, args.accuracy_worlds, work)
+        if "identity" in chosen:
+            bench_identity(args.identity_scale, args.accuracy_seeds, work)
         if "ducklake" in chosen:
             bench_ducklake(args.lake_scale, work)
         if "push" in chosen:

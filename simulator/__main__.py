@@ -1,6 +1,7 @@
 """The vendor sandbox.
 
     python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE] [--world NAME]
+                         [--identity easy|hard]
     python -m simulator ctl URL advance HOURS | truth | conversions | effects | received
                                 | faults [PROFILE] [KEY=VALUE ...]
 """
@@ -14,6 +15,7 @@ import time
 
 from simulator.causal import WORLDS
 from simulator.faults import PROFILES, config_from
+from simulator.identity import IDENTITIES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
     serve.add_argument("--world", choices=list(WORLDS), default="default",
                        help="the causal model that makes visitors convert (SCHEMA.md, 'World variants')")
+    serve.add_argument("--identity", choices=list(IDENTITIES), default="easy",
+                       help="how hard the vendors' records are to tie together (SCHEMA.md: Identity)")
     serve.add_argument("--work-budget", type=int, default=20_000,
                        help="work units allowed per API key per 5 minutes, for vendors that meter work")
     ctl = sub.add_parser("ctl", help="drive a running sandbox through its /_sim/ control endpoints")
@@ -41,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sandbox = Sandbox(seed=args.seed, scale=args.scale, faults=config_from(args.faults),
-                      work_budget=args.work_budget, world=args.world)
+                      work_budget=args.work_budget, world=args.world, identity=args.identity)
     server = sandbox.serve(args.host, args.port)
     print(f"sandbox listening on {sandbox.base_url} (seed {args.seed}, scale {args.scale}, faults {args.faults}, "
-          f"world {args.world}, ready in {time.monotonic() - started:.1f}s)")
+          f"world {args.world}, identity {args.identity}, ready in {time.monotonic() - started:.1f}s)")
     for name, info in sandbox.describe().items():
         creds = ", ".join(f"{k}={v}" for k, v in info["credentials"].items())
         print(f"  {name:<12} {info['base_url']:<40} {creds}")

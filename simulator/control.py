@@ -58,6 +58,7 @@ def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, A
     rejected_by = np.logical_or.reduce([vendor.rejected() for vendor in tracking.values()
                                         if hasattr(vendor, "rejected")] or [np.zeros(len(c["time"]), dtype=bool)])
     refs = views.order_refs(world, idx)
+    records = {name: vendor.record_ids(idx) for name, vendor in tracking.items()}
     brand = views.brand_of_conversion(world, idx)
     ids = views.visitor_ids(world, c["visitor"][idx])
     lines = []
@@ -85,6 +86,7 @@ def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, A
             "brand": BRANDS[brand[i]].key,
             "status": status,
             "vendors": [name for name, mask in seen.items() if mask[conv]],
+            "records": {name: records[name][i] for name, mask in seen.items() if mask[conv]},
             "email": ids["email"][i],
             "person": ids["cmc_vid"][i],
             "path": path,
@@ -147,7 +149,7 @@ def routes(sb: SandboxState) -> list[tuple[str, str, Any]]:
 
     def info(_: Request) -> Response:
         return Response.of_json({"seed": sb.seed, "scale": sb.scale, "world": sb.world.causal.name,
-                                 "clock": iso_z(sb.clock),
+                                 "identity": sb.world.identity, "clock": iso_z(sb.clock),
                                  "vendors": sb.describe()})
 
     return [

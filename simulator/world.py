@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-# The channels and the causal model (each channel present in a path lifts the log-odds of converting, plus a
-# term per touch, capped) live in simulator/causal.py with the world variants.
 from simulator.causal import (  # noqa: F401 (re-exported: the world's channels and default model)
     BASE_LOG_ODDS,
     CH,
@@ -30,6 +28,10 @@ from simulator.causal import (  # noqa: F401 (re-exported: the world's channels 
     Journeys,
     journeys,
 )
+
+# The channels and the causal model (each channel present in a path lifts the log-odds of converting, plus a
+# term per touch, capped) live in simulator/causal.py with the world variants.
+from simulator.identity import IDENTITIES, harden
 
 DAY = 86_400
 HOUR = 3_600
@@ -139,6 +141,7 @@ class World:
     scale: float
     clock: int
     causal: CausalModel = WORLDS["default"]  # what makes visitors convert (serve --world)
+    identity: str = "easy"  # how hard records are to tie together (serve --identity, simulator/identity.py)
     touches: dict[str, np.ndarray] = field(default_factory=dict)
     visitors: dict[str, np.ndarray] = field(default_factory=dict)
     conversions: dict[str, np.ndarray] = field(default_factory=dict)
@@ -158,17 +161,22 @@ class World:
         return self.clock
 
 
-def generate(seed: int = 7, scale: float = 1.0, variant: str = "default") -> World:
+def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identity: str = "easy") -> World:
     if variant not in WORLDS:
         raise ValueError(f"no world {variant!r}; the worlds are {', '.join(WORLDS)}")
+    if identity not in IDENTITIES:
+        raise ValueError(f"no identity world {identity!r}; they are {', '.join(IDENTITIES)}")
     rng = np.random.default_rng(seed)
-    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY, causal=WORLDS[variant])
+    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY, causal=WORLDS[variant],
+                  identity=identity)
     n_visitors = max(50, int(VISITORS_PER_SCALE * scale))
     _visitors(world, rng, n_visitors)
     _touches(world, rng)
     _conversions(world, rng)
     _network_records(world, rng)
     _event_platform_records(world, rng)
+    if identity == "hard":
+        harden(world.conversions, seed)
     return world
 
 

@@ -38,6 +38,7 @@ LONGEST_FIRST = (
     "tests/sources/test_restatements.py",
     "tests/pipelines/test_push_recovery.py",
     "tests/pipelines/test_push.py",
+    "tests/transforms/test_identity.py",
     "tests/sources/test_integr8.py",
     "tests/pipelines/test_runner_integrity.py",
     "tests/dashboard/test_dashboard.py",

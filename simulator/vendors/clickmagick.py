@@ -25,7 +25,7 @@ from simulator.vendors.common import (
     time_slice,
     window,
 )
-from simulator.world import ATTRIBUTION_MODELS, BRANDS, DAY, HORIZON_DAYS, TIME_DECAY_HALF_LIFE_S
+from simulator.world import ATTRIBUTION_MODELS, BRANDS, DAY, HORIZON_DAYS, TIME_DECAY_HALF_LIFE_S, World
 
 if TYPE_CHECKING:
     from simulator.context import VendorContext
@@ -35,11 +35,17 @@ CREDENTIALS = {"api_key": "cm-sandbox-key"}
 
 KINDS = {"sales": 0, "actions": 1, "engagements": 2}
 UTM_FILTERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+SALE_ID_OFFSET = 5_000_000
 REPORT_SECONDS = 0.3  # a stats report answers 202 with its progress this long, then 200
 
 
 def error(status: int, message: str) -> Response:
     return Response.of_json({"status": "ERROR", "errors": [message], "warnings": []}, status)
+
+
+def sale_ids(world: World, conv: np.ndarray) -> np.ndarray:
+    """The `id` ClickMagick gives each of the world's conversions: its order number, offset."""
+    return world.conversions["number"][conv] + SALE_ID_OFFSET
 
 
 def credit_shares(model: str, times: np.ndarray, conversion_time: int) -> np.ndarray:
@@ -87,6 +93,10 @@ class Vendor:
     def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
         """Which touches of a conversion's path ClickMagick shows (through its credits, so only when reported)."""
         return self.ctx.world.touches["cm_observed"][touches] & reported
+
+    def record_ids(self, conv: np.ndarray) -> np.ndarray:
+        """Each conversion's record id here, as the API shows it (a sale's `id`, as text)."""
+        return sale_ids(self.ctx.world, conv).astype(str).astype(object)
 
     def truth_counts(self) -> dict[str, int]:
         c, reported = self.ctx.world.conversions, self.reported()
@@ -218,12 +228,13 @@ class Vendor:
         last = c["cm_last_touch"][page]
         utms = views.touch_utms(world, np.maximum(last, 0))
         click_ids = views.touch_click_ids(world, np.maximum(last, 0))
+        sale_id = sale_ids(world, page)
         out = []
         for i, conv in enumerate(page):
             refunded = c["refund_at"][conv] <= self.ctx.clock
             has_last = last[i] >= 0
             record = {
-                "id": int(c["number"][conv]) + 5_000_000,
+                "id": int(sale_id[i]),
                 "project_id": BRANDS[brand[i]].cm_project_id,
                 "timestamp": iso_z(int(c["time"][conv])),
                 "ref": refs[i],

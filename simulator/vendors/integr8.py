@@ -272,6 +272,17 @@ class Vendor:
         click = world.touches["i8_click"][touches]
         return (click >= 0) & (world.i8_clicks["visible_at"][np.maximum(click, 0)] <= self.ctx.clock)
 
+    def record_ids(self, conv: np.ndarray) -> np.ndarray:
+        """Each conversion's record id here, as the API shows it (its conversion's `real_tx_id`); None where
+        Integr8 has no conversion of it."""
+        k = self.ctx.world.i8_conversions
+        row = np.full(len(self.ctx.world.conversions["time"]), -1)
+        row[k["conversion"]] = np.arange(len(k["conversion"]))
+        ids = np.full(len(conv), None, dtype=object)
+        has = row[conv] >= 0
+        ids[has] = _tx_ids(k, row[conv][has])
+        return ids
+
     def truth_counts(self) -> dict[str, int]:
         world = self.ctx.world
 

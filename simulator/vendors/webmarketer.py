@@ -17,6 +17,7 @@ import numpy as np
 
 from simulator import render, views
 from simulator.http import HttpError, Request, Response
+from simulator.identity import as_typed
 from simulator.vendors.common import int_arg, iso_z, parse_instant
 from simulator.world import BRANDS, CAMPAIGN_BRAND, CAMPAIGNS, DAY, EPOCH, TRASH_ERRORS, WM_CAMPAIGNS, World
 
@@ -64,6 +65,12 @@ def event_types(brand: int) -> list[dict[str, Any]]:
     ]
 
 
+def event_uuids(world: World, conv: np.ndarray) -> np.ndarray:
+    """The `_id` Webmarketer gives the event of each of the world's conversions."""
+    c = world.conversions
+    return render.uuids(c["key"][conv].astype(np.uint64), c["key2"][conv].astype(np.uint64)).astype(str)
+
+
 class Vendor:
     def __init__(self, ctx: VendorContext) -> None:
         self.ctx = ctx
@@ -79,6 +86,10 @@ class Vendor:
 
     def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
         return np.zeros(len(touches), dtype=bool)  # Webmarketer's API shows events, not touches
+
+    def record_ids(self, conv: np.ndarray) -> np.ndarray:
+        """Each conversion's record id here, as the API shows it (an event's `_id`)."""
+        return event_uuids(self.ctx.world, conv).astype(object)
 
     def truth_counts(self) -> dict[str, int]:
         world = self.ctx.world
@@ -229,7 +240,8 @@ class Vendor:
         tz, pid, currency = BRANDS[brand].time_zone, BRANDS[brand].wm_project_id, BRANDS[brand].currency
         ids = views.visitor_ids(world, c["visitor"][page])
         refs = views.order_refs(world, page)
-        event_ids = render.uuids(c["key"][page].astype(np.uint64), c["key2"][page].astype(np.uint64)).astype(str)
+        event_ids = event_uuids(world, page)
+        typos = c.get("wm_email_typo")  # the hard identity world's mistyped emails (simulator/identity.py)
         rows = []
         for i, conv in enumerate(page):
             when = _rfc3339(int(c["time"][conv]), tz)
@@ -254,8 +266,9 @@ class Vendor:
             else:
                 metrics.append(metric("qualified", "state", {"type": "state", "raw": 1, "current": 1}, when, 4))
             user: dict[str, Any] = {}
-            if ids["email"][i]:
-                user["email"] = {"raw": ids["email"][i], "current": ids["email"][i], "type": "email", "date": when,
+            email = as_typed(ids["email"][i], int(typos[conv])) if typos is not None else ids["email"][i]
+            if email:
+                user["email"] = {"raw": email, "current": email, "type": "email", "date": when,
                                  "anonymized": False, "invalid": False}
             user["external-id"] = {"raw": ids["wm_user_id"][i], "current": ids["wm_user_id"][i], "type": "string",
                                    "date": when, "anonymized": False, "invalid": False}

@@ -14,6 +14,7 @@ import pytest
 
 from simulator.causal import CHANNELS, WORLDS, journeys
 from simulator.effects import _effects, channel_effects, journey_credit
+from simulator.identity import as_typed
 from simulator.world import generate, visitor_journeys
 
 pytestmark = pytest.mark.fast
@@ -121,3 +122,19 @@ def test_a_journey_whose_channels_add_nothing_is_split_by_its_touches():
     credit = journey_credit(paths, WORLDS["dose"])
     assert credit[0, display] == 1.0 and credit[0].sum() == 1.0
     assert credit[1, display] == 0.0 and credit[1, email] == pytest.approx(1.0)
+
+
+def test_the_hard_identity_world_only_drops_references_and_mistypes_emails():
+    easy, hard = generate(7, 1.0), generate(7, 1.0, identity="hard")
+    assert digest(easy) == DEFAULT_WORLD_7 and hard.identity == "hard"
+    for column in ("visitor", "kind", "time", "revenue", "cm", "i8", "wm"):  # the same orders, seen by the same
+        assert np.array_equal(hard.conversions[column], easy.conversions[column])  # vendors
+    for dropped in ("i8_ref_missing", "wm_ref_missing"):
+        assert (hard.conversions[dropped] >= easy.conversions[dropped]).all()
+        assert hard.conversions[dropped].sum() > easy.conversions[dropped].sum()
+    typo = hard.conversions["wm_email_typo"]
+    assert 0 < (typo > 0).mean() < 0.1 and "wm_email_typo" not in easy.conversions
+    assert as_typed("u1f@mail.example.com", 0) == "u1f@mail.example.com"
+    assert as_typed("u1f@mail.example.com", 2) == "u1f@mail.exmaple.com" and as_typed(None, 1) is None
+    with pytest.raises(ValueError, match="no identity world 'nope'"):
+        generate(7, 1.0, identity="nope")

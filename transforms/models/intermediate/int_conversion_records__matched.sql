@@ -1,6 +1,8 @@
 -- Each vendor record with the order it belongs to. Records sharing an order reference are one order;
 -- a record without a reference joins the referenced order of the same person and type converting
--- within `dedupe_window_minutes`; anything else stands alone (and is flagged as unmatched).
+-- within `dedupe_window_minutes`; failing that, the one referenced order of the same brand, type, currency and
+-- value converting within the window, if exactly one such order exists (a page that lost the reference still
+-- reports what was bought, when, for how much); anything else stands alone (and is flagged as unmatched).
 with
 
 records as (
@@ -26,6 +28,38 @@ orphans_matched as (
         partition by o.vendor, o.record_id
         order by abs(epoch(o.converted_at) - epoch(r.converted_at)), r.order_ref
     ) = 1
+),
+
+branded as (
+    select records.*, b.brand
+    from records
+    left join {{ ref('brands') }} as b on b.vendor = records.vendor and b.vendor_project = records.vendor_project
+),
+
+orphans_matched_by_value as (
+    select
+        o.vendor,
+        o.record_id,
+        min(r.order_ref) as matched_ref
+    from branded as o
+    inner join branded as r
+        on r.order_ref is not null
+        and r.vendor <> o.vendor  -- a vendor reports an order once
+        and r.brand = o.brand
+        and r.conversion_type = o.conversion_type
+        and r.currency = o.currency
+        and abs(r.revenue - o.revenue) < 0.005
+        and abs(epoch(o.converted_at) - epoch(r.converted_at)) <= {{ var('dedupe_window_minutes') }} * 60
+    left join orphans_matched as m on m.vendor = o.vendor and m.record_id = o.record_id
+    where o.order_ref is null and m.record_id is null
+    group by o.vendor, o.record_id
+    having count(distinct r.order_ref) = 1
+),
+
+matches as (
+    select * from orphans_matched
+    union all
+    select * from orphans_matched_by_value
 )
 
 select
@@ -33,4 +67,4 @@ select
     coalesce(records.order_ref, m.matched_ref, records.vendor || ':' || records.record_id) as order_key,
     records.order_ref is null and m.matched_ref is null as is_unmatched
 from records
-left join orphans_matched as m using (vendor, record_id)
+left join matches as m using (vendor, record_id)
