@@ -19,7 +19,7 @@
    (marts.attribution_shares) holds the true share (the default's: 80-98%); and, on the conversions seen whole,
    the default's distance beside that of the world's own causal model crediting the same journeys (what the
    data leave out, whatever the model)
-   identity: in each identity world (`serve --identity`: easy, hard) at scale 5, the accuracy seeds: pairwise
+6b. identity: in each identity world (`serve --identity`: easy, hard) at scale 5, the accuracy seeds: pairwise
    precision and recall of de-duplication and stitching against the truth's record ids (target on the hard
    world: de-duplication >= 0.98 each)
 7. ducklake: a full run (extract, dbt build, publish) into a DuckLake with a Postgres catalog vs into the

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+# The channels and the causal model (each channel present in a path lifts the log-odds of converting, plus a
+# term per touch, capped) live in simulator/causal.py with the world variants.
 from simulator.causal import (  # noqa: F401 (re-exported: the world's channels and default model)
     BASE_LOG_ODDS,
     CH,
@@ -28,10 +30,7 @@ from simulator.causal import (  # noqa: F401 (re-exported: the world's channels 
     Journeys,
     journeys,
 )
-
-# The channels and the causal model (each channel present in a path lifts the log-odds of converting, plus a
-# term per touch, capped) live in simulator/causal.py with the world variants.
-from simulator.identity import IDENTITIES, harden
+from simulator.identity import IDENTITIES, harden  # how hard records are to tie together (serve --identity)
 
 DAY = 86_400
 HOUR = 3_600
