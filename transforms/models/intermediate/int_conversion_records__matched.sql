@@ -30,10 +30,25 @@ orphans_matched as (
     ) = 1
 ),
 
-branded as (
-    select records.*, b.brand
+keyed as (
+    -- value in cents and time in buckets of the window, so that the match below is an equality join (a range
+    -- join on value and time alone compares each orphan with every order of its brand and type)
+    select
+        records.*,
+        b.brand,
+        cast(round(records.revenue * 100) as bigint) as cents,
+        cast(floor(epoch(records.converted_at) / ({{ var('dedupe_window_minutes') }} * 60)) as bigint) as time_bucket
     from records
     left join {{ ref('brands') }} as b on b.vendor = records.vendor and b.vendor_project = records.vendor_project
+),
+
+orphans_looking as (
+    -- each orphan not matched to its person looks in its own time bucket and the two beside it
+    select o.*, o.time_bucket + step.offset_buckets as look_bucket
+    from keyed as o
+    cross join (values (-1), (0), (1)) as step (offset_buckets)
+    left join orphans_matched as m on m.vendor = o.vendor and m.record_id = o.record_id
+    where o.order_ref is null and m.record_id is null
 ),
 
 orphans_matched_by_value as (
@@ -41,17 +56,16 @@ orphans_matched_by_value as (
         o.vendor,
         o.record_id,
         min(r.order_ref) as matched_ref
-    from branded as o
-    inner join branded as r
-        on r.order_ref is not null
-        and r.vendor <> o.vendor  -- a vendor reports an order once
+    from orphans_looking as o
+    inner join keyed as r
+        on r.time_bucket = o.look_bucket
         and r.brand = o.brand
         and r.conversion_type = o.conversion_type
         and r.currency = o.currency
-        and abs(r.revenue - o.revenue) < 0.005
+        and r.cents = o.cents
+        and r.order_ref is not null
+        and r.vendor <> o.vendor  -- a vendor reports an order once
         and abs(epoch(o.converted_at) - epoch(r.converted_at)) <= {{ var('dedupe_window_minutes') }} * 60
-    left join orphans_matched as m on m.vendor = o.vendor and m.record_id = o.record_id
-    where o.order_ref is null and m.record_id is null
     group by o.vendor, o.record_id
     having count(distinct r.order_ref) = 1
 ),
