@@ -8,11 +8,13 @@ PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-setup:  ## .venv with the pinned dependency set; Debian's Chromium and Postgres 15 for the tests
+setup:  ## .venv with the pinned dependency set; Debian's Chromium, Postgres 15, Java and Postgres' JDBC driver (Spark)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.lock
 	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; \
 	[ -x "$$(pg_config --bindir 2>/dev/null)/initdb" ] || missing="$$missing postgresql-15"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	[ -f /usr/share/java/postgresql.jar ] || missing="$$missing libpostgresql-jdbc-java"; \
 	[ -z "$$missing" ] || { echo "installing Debian packages:$$missing"; $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; }
 	$(PY) -c "import dlt, duckdb, httpx, dbt.version; print('setup ok: dlt', dlt.__version__, '| duckdb', duckdb.__version__)"

@@ -32,6 +32,7 @@ LONGEST_FIRST = (
     "tests/pipelines/test_runner.py",
     "tests/pipelines/test_runner_stops.py",
     "tests/transforms/test_incremental.py",
+    "tests/spark/test_cluster.py",
     "tests/sources/test_clickmagick.py",
     "tests/pipelines/test_kill_points.py",
     "tests/pipelines/test_publish.py",

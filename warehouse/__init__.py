@@ -8,6 +8,8 @@ It imports none of them.
     capabilities.py  dlt destination factories that resolve their capabilities once
     project.py       the dbt project readers need to know about: the attribution models
     publication.py   where readers find the published marts
+    spark_cluster.py a standalone Spark cluster on this machine (master, workers), each process stopped by its pid
+    spark_catalog.py Spark's shared catalog (a Hive metastore in Postgres) and an application's settings
 """
 
 from warehouse.kinds import (

@@ -1,0 +1,30 @@
+"""A real Spark cluster for the tests that need one: Postgres holding the Hive metastore, a master and two 1-core
+workers on 127.0.0.1; every process stopped by its pid at the end of the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.postgres import running_postgres
+from warehouse.spark_catalog import HiveMetastore, create_schema
+from warehouse.spark_cluster import SparkCluster, local_cluster
+
+
+@dataclass(frozen=True)
+class SparkPlace:
+    cluster: SparkCluster
+    metastore: HiveMetastore
+    lake: Path
+
+
+@pytest.fixture(scope="session")
+def spark_place(tmp_path_factory) -> Iterator[SparkPlace]:
+    with running_postgres() as postgres:
+        metastore = HiveMetastore.from_libpq(postgres.create_database("metastore"))
+        create_schema(metastore)
+        with local_cluster(workers=2) as cluster:
+            yield SparkPlace(cluster, metastore, tmp_path_factory.mktemp("lake"))

@@ -1,0 +1,110 @@
+"""Spark's shared catalog: a Hive metastore in Postgres, so that every Spark application (the runner registering
+raw tables, dbt building models, a reader) sees the same databases and tables, and the Spark settings that point
+an application at it and at the lake directory.
+
+Spark's embedded Derby metastore admits one process at a time; a real database admits all. Hive's schema is
+created up front by DataNucleus's SchemaTool from the `package.jdo` inside Spark's own hive-metastore jar (letting
+the first application create it deadlocked on the first table), and the JDBC driver is Debian's
+`libpostgresql-jdbc-java` (`make setup` installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.spark_cluster import SparkClusterError, spark_home
+
+POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")
+LIBPQ = re.compile(r"(\w+)=('[^']*'|\S+)")
+
+
+@dataclass(frozen=True)
+class HiveMetastore:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = ""
+
+    @classmethod
+    def from_libpq(cls, conninfo: str) -> HiveMetastore:
+        """From libpq's `key=value` settings (`dbname=metastore host=db port=5432 user=spark`), as the DuckLake
+        catalog is given."""
+        settings = {key: value.strip("'") for key, value in LIBPQ.findall(conninfo)}
+        if "dbname" not in settings:
+            raise SparkClusterError(f"the metastore's settings {conninfo!r} name no dbname")
+        return cls(settings.get("host", "127.0.0.1"), int(settings.get("port", 5432)), settings["dbname"],
+                   settings.get("user", "postgres"), settings.get("password", ""))
+
+    @property
+    def jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.host}:{self.port}/{self.dbname}"
+
+    def datanucleus(self) -> dict[str, str]:
+        return {
+            "javax.jdo.option.ConnectionURL": self.jdbc_url,
+            "javax.jdo.option.ConnectionDriverName": "org.postgresql.Driver",
+            "javax.jdo.option.ConnectionUserName": self.user,
+            "javax.jdo.option.ConnectionPassword": self.password,
+            "datanucleus.schema.autoCreateAll": "false",  # create_schema made it
+            "hive.metastore.schema.verification": "false",  # SchemaTool writes no VERSION row
+        }
+
+
+def jdbc_jar() -> Path:
+    if not POSTGRES_JDBC_JAR.exists():
+        raise SparkClusterError(f"the Postgres JDBC driver {POSTGRES_JDBC_JAR} is missing: `make setup` installs "
+                                "Debian's libpostgresql-jdbc-java")
+    return POSTGRES_JDBC_JAR
+
+
+def create_schema(metastore: HiveMetastore) -> None:
+    """Hive's metastore tables in the Postgres database (which must exist); a no-op where they already are."""
+    jars = spark_home() / "jars"
+    with tempfile.TemporaryDirectory(prefix="metastore-") as scratch:
+        with zipfile.ZipFile(next(jars.glob("hive-metastore-*.jar"))) as jar:
+            jdo = Path(jar.extract("package.jdo", scratch))
+        properties = Path(scratch) / "datanucleus.properties"
+        settings = {
+            "datanucleus.ConnectionDriverName": "org.postgresql.Driver",
+            "datanucleus.ConnectionURL": metastore.jdbc_url,
+            "datanucleus.ConnectionUserName": metastore.user,
+            "datanucleus.ConnectionPassword": metastore.password,
+            "datanucleus.schema.autoCreateAll": "true",
+            "datanucleus.identifierFactory": "datanucleus1",  # the table names Hive's metastore reads
+            "datanucleus.rdbms.useLegacyNativeValueStrategy": "true",
+        }
+        properties.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        classpath = f"{jars}/*:{jdbc_jar()}:{scratch}"
+        done = subprocess.run(["java", "-cp", classpath, "org.datanucleus.store.schema.SchemaTool", "-create",
+                               "-api", "JDO", "-props", str(properties), str(jdo)],
+                              capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or "completed successfully" not in done.stdout:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+        raise SparkClusterError(f"creating the Hive metastore in {metastore.jdbc_url} failed:\n{tail}")
+
+
+def session_conf(master_url: str, metastore: HiveMetastore, lake: Path, cores: int = 2,
+                 executor_memory: str = "512m") -> dict[str, str]:
+    """The settings of one Spark application on the cluster at `master_url`, cataloguing in `metastore`, with
+    managed tables under `lake`/warehouse. `cores`: spark.cores.max (left unset, the first application takes every
+    core and the next waits forever)."""
+    return {
+        "spark.master": master_url,
+        "spark.cores.max": str(cores),
+        "spark.executor.memory": executor_memory,
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # progress bars would break dbt's log lines
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(lake / "warehouse"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.extraClassPath": str(jdbc_jar()),
+        **{f"spark.hadoop.{key}": value for key, value in metastore.datanucleus().items()},
+    }
