@@ -29,10 +29,10 @@ YOUNG_END = "2026-09-01T01:00:00Z"  # an hour after the world's history starts
 LONGEST_FIRST = (
     "tests/transforms/test_attribution_model.py",
     "tests/pipelines/test_ducklake.py",
+    "tests/spark/test_spark.py",
     "tests/pipelines/test_runner.py",
     "tests/pipelines/test_runner_stops.py",
     "tests/transforms/test_incremental.py",
-    "tests/spark/test_cluster.py",
     "tests/sources/test_clickmagick.py",
     "tests/pipelines/test_kill_points.py",
     "tests/pipelines/test_publish.py",

@@ -70,6 +70,22 @@ class Proxy:
         return exchange
 
 
+def spoiling_one_sale(spoiled: set[int], active: Callable[[], bool]) -> Rewrite:
+    """A rewrite of ClickMagick's sales listings that gives one sale an absurd amount (1e308) while `active()`:
+    the first sale it sees, then that one each time (its id lands in `spoiled`); after, the vendor has fixed it."""
+
+    def spoil(exchange: Exchange) -> None:
+        if active() and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
+            body = exchange.json()
+            for sale in body["sales"]:
+                if not spoiled or sale["id"] in spoiled:
+                    spoiled.add(sale["id"])
+                    sale["amt"] = 1e308
+            exchange.set_json(body)
+
+    return spoil
+
+
 @contextmanager
 def running_proxy(upstream: str | None = None, rewrite: Rewrite | None = None, before: Rewrite | None = None
                   ) -> Iterator[Proxy]:

@@ -10,6 +10,7 @@ It imports none of them.
     publication.py   where readers find the published marts
     spark_cluster.py a standalone Spark cluster on this machine (master, workers), each process stopped by its pid
     spark_catalog.py Spark's shared catalog (a Hive metastore in Postgres) and an application's settings
+    spark_lake.py    the raw layer on Spark: dlt's append-only Parquet, and views that read it as merged tables
 """
 
 from warehouse.kinds import (

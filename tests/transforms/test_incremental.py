@@ -13,7 +13,7 @@ from pipelines.registry import SOURCES
 from pipelines.transform import last_run_results, run_transforms
 from simulator.process import running_sandbox
 from tests.conftest import TEST_SCALE, TEST_SEED
-from tests.proxy import Exchange, running_proxy
+from tests.proxy import running_proxy, spoiling_one_sale
 from tests.warehouse import PINNED_END, copy_warehouse, run_cli, sandbox_env
 
 ALL = list(SOURCES)
@@ -44,15 +44,7 @@ def test_daily_runs_equal_a_full_rebuild_of_the_same_data(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     ledgers, states, rejections, full_refreshes = [], [], [], []
     spoiled: set[int] = set()
-
-    def spoil_one_sale(exchange: Exchange) -> None:  # an absurd amount, until the vendor fixes it (second run)
-        if not ledgers and exchange.path.startswith("/v1/campaigns/sales") and exchange.status == 200:
-            body = exchange.json()
-            for sale in body["sales"]:
-                if not spoiled or sale["id"] in spoiled:
-                    spoiled.add(sale["id"])
-                    sale["amt"] = 1e308
-            exchange.set_json(body)
+    spoil_one_sale = spoiling_one_sale(spoiled, active=lambda: not ledgers)  # until the second run
 
     with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE) as sb, \
             running_proxy(sb.vendor_url("clickmagick"), spoil_one_sale) as clickmagick:

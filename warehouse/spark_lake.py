@@ -1,0 +1,88 @@
+"""The Spark kind's raw layer: what dlt loaded, as the dbt project expects to find it, without a table format.
+
+dlt's `filesystem` destination writes each vendor's tables as Parquet files into the lake, one or more per load,
+and never rewrites one: a `merge` falls back to `append`, so each load adds a version of every record it
+carries (Delta and Iceberg, which would merge, cannot be read by this Spark: their jars come from Maven). Each
+table is registered in the metastore twice:
+
+    <vendor>.<table>__log   an external Parquet table over every file: every version of every load
+    <vendor>.<table>        a view of what DuckDB's merged table holds after the same loads
+
+The view reads only loads that completed (in `<vendor>._dlt_loads` with status 0: a load cut off midway leaves
+files no view reads, and the next run loads them again); of a `merge` table, the newest version of each primary
+key, none where that version is hard-deleted (a resolved rejection); of a nested table, the rows of its
+parent's rows in the parent's view (a child has no load id of its own: it follows the parent version it came
+with). `append` and `replace` tables (dlt's replace deletes the old files) keep every row of completed loads.
+Two versions of one key in one load are not ordered: any one is kept, as DuckDB's merge keeps any one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dlt_adapter import LOADS_TABLE, Schema, primary_key, write_disposition
+
+LOG_SUFFIX = "__log"
+
+
+def quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def relation(dataset: str, table: str) -> str:
+    return f"{quoted(dataset)}.{quoted(table)}"
+
+
+def table_location(lake: str, dataset: str, table: str) -> str:
+    """Where dlt's filesystem destination writes `dataset.table` under the lake (its default layout)."""
+    return f"{lake.rstrip('/')}/{dataset}/{table}"
+
+
+def hard_delete_columns(schema: Schema, table: str) -> list[str]:
+    return [name for name, column in schema.get_table(table)["columns"].items() if column.get("hard_delete")]
+
+
+def current_view_sql(schema: Schema, dataset: str, table: str) -> str:
+    """The view of `table` that equals DuckDB's merged table after the same loads."""
+    log = relation(dataset, table + LOG_SUFFIX)
+    parent = schema.get_table(table).get("parent")
+    if parent:
+        return (f"select c.* from {log} as c left semi join {relation(dataset, parent)} as p "
+                f"on c._dlt_parent_id = p._dlt_id")
+    completed = (f"select * from {log} where _dlt_load_id in "
+                 f"(select load_id from {relation(dataset, LOADS_TABLE)} where status = 0)")
+    keys = primary_key(schema, table)
+    if write_disposition(schema, table) != "merge" or not keys:
+        return completed
+    kept = " and ".join(f"not coalesce({quoted(column)}, false)" for column in hard_delete_columns(schema, table))
+    newest = (f"select * from ({completed}) qualify row_number() over "
+              f"(partition by {', '.join(quoted(k) for k in keys)} order by _dlt_load_id desc) = 1")
+    return f"select * from ({newest}) where {kept}" if kept else newest
+
+
+def registration_sql(schema: Schema, dataset: str, lake: str, loaded: set[str]) -> Iterator[str]:
+    """Spark SQL that (re)registers every data table of `schema` that has files (`loaded`), and dlt's loads
+    table, in database `dataset`: parents before children, each view after the tables it reads. Re-running it
+    after a load is how a new column reaches the catalog (the log is re-read with mergeSchema)."""
+    yield f"create database if not exists {quoted(dataset)}"
+    yield f"drop table if exists {relation(dataset, LOADS_TABLE)}"
+    yield (f"create table {relation(dataset, LOADS_TABLE)} using json "
+           f"location '{table_location(lake, dataset, LOADS_TABLE)}'")
+    for table in schema.data_tables():  # dlt lists a parent before its children
+        name = table["name"]
+        if name not in loaded:
+            continue
+        yield f"drop view if exists {relation(dataset, name)}"
+        yield f"drop table if exists {relation(dataset, name + LOG_SUFFIX)}"
+        yield (f"create table {relation(dataset, name + LOG_SUFFIX)} using parquet options (mergeSchema 'true') "
+               f"location '{table_location(lake, dataset, name)}'")
+        yield f"create view {relation(dataset, name)} as {current_view_sql(schema, dataset, name)}"
+
+
+def loaded_tables(lake: str, dataset: str) -> set[str]:
+    """The tables of `dataset` that dlt has written a file for (a table with no rows yet has none, and Spark
+    cannot read a directory without one)."""
+    root = Path(lake) / dataset
+    return {path.name for path in root.iterdir() if path.is_dir() and any(path.glob("*.parquet"))} \
+        if root.is_dir() else set()
