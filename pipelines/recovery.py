@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 def undo_interrupted_copies(pipeline: Pipeline) -> int:
     """Delete the rows that load jobs cut off mid-flight may have copied; returns how many went."""
+    if pipeline.destination.destination_type.endswith(".filesystem"):
+        return 0  # files, not tables: a job run again writes its own file again (same name), nothing doubles
     removed = 0
     for load_id, schema, job in started_jobs(pipeline):
         copied = _copied_rows(schema, job, load_id)

@@ -50,6 +50,7 @@ from pipelines.publish import publish as publish_marts
 from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
+from pipelines.spark import register_step
 from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import fill_sandbox_credentials
 from sources.common.contract import REJECTS_TABLE
@@ -237,7 +238,9 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
             fill_sandbox_credentials(vendors)
             results = extract_vendors(vendors, warehouse, full_refresh, backfill_from)
         loaded = [r for r in results if r.status == "loaded"]
-        if transform and loaded and not signal_received():
+        if warehouse.is_spark and loaded and not signal_received():
+            transform_result = register_step(warehouse, [r.vendor for r in loaded])
+        elif transform and loaded and not signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
                                               force=force_transform, full_refresh=full_refresh)
         built = transform_result is not None and transform_result.status in ("built", "unchanged")
@@ -305,8 +308,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vendors", default=",".join(SOURCES),
                         help=f"comma-separated subset of {', '.join(SOURCES)} (default: all)")
-    parser.add_argument("--warehouse", help=f"a DuckDB file, or ducklake:<catalog> (default: [warehouse] location in "
-                                            f".dlt/config.toml, else {DEFAULT_WAREHOUSE}; see pipelines/warehouse.py)")
+    parser.add_argument("--warehouse", help=f"a DuckDB file, ducklake:<catalog> or spark:<lake directory> (default: "
+                                            f"[warehouse] location in .dlt/config.toml, else {DEFAULT_WAREHOUSE}; see "
+                                            "warehouse/kinds.py)")
     transforming = parser.add_mutually_exclusive_group()
     transforming.add_argument("--no-transform", action="store_true", help="load only; skip the dbt build")
     transforming.add_argument("--force-transform", action="store_true",

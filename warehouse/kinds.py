@@ -8,6 +8,7 @@ dataset (schema) per vendor in either kind.
     --warehouse warehouse.duckdb
     --warehouse "ducklake:postgres:dbname=lake host=db.internal user=loader"   (+ [warehouse] data_path)
     --warehouse ducklake:metadata.ducklake                                      (a local catalog file)
+    --warehouse spark:/srv/lake     (+ [warehouse] metastore, master)   raw layer only so far (issue #36)
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ from dlt_adapter import (
 from warehouse.capabilities import capabilities_resolved_once
 from warehouse.extensions import ensure_extensions
 from warehouse.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
+from warehouse.spark_catalog import HiveMetastore, session_conf
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 DUCKLAKE = "ducklake:"
+SPARK = "spark:"
+DEFAULT_SPARK_MASTER = "local[2]"  # Spark inside the runner's process; a cluster's URL runs it there
 POSTGRES = "postgres:"
 MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
@@ -68,6 +72,8 @@ class Warehouse:
     state_dir: str | None = None  # DuckLake only: dlt's working state on this machine
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory limit while dlt loads and dbt builds
     threads: int | None = None  # dbt's models side by side (dbt_threads); None: by the warehouse's size
+    master: str = DEFAULT_SPARK_MASTER  # Spark only: where its applications run
+    metastore: str | None = None  # Spark only: the Hive metastore's Postgres database (libpq key=value)
 
     @classmethod
     def configured(cls, location: str | os.PathLike[str] | None = None) -> Warehouse:
@@ -80,9 +86,18 @@ class Warehouse:
             state_dir=dlt.config.get("warehouse.state_dir", str),
             memory_limit=dlt.config.get("warehouse.memory_limit", str) or DEFAULT_MEMORY_LIMIT,
             threads=dlt.config.get("warehouse.threads", int),
+            master=dlt.config.get("warehouse.master", str) or DEFAULT_SPARK_MASTER,
+            metastore=dlt.config.get("warehouse.metastore", str),
         ).checked()
 
     def checked(self) -> Warehouse:
+        if self.is_spark:
+            if not self.location[len(SPARK):]:
+                raise WarehouseConfigError(f"--warehouse {self.location!r}: name the lake's directory after 'spark:'")
+            if not self.metastore:
+                raise WarehouseConfigError("a Spark warehouse needs its Hive metastore: set [warehouse] metastore "
+                                           "(or WAREHOUSE__METASTORE) to a Postgres database's libpq settings, "
+                                           "e.g. 'dbname=metastore host=db.internal user=spark'")
         if self.is_lake:
             if not self.catalog:
                 raise WarehouseConfigError(f"--warehouse {self.location!r}: name a catalog after 'ducklake:'")
@@ -102,6 +117,8 @@ class Warehouse:
         path = self.path
         if not path.parent.is_dir():
             return f"the directory {path.parent} does not exist (create it, or choose another path)"
+        if self.is_spark:
+            return f"{path} is not a directory" if path.exists() and not path.is_dir() else None
         if path.exists():
             try:
                 with path.open("rb") as file:
@@ -116,6 +133,10 @@ class Warehouse:
     @property
     def is_lake(self) -> bool:
         return self.location.startswith(DUCKLAKE)
+
+    @property
+    def is_spark(self) -> bool:
+        return self.location.startswith(SPARK)
 
     @property
     def catalog(self) -> str:
@@ -135,6 +156,8 @@ class Warehouse:
         """The DuckDB file; for a DuckLake with a local catalog, the catalog file."""
         if self.is_remote:
             raise WarehouseConfigError(f"{self.label()} has no local file")
+        if self.is_spark:  # the lake's directory: raw/ (dlt's Parquet), warehouse/ (Spark's managed tables)
+            return Path(self.location[len(SPARK):]).resolve()
         return Path(self.catalog if self.is_lake else self.location).resolve()
 
     @property
@@ -154,6 +177,9 @@ class Warehouse:
 
     def label(self) -> str:
         """What the summary prints: the file, or the lake without its password."""
+        if self.is_spark:
+            metastore = re.sub(r"password=\S+", "password=***", self.metastore or "")
+            return f"Spark lake {self.path} (master {self.master}; metastore {metastore})"
         if not self.is_lake:
             return self.location
         catalog = re.sub(r"password=\S+", "password=***", self.catalog)
@@ -184,7 +210,18 @@ class Warehouse:
         builds of two warehouses from one checkout never overwrite each other's manifest or run results."""
         return self.local_dir() / ("dbt" if self.is_remote else f".{self.path.name}.dbt")
 
+    @property
+    def raw_path(self) -> Path:
+        """Spark only: where dlt writes each vendor's tables as Parquet (warehouse/spark_lake.py)."""
+        return self.path / "raw"
+
+    def spark_conf(self) -> dict[str, str]:
+        """Spark only: an application's settings on this warehouse (its master, metastore and lake)."""
+        return session_conf(self.master, HiveMetastore.from_libpq(self.metastore or ""), self.path)
+
     def destination(self) -> Any:
+        if self.is_spark:  # append-only Parquet: a merge falls back to append (the lake's views merge)
+            return dlt.destinations.filesystem(bucket_url=str(self.raw_path))
         settings = {"memory_limit": self.memory_limit}
         if not self.is_lake:
             return capabilities_resolved_once(
@@ -229,6 +266,9 @@ class Warehouse:
 
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
         """A connection whose default catalog is the warehouse: `select * from marts.conversions` works."""
+        if self.is_spark:
+            raise WarehouseConfigError(f"{self.label()} is read with Spark SQL (its tables are in the metastore); "
+                                       "the dbt project does not build on Spark yet")
         if not self.is_lake:
             return duckdb.connect(str(self.path), read_only=read_only)
         if self.checks_extensions_once:
@@ -253,7 +293,7 @@ class Warehouse:
         holds raises here (one cause for the run, not one per vendor)."""
         # The configuration dlt's connections use: read-write, no options. A lake is attached per connection.
         # A file another process holds fails here, once for the run, before any vendor starts.
-        con = None if self.is_lake else duckdb.connect(str(self.path))
+        con = None if self.is_lake or self.is_spark else duckdb.connect(str(self.path))
         try:
             yield
         finally:

@@ -41,6 +41,10 @@ class HiveMetastore:
         return cls(settings.get("host", "127.0.0.1"), int(settings.get("port", 5432)), settings["dbname"],
                    settings.get("user", "postgres"), settings.get("password", ""))
 
+    def conninfo(self) -> str:
+        """libpq's settings without the password (psycopg takes it apart)."""
+        return f"host={self.host} port={self.port} dbname={self.dbname} user={self.user}"
+
     @property
     def jdbc_url(self) -> str:
         return f"jdbc:postgresql://{self.host}:{self.port}/{self.dbname}"

@@ -14,16 +14,25 @@ key, none where that version is hard-deleted (a resolved rejection); of a nested
 parent's rows in the parent's view (a child has no load id of its own: it follows the parent version it came
 with). `append` and `replace` tables (dlt's replace deletes the old files) keep every row of completed loads.
 Two versions of one key in one load are not ordered: any one is kept, as DuckDB's merge keeps any one.
+
+Registering takes a Spark application (~40 s here), so the runner registers a vendor only when what it would
+register changed: its dlt schema (a new table or column) or which tables have files. What was registered is a
+property of the vendor's database in the metastore, read straight from the metastore's Postgres (no Spark).
+New files of a registered table need nothing: each Spark application lists the table's files anew.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from dlt_adapter import LOADS_TABLE, Schema, primary_key, write_disposition
+from warehouse.spark_catalog import HiveMetastore
 
 LOG_SUFFIX = "__log"
+REGISTERED = "attribution.registered"  # the database property that says what was registered
 
 
 def quoted(name: str) -> str:
@@ -81,8 +90,50 @@ def registration_sql(schema: Schema, dataset: str, lake: str, loaded: set[str]) 
 
 
 def loaded_tables(lake: str, dataset: str) -> set[str]:
-    """The tables of `dataset` that dlt has written a file for (a table with no rows yet has none, and Spark
-    cannot read a directory without one)."""
+    """The tables of `dataset` that dlt has written a file for (a table with no rows yet may have none, and
+    Spark cannot read a directory without one)."""
     root = Path(lake) / dataset
     return {path.name for path in root.iterdir() if path.is_dir() and any(path.glob("*.parquet"))} \
         if root.is_dir() else set()
+
+
+def registration_mark(schema: Schema, loaded: set[str]) -> str:
+    return hashlib.sha256(json.dumps([schema.version_hash, sorted(loaded)]).encode()).hexdigest()[:16]
+
+
+def registered_marks(metastore: HiveMetastore) -> dict[str, str]:
+    """Each database's registration mark, from Hive's own tables (DBS, DATABASE_PARAMS) in Postgres."""
+    import psycopg
+
+    with psycopg.connect(metastore.conninfo(), password=metastore.password or None) as conn:
+        rows = conn.execute('select d."NAME", p."PARAM_VALUE" from "DBS" d join "DATABASE_PARAMS" p '
+                            'on p."DB_ID" = d."DB_ID" where p."PARAM_KEY" = %s', [REGISTERED]).fetchall()
+    return dict(rows)
+
+
+def register(conf: dict[str, str], metastore: HiveMetastore, raw: Path, schemas: dict[str, Schema]) -> list[str]:
+    """(Re)registers each dataset of `schemas` (vendor -> dlt schema) whose tables changed since it was last
+    registered, in one Spark application with settings `conf`; none when nothing changed. Returns those
+    registered."""
+    marks = registered_marks(metastore)
+    stale = {}
+    for dataset, schema in schemas.items():
+        loaded = loaded_tables(str(raw), dataset)
+        if marks.get(dataset) != (mark := registration_mark(schema, loaded)):
+            stale[dataset] = (schema, loaded, mark)
+    if not stale:
+        return []
+    from pyspark.sql import SparkSession  # the JVM starts only when something is to be registered
+
+    builder = SparkSession.builder.appName("attribution-register")
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    try:
+        for dataset, (schema, loaded, mark) in stale.items():
+            for sql in registration_sql(schema, dataset, str(raw), loaded):
+                spark.sql(sql)
+            spark.sql(f"alter database {quoted(dataset)} set dbproperties ('{REGISTERED}' = '{mark}')")
+    finally:
+        spark.stop()
+    return sorted(stale)

@@ -1,69 +1,36 @@
 """Spark on a real local cluster (tests/spark/conftest.py: Postgres holding the Hive metastore, a master, two
-1-core workers), one module so that one worker of the suite starts one cluster: both workers register, an
-application runs on both, a table one application registers is read by the next, stopping the cluster stops every
-process; and the Spark kind's raw layer: the sources load a Parquet lake append-only (dlt's filesystem
-destination), and the current views registered over it (warehouse/spark_lake.py) hold, read by Spark, what
-DuckDB's merged tables hold after the same loads: a first load, then three days later (new records, refunds and
-other restatements)."""
+1-core workers), one module so that one worker of the suite starts one cluster: stopping a cluster stops every
+process; the runner loads a Spark lake (dlt's filesystem destination, append-only Parquet) and registers it in the
+metastore, and another application, on both workers, reads its views (warehouse/spark_lake.py) as DuckDB's merged
+tables after the same loads. Each Spark application costs ~40 s here: the module runs few."""
 
 from __future__ import annotations
 
 import json
-import socket
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.registry import SOURCES
-from pipelines.vendors import sandbox_settings
 from simulator.process import running_sandbox
 from tests.conftest import SHARED_WORK_BUDGET, TEST_SCALE, TEST_SEED
 from tests.proxy import running_proxy, spoiling_one_sale
 from tests.spark.apps import run_app
+from tests.warehouse import run_cli, sandbox_env
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
-from warehouse.spark_catalog import session_conf
 from warehouse.spark_cluster import local_cluster, process_running
-from warehouse.spark_lake import loaded_tables, registration_sql
-
-
-def test_an_application_runs_on_both_workers_and_the_next_reads_the_tables_it_registered(spark_place):
-    """Two loads of one raw table, the second with a new column: registered over the Parquet files by one
-    application (which ran on both workers), read whole (both loads, both columns) by the next: the catalog lives
-    in Postgres, not in a process."""
-    status = spark_place.cluster.status()
-    assert status["aliveworkers"] == 2 and status["cores"] == 2, status
-    files = spark_place.lake / "raw" / "clicks"
-    files.mkdir(parents=True)
-    pq.write_table(pa.table({"id": [1, 2], "channel": ["a", "b"]}), files / "load-1.parquet")
-    pq.write_table(pa.table({"id": [2, 3], "channel": ["b2", "c"], "cost": [1.5, 2.5]}), files / "load-2.parquet")
-    conf = session_conf(spark_place.cluster.master_url, spark_place.metastore, spark_place.lake, cores=2)
-    first = run_app(conf, f"""
-        executors = spark.sparkContext.statusTracker().getExecutorInfos()
-        total = spark.range(0, 100_000, numPartitions=8).selectExpr("sum(id) as s").first()["s"]
-        spark.sql("create database if not exists raw")
-        spark.sql("create table raw.clicks using parquet options (mergeSchema 'true') location '{files}'")
-        print(json.dumps({{"executors": len(executors), "total": total}}))
-    """)
-    assert first == {"executors": 3, "total": 99_999 * 100_000 // 2}  # two executors and the driver
-    rows = run_app(conf, """
-        print(json.dumps([list(r) for r in spark.sql("select id, channel, cost from raw.clicks order by id, channel")
-                          .collect()]))
-    """)
-    assert rows == [[1, "a", None], [2, "b", None], [2, "b2", 1.5], [3, "c", 2.5]]
+from warehouse.spark_lake import loaded_tables
 
 
 def test_stopping_the_cluster_stops_every_process():
     with local_cluster(workers=1) as cluster:
         pids = dict(cluster.pids)
         assert set(pids) == {"master", "worker-1"} and cluster.alive_workers() == 1
+    # (not whether its ports are free: another process may take a freed port at once: seen beside another suite)
     assert not [name for name, pid in pids.items() if process_running(pid)]
-    with socket.socket() as s:  # nothing listens on the master's port (its closed connections may linger)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", cluster.master_port))
 
 
 def normalised(value):
@@ -84,40 +51,62 @@ def rows(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tu
             sorted((tuple(normalised(row[i]) for i in kept) for row in found.fetchall()), key=repr))
 
 
-def test_current_views_over_the_append_only_lake_equal_dlts_merged_tables(spark_place, tmp_path, monkeypatch):
-    lake = str(spark_place.lake / "raw")
+def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spark_place, tmp_path, monkeypatch):
+    """The runner on `--warehouse spark:<lake>` loads every vendor and registers the lake (once: a run that
+    changed no table registers nothing); the same loads into a DuckDB file with dlt's merge give the same
+    tables as the lake's views read by Spark, after a first load with one sale rejected, then three days later
+    the fix, refunds and restatements."""
+    assert spark_place.cluster.status()["aliveworkers"] == 2
+    lake = spark_place.lake / "lake"
+    settings = {"WAREHOUSE__METASTORE": spark_place.metastore.conninfo(),
+                "WAREHOUSE__MASTER": spark_place.cluster.master_url}
+    on_spark = Warehouse(f"spark:{lake}", metastore=settings["WAREHOUSE__METASTORE"],
+                         master=settings["WAREHOUSE__MASTER"]).checked()
     warehouse = Warehouse(str(tmp_path / "wh.duckdb"))
-    lake_state = str(tmp_path / "lake-state")
-    schemas, spoiled, first_round = {}, set(), [True]
+    spoiled, first_round, said = set(), [True], []
     spoil_one_sale = spoiling_one_sale(spoiled, active=lambda: first_round[0])  # rejected, then fixed
     with running_sandbox(seed=TEST_SEED, scale=TEST_SCALE, work_budget=SHARED_WORK_BUDGET) as sb, \
             running_proxy(sb.vendor_url("clickmagick"), spoil_one_sale) as clickmagick:
-        for key, value in sandbox_settings(sb.url, list(SOURCES)).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("SOURCES__CLICKMAGICK__BASE_URL", clickmagick.url)
-        for hours in (0, 72):
-            first_round[0] = hours == 0
+        env = sandbox_env(sb, list(SOURCES), SOURCES__CLICKMAGICK__BASE_URL=clickmagick.url, **settings)
+        for key, value in env.items():
+            if key.startswith("SOURCES__"):
+                monkeypatch.setenv(key, value)
+        for hours in (0, 72, 0):
+            first_round[0] = hours == 0 and not said
             sb.advance(hours)
+            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push"], env)
+            assert done.returncode == 0, done.stdout + done.stderr
+            said.append(next(line for line in done.stdout.splitlines() if "transforms" in line))
             for vendor in SOURCES:
-                into_lake = dlt.pipeline(f"attribution_{vendor}", destination=dlt.destinations.filesystem(lake),
-                                         dataset_name=vendor, pipelines_dir=lake_state)
-                for pipeline in (into_lake, make_pipeline(vendor, warehouse)):
-                    pipeline.activate()  # a source reads what its pipeline loaded before (rejections) when made
-                    pipeline.run(SOURCES[vendor].source(), loader_file_format=LOADER_FILE_FORMAT)
-                schemas[vendor] = into_lake.default_schema
-    statements = [sql for vendor, schema in schemas.items()
-                  for sql in registration_sql(schema, vendor, lake, loaded_tables(lake, vendor))]
-    tables = sorted((vendor, t["name"]) for vendor, schema in schemas.items() for t in schema.data_tables()
-                    if t["name"] in loaded_tables(lake, vendor) and not t["name"].startswith("_"))
+                pipeline = make_pipeline(vendor, warehouse)
+                pipeline.activate()  # a source reads what its pipeline loaded before (rejections) when made
+                pipeline.run(SOURCES[vendor].source(), loader_file_format=LOADER_FILE_FORMAT)
+    assert "skipped" in said[0] and "registered clickmagick, integr8, webmarketer" in said[0], said
+    assert "the metastore was up to date" in said[2], said  # nothing new: no Spark application
+
+    raw = str(on_spark.raw_path)
+    tables = sorted((vendor, t["name"]) for vendor in SOURCES
+                    for t in make_pipeline(vendor, on_spark).default_schema.data_tables()
+                    if t["name"] in loaded_tables(raw, vendor) and not t["name"].startswith("_"))
+    # Besides, in the same application: two loads of one table, the second with a new column, read whole.
+    files = spark_place.lake / "two-loads"
+    files.mkdir()
+    pq.write_table(pa.table({"id": [1, 2], "channel": ["a", "b"]}), files / "load-1.parquet")
+    pq.write_table(pa.table({"id": [2, 3], "channel": ["b2", "c"], "cost": [1.5, 2.5]}), files / "load-2.parquet")
     out = tmp_path / "from-spark"
-    conf = session_conf(spark_place.cluster.master_url, spark_place.metastore, spark_place.lake, cores=2)
-    run_app(conf, f"""
-        for sql in {json.dumps(statements)}:
-            spark.sql(sql)
+    # scheduling waits for both executors (by default for 80% of them, 30 s at most: one, on a busy machine)
+    waits = {"spark.scheduler.minRegisteredResourcesRatio": "1.0",
+             "spark.scheduler.maxRegisteredResourcesWaitingTime": "300s"}
+    seen = run_app({**on_spark.spark_conf(), **waits}, f"""
         for vendor, table in {json.dumps(tables)}:
             spark.table(f"`{{vendor}}`.`{{table}}`").write.parquet(f"{out}/{{vendor}}.{{table}}")
-        print(json.dumps(None))
+        two_loads = spark.read.option("mergeSchema", "true").parquet("{files}")
+        print(json.dumps({{"executors": len(spark.sparkContext.statusTracker().getExecutorInfos()),
+                          "two_loads": [list(r) for r in two_loads.orderBy("id", "channel")
+                                        .select("id", "channel", "cost").collect()]}}))
     """)
+    assert seen == {"executors": 3,  # one on each worker, and the driver
+                    "two_loads": [[1, "a", None], [2, "b", None], [2, "b2", 1.5], [3, "c", 2.5]]}
     versions = 0
     with warehouse.connect() as con:
         for vendor, table in tables:
@@ -126,9 +115,9 @@ def test_current_views_over_the_append_only_lake_equal_dlts_merged_tables(spark_
             assert set(viewed[0]) == set(merged[0]), (vendor, table)
             order = [viewed[0].index(name) for name in merged[0]]
             assert sorted((tuple(r[i] for i in order) for r in viewed[1]), key=repr) == merged[1], (vendor, table)
-            logged = con.execute(f"select count(*) from read_parquet('{lake}/{vendor}/{table}/*.parquet')").fetchone()
+            logged = con.execute(f"select count(*) from read_parquet('{raw}/{vendor}/{table}/*.parquet')").fetchone()
             versions += logged[0] - len(merged[1])
-        resolved = con.execute(f"select count(*) from read_parquet('{lake}/clickmagick/rejected_records/*.parquet') "
+        resolved = con.execute(f"select count(*) from read_parquet('{raw}/clickmagick/rejected_records/*.parquet') "
                                "where resolved").fetchone()[0]
         still_rejected = con.execute("select count(*) from clickmagick.rejected_records").fetchone()[0]
     assert len(tables) > 20 and ("clickmagick", "rejected_records") in tables

@@ -1,0 +1,56 @@
+"""The Spark kind's configuration and the views it registers, without a cluster: a Spark warehouse names its lake
+and its metastore, hides the metastore's password, loads through dlt's filesystem destination, and its views read
+what DuckDB's merge would keep (the cluster test in test_spark.py runs them)."""
+
+from __future__ import annotations
+
+import dlt
+import pytest
+
+from warehouse import Warehouse, WarehouseConfigError
+from warehouse.spark_lake import current_view_sql
+
+pytestmark = pytest.mark.fast
+
+
+def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
+    with pytest.raises(WarehouseConfigError, match="name the lake's directory"):
+        Warehouse("spark:", metastore="dbname=m").checked()
+    with pytest.raises(WarehouseConfigError, match=r"\[warehouse\] metastore"):
+        Warehouse(f"spark:{tmp_path}/lake").checked()
+    lake = Warehouse(f"spark:{tmp_path}/lake", metastore="dbname=m host=db user=u password=secret").checked()
+    assert lake.is_spark and not lake.is_lake and lake.raw_path == tmp_path / "lake" / "raw"
+    assert "secret" not in lake.label() and "password=***" in lake.label()
+    assert lake.file_problem() is None
+    (tmp_path / "file").write_text("")
+    assert "not a directory" in Warehouse(f"spark:{tmp_path}/file", metastore="dbname=m").file_problem()
+    assert lake.destination().destination_type.endswith(".filesystem")
+    conf = lake.spark_conf()
+    assert conf["spark.master"] == "local[2]" and conf["spark.cores.max"] and \
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://db:5432/m"
+    with pytest.raises(WarehouseConfigError, match="Spark SQL"):
+        lake.connect()
+
+
+def test_views_keep_completed_loads_the_newest_version_and_surviving_parents(tmp_path):
+    @dlt.resource(primary_key="id", write_disposition="merge",
+                  columns={"resolved": {"data_type": "bool", "hard_delete": True}})
+    def orders():
+        yield {"id": 1, "resolved": False, "lines": [{"sku": "a"}]}
+
+    @dlt.resource(write_disposition="append")
+    def clicks():
+        yield {"id": 1}
+
+    pipeline = dlt.pipeline("views", destination="duckdb", pipelines_dir=str(tmp_path))
+    pipeline.extract([orders(), clicks()])
+    pipeline.normalize()
+    schema = pipeline.default_schema
+    merged = current_view_sql(schema, "shop", "orders")
+    assert "status = 0" in merged and "partition by `id` order by _dlt_load_id desc" in merged
+    assert "not coalesce(`resolved`, false)" in merged
+    assert current_view_sql(schema, "shop", "orders__lines") == (
+        "select c.* from `shop`.`orders__lines__log` as c left semi join `shop`.`orders` as p "
+        "on c._dlt_parent_id = p._dlt_id")
+    appended = current_view_sql(schema, "shop", "clicks")
+    assert "status = 0" in appended and "row_number" not in appended
