@@ -20,9 +20,10 @@ spark = builder.enableHiveSupport().getOrCreate()
 """
 
 
-def run_app(conf: dict[str, str], snippet: str, timeout_s: float = 300) -> object:
+def run_app(conf: dict[str, str], snippet: str, timeout_s: float = 900) -> object:
     """Runs `snippet` (with `spark` and `json` in scope) as a Spark application; returns what it printed last,
-    read as JSON."""
+    read as JSON. An application took over 300 s beside the rest of the suite on 2 cores (six JVMs of the
+    cluster among the suite's workers): the timeout catches a hang, not a slow machine."""
     code = PROLOGUE + textwrap.dedent(snippet) + "\nspark.stop()\n"
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "SPARK_CONF": json.dumps(conf)},
                           capture_output=True, text=True, timeout=timeout_s)

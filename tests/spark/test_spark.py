@@ -74,7 +74,7 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
         for hours in (0, 72, 0):
             first_round[0] = hours == 0 and not said
             sb.advance(hours)
-            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push"], env)
+            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push"], env, timeout=900)
             assert done.returncode == 0, done.stdout + done.stderr
             said.append(next(line for line in done.stdout.splitlines() if "transforms" in line))
             for vendor in SOURCES:
