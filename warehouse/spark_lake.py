@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dlt_adapter import LOADS_TABLE, Schema, primary_key, write_disposition
-from warehouse.spark_catalog import HiveMetastore
+from warehouse.spark_catalog import HiveMetastore, create_schema
 
 LOG_SUFFIX = "__log"
 REGISTERED = "attribution.registered"  # the database property that says what was registered
@@ -101,11 +101,14 @@ def registration_mark(schema: Schema, loaded: set[str]) -> str:
     return hashlib.sha256(json.dumps([schema.version_hash, sorted(loaded)]).encode()).hexdigest()[:16]
 
 
-def registered_marks(metastore: HiveMetastore) -> dict[str, str]:
-    """Each database's registration mark, from Hive's own tables (DBS, DATABASE_PARAMS) in Postgres."""
+def registered_marks(metastore: HiveMetastore) -> dict[str, str] | None:
+    """Each database's registration mark, from Hive's own tables (DBS, DATABASE_PARAMS) in Postgres; None when
+    the database holds no metastore yet."""
     import psycopg
 
     with psycopg.connect(metastore.conninfo(), password=metastore.password or None) as conn:
+        if conn.execute("select to_regclass('\"DBS\"')").fetchone()[0] is None:
+            return None
         rows = conn.execute('select d."NAME", p."PARAM_VALUE" from "DBS" d join "DATABASE_PARAMS" p '
                             'on p."DB_ID" = d."DB_ID" where p."PARAM_KEY" = %s', [REGISTERED]).fetchall()
     return dict(rows)
@@ -114,8 +117,11 @@ def registered_marks(metastore: HiveMetastore) -> dict[str, str]:
 def register(conf: dict[str, str], metastore: HiveMetastore, raw: Path, schemas: dict[str, Schema]) -> list[str]:
     """(Re)registers each dataset of `schemas` (vendor -> dlt schema) whose tables changed since it was last
     registered, in one Spark application with settings `conf`; none when nothing changed. Returns those
-    registered."""
+    registered. An empty metastore database gets Hive's schema first."""
     marks = registered_marks(metastore)
+    if marks is None:
+        create_schema(metastore)
+        marks = {}
     stale = {}
     for dataset, schema in schemas.items():
         loaded = loaded_tables(str(raw), dataset)

@@ -1,5 +1,5 @@
-"""A real Spark cluster for the tests that need one: Postgres holding the Hive metastore, a master and two 1-core
-workers on 127.0.0.1; every process stopped by its pid at the end of the session."""
+"""A real Spark cluster for the tests that need one: Postgres for the Hive metastore (an empty database), a master
+and two 1-core workers on 127.0.0.1; every process stopped by its pid at the end of the session."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import running_postgres
-from warehouse.spark_catalog import HiveMetastore, create_schema
+from warehouse.spark_catalog import HiveMetastore
 from warehouse.spark_cluster import SparkCluster, local_cluster
 
 
@@ -24,7 +24,7 @@ class SparkPlace:
 @pytest.fixture(scope="session")
 def spark_place(tmp_path_factory) -> Iterator[SparkPlace]:
     with running_postgres() as postgres:
+        # an empty database: the runner's first registration creates Hive's schema in it
         metastore = HiveMetastore.from_libpq(postgres.create_database("metastore"))
-        create_schema(metastore)
         with local_cluster(workers=2) as cluster:
             yield SparkPlace(cluster, metastore, tmp_path_factory.mktemp("lake"))
