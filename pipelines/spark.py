@@ -9,7 +9,6 @@ import time
 from pipelines.errors import describe
 from pipelines.transform import TransformResult
 from warehouse import Warehouse, make_pipeline
-from warehouse.spark_catalog import HiveMetastore
 from warehouse.spark_lake import register
 
 NOT_YET = "the dbt project does not build on Spark yet (issue #36): query the vendors' tables with Spark SQL"
@@ -21,8 +20,7 @@ def register_step(warehouse: Warehouse, vendors: list[str]) -> TransformResult:
     started = time.monotonic()
     schemas = {vendor: make_pipeline(vendor, warehouse).default_schema for vendor in vendors}
     try:
-        registered = register(warehouse.spark_conf(), HiveMetastore.from_libpq(warehouse.metastore or ""),
-                              warehouse.raw_path, schemas)
+        registered = register(warehouse.spark_conf(), warehouse.hive_metastore(), warehouse.raw_path, schemas)
     except Exception as exc:
         return TransformResult("failed", time.monotonic() - started,
                                f"registering the lake's tables in the Hive metastore failed: {describe(exc)}")

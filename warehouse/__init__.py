@@ -2,6 +2,7 @@
 It imports none of them.
 
     kinds.py         what a warehouse is (a DuckDB file or a DuckLake), its dlt destination, dbt target, readers
+    libpq.py         libpq's key=value settings (a DuckLake's Postgres catalog, Spark's metastore), password hidden
     lock.py          one writer per warehouse
     extensions.py    the DuckDB extensions a kind needs, installed offline from PyPI where there
     lake.py          DuckLake connections that check those extensions once per process

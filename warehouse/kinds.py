@@ -35,6 +35,7 @@ from dlt_adapter import (
     bounded_ducklake,
     resolve_configuration,
 )
+from warehouse import libpq
 from warehouse.capabilities import capabilities_resolved_once
 from warehouse.extensions import ensure_extensions
 from warehouse.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
@@ -178,17 +179,14 @@ class Warehouse:
     def label(self) -> str:
         """What the summary prints: the file, or the lake without its password."""
         if self.is_spark:
-            metastore = re.sub(r"password=\S+", "password=***", self.metastore or "")
-            return f"Spark lake {self.path} (master {self.master}; metastore {metastore})"
+            return f"Spark lake {self.path} (master {self.master}; metastore {libpq.redacted(self.metastore or '')})"
         if not self.is_lake:
             return self.location
-        catalog = re.sub(r"password=\S+", "password=***", self.catalog)
-        return f"DuckLake {self.name} (catalog {catalog}; data {self.lake_data_path})"
+        return f"DuckLake {self.name} (catalog {libpq.redacted(self.catalog)}; data {self.lake_data_path})"
 
     def libpq(self) -> dict[str, str]:
         """The Postgres catalog's `key=value` connection settings."""
-        pairs = re.findall(r"(\w+)=('[^']*'|\S+)", self.catalog[len(POSTGRES):])
-        return {key: value.strip("'") for key, value in pairs}
+        return libpq.settings(self.catalog[len(POSTGRES):])
 
     # --- dlt ------------------------------------------------------------------------------------------
     def local_dir(self) -> Path:
@@ -217,7 +215,11 @@ class Warehouse:
 
     def spark_conf(self) -> dict[str, str]:
         """Spark only: an application's settings on this warehouse (its master, metastore and lake)."""
-        return session_conf(self.master, HiveMetastore.from_libpq(self.metastore or ""), self.path)
+        return session_conf(self.master, self.hive_metastore(), self.path)
+
+    def hive_metastore(self) -> HiveMetastore:
+        """Spark only: the shared catalog, from `[warehouse] metastore`."""
+        return HiveMetastore.from_libpq(self.metastore or "")
 
     def destination(self) -> Any:
         if self.is_spark:  # append-only Parquet: a merge falls back to append (the lake's views merge)

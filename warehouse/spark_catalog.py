@@ -10,17 +10,17 @@ the first application create it deadlocked on the first table), and the JDBC dri
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from warehouse import libpq
 from warehouse.spark_cluster import SparkClusterError, spark_home
 
 POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")
-LIBPQ = re.compile(r"(\w+)=('[^']*'|\S+)")
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,9 @@ class HiveMetastore:
     def from_libpq(cls, conninfo: str) -> HiveMetastore:
         """From libpq's `key=value` settings (`dbname=metastore host=db port=5432 user=spark`), as the DuckLake
         catalog is given."""
-        settings = {key: value.strip("'") for key, value in LIBPQ.findall(conninfo)}
+        settings = libpq.settings(conninfo)
         if "dbname" not in settings:
-            raise SparkClusterError(f"the metastore's settings {conninfo!r} name no dbname")
+            raise SparkClusterError(f"the metastore's settings {libpq.redacted(conninfo)!r} name no dbname")
         return cls(settings.get("host", "127.0.0.1"), int(settings.get("port", 5432)), settings["dbname"],
                    settings.get("user", "postgres"), settings.get("password", ""))
 
@@ -112,3 +112,14 @@ def session_conf(master_url: str, metastore: HiveMetastore, lake: Path, cores: i
         "spark.driver.extraClassPath": str(jdbc_jar()),
         **{f"spark.hadoop.{key}": value for key, value in metastore.datanucleus().items()},
     }
+
+
+def spark_session(conf: dict[str, str], app_name: str) -> Any:
+    """A Spark application with settings `conf` (session_conf) and Hive's catalog; pyspark is imported (and the
+    driver's JVM started) only here."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.enableHiveSupport().getOrCreate()

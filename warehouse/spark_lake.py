@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dlt_adapter import LOADS_TABLE, Schema, primary_key, write_disposition
-from warehouse.spark_catalog import HiveMetastore, create_schema
+from warehouse.spark_catalog import HiveMetastore, create_schema, spark_session
 
 LOG_SUFFIX = "__log"
 REGISTERED = "attribution.registered"  # the database property that says what was registered
@@ -43,9 +43,15 @@ def relation(dataset: str, table: str) -> str:
     return f"{quoted(dataset)}.{quoted(table)}"
 
 
-def table_location(lake: str, dataset: str, table: str) -> str:
-    """Where dlt's filesystem destination writes `dataset.table` under the lake (its default layout)."""
-    return f"{lake.rstrip('/')}/{dataset}/{table}"
+def string_literal(text: str) -> str:
+    """Spark SQL's string literal of `text` (a backslash escapes)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def table_location(raw: Path, dataset: str, table: str) -> str:
+    """Where dlt's filesystem destination writes `dataset.table` under the raw directory (its default layout), as
+    a Spark SQL literal."""
+    return string_literal(str(raw / dataset / table))
 
 
 def hard_delete_columns(schema: Schema, table: str) -> list[str]:
@@ -70,14 +76,14 @@ def current_view_sql(schema: Schema, dataset: str, table: str) -> str:
     return f"select * from ({newest}) where {kept}" if kept else newest
 
 
-def registration_sql(schema: Schema, dataset: str, lake: str, loaded: set[str]) -> Iterator[str]:
+def registration_sql(schema: Schema, dataset: str, raw: Path, loaded: set[str]) -> Iterator[str]:
     """Spark SQL that (re)registers every data table of `schema` that has files (`loaded`), and dlt's loads
     table, in database `dataset`: parents before children, each view after the tables it reads. Re-running it
     after a load is how a new column reaches the catalog (the log is re-read with mergeSchema)."""
     yield f"create database if not exists {quoted(dataset)}"
     yield f"drop table if exists {relation(dataset, LOADS_TABLE)}"
     yield (f"create table {relation(dataset, LOADS_TABLE)} using json "
-           f"location '{table_location(lake, dataset, LOADS_TABLE)}'")
+           f"location {table_location(raw, dataset, LOADS_TABLE)}")
     for table in schema.data_tables():  # dlt lists a parent before its children
         name = table["name"]
         if name not in loaded:
@@ -85,14 +91,14 @@ def registration_sql(schema: Schema, dataset: str, lake: str, loaded: set[str]) 
         yield f"drop view if exists {relation(dataset, name)}"
         yield f"drop table if exists {relation(dataset, name + LOG_SUFFIX)}"
         yield (f"create table {relation(dataset, name + LOG_SUFFIX)} using parquet options (mergeSchema 'true') "
-               f"location '{table_location(lake, dataset, name)}'")
+               f"location {table_location(raw, dataset, name)}")
         yield f"create view {relation(dataset, name)} as {current_view_sql(schema, dataset, name)}"
 
 
-def loaded_tables(lake: str, dataset: str) -> set[str]:
+def loaded_tables(raw: Path, dataset: str) -> set[str]:
     """The tables of `dataset` that dlt has written a file for (a table with no rows yet may have none, and
     Spark cannot read a directory without one)."""
-    root = Path(lake) / dataset
+    root = raw / dataset
     return {path.name for path in root.iterdir() if path.is_dir() and any(path.glob("*.parquet"))} \
         if root.is_dir() else set()
 
@@ -124,22 +130,18 @@ def register(conf: dict[str, str], metastore: HiveMetastore, raw: Path, schemas:
         marks = {}
     stale = {}
     for dataset, schema in schemas.items():
-        loaded = loaded_tables(str(raw), dataset)
+        loaded = loaded_tables(raw, dataset)
         if marks.get(dataset) != (mark := registration_mark(schema, loaded)):
             stale[dataset] = (schema, loaded, mark)
     if not stale:
         return []
-    from pyspark.sql import SparkSession  # the JVM starts only when something is to be registered
-
-    builder = SparkSession.builder.appName("attribution-register")
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    spark = builder.enableHiveSupport().getOrCreate()
+    spark = spark_session(conf, "attribution-register")  # the JVM starts only when something is to be registered
     try:
         for dataset, (schema, loaded, mark) in stale.items():
-            for sql in registration_sql(schema, dataset, str(raw), loaded):
+            for sql in registration_sql(schema, dataset, raw, loaded):
                 spark.sql(sql)
-            spark.sql(f"alter database {quoted(dataset)} set dbproperties ('{REGISTERED}' = '{mark}')")
+            spark.sql(f"alter database {quoted(dataset)} set dbproperties "
+                      f"({string_literal(REGISTERED)} = {string_literal(mark)})")
     finally:
         spark.stop()
     return sorted(stale)

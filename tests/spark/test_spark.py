@@ -87,7 +87,7 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     raw = str(on_spark.raw_path)
     tables = sorted((vendor, t["name"]) for vendor in SOURCES
                     for t in make_pipeline(vendor, on_spark).default_schema.data_tables()
-                    if t["name"] in loaded_tables(raw, vendor) and not t["name"].startswith("_"))
+                    if t["name"] in loaded_tables(on_spark.raw_path, vendor) and not t["name"].startswith("_"))
     # Besides, in the same application: two loads of one table, the second with a new column, read whole.
     files = spark_place.lake / "two-loads"
     files.mkdir()

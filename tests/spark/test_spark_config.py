@@ -8,7 +8,7 @@ import dlt
 import pytest
 
 from warehouse import Warehouse, WarehouseConfigError
-from warehouse.spark_lake import current_view_sql
+from warehouse.spark_lake import current_view_sql, registration_sql
 
 pytestmark = pytest.mark.fast
 
@@ -54,3 +54,30 @@ def test_views_keep_completed_loads_the_newest_version_and_surviving_parents(tmp
         "on c._dlt_parent_id = p._dlt_id")
     appended = current_view_sql(schema, "shop", "clicks")
     assert "status = 0" in appended and "row_number" not in appended
+
+
+def test_a_quoted_password_is_read_whole_and_never_shown(tmp_path):
+    """libpq quotes a value with spaces: `password='a b'` is one password, hidden whole in the summary."""
+    quoted = "dbname=m host=db user=u password='se cret' port=6543"
+    lake = Warehouse(f"spark:{tmp_path}/lake", metastore=quoted).checked()
+    assert lake.label().endswith("user=u password=*** port=6543)")
+    metastore = lake.hive_metastore()
+    assert (metastore.password, metastore.port) == ("se cret", 6543)
+    ducklake = Warehouse(f"ducklake:postgres:{quoted}", name="lake", data_path=str(tmp_path)).checked()
+    assert "user=u password=*** port=6543;" in ducklake.label()
+    assert ducklake._dlt_catalog().password == "se cret"
+
+
+def test_a_lake_path_with_a_quote_stays_one_path_in_spark_sql(tmp_path):
+    import sqlglot
+
+    pipeline = dlt.pipeline("paths", destination="duckdb", pipelines_dir=str(tmp_path))
+    pipeline.extract(dlt.resource([{"id": 1}], name="clicks"))
+    pipeline.normalize()
+    raw = tmp_path / "it's a lake" / "raw"
+    statements = list(registration_sql(pipeline.default_schema, "shop", raw, {"clicks"}))
+    locations = [s.split(" location ", 1)[1] for s in statements if " location " in s]
+    assert len(locations) == 2
+    for literal in locations:  # the literal, read by a Spark SQL parser, is the path
+        assert sqlglot.parse_one(f"select {literal}", read="spark").expressions[0].name in (
+            f"{raw}/shop/clicks", f"{raw}/shop/_dlt_loads")
