@@ -188,7 +188,7 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
         schema = helpers.raw_schema(table, fields)
         undocumented = set(header) - set(settings.FIELDS[table])
         rows = 0
-        with zf.open(member) as csv:
+        with zf.open(member) as csv, _damage_first(zf, member, limits.max_bytes):
             bounded = io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large))  # type: ignore[arg-type]
             parsed_blocks = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
             for parsed in _rechunked(parsed_blocks, batch_rows):
@@ -220,6 +220,22 @@ def _damage_named(table: str, endpoint: str) -> Iterator[None]:
         yield
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a broken stream, cut short
         raise DamagedArchive(settings.VENDOR, endpoint, f"the {table} archive is damaged: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _damage_first(zf: zipfile.ZipFile, member: zipfile.ZipInfo, max_bytes: int) -> Iterator[None]:
+    """A CSV that does not parse is first checked for damage: a flipped byte decodes (a stored member, or a
+    deflate stream that goes on) into a row of another shape before the CRC at the member's end is read, and
+    pyarrow's read-ahead can meet that row before the stream's own error. Damage is raised (the export is
+    downloaded again); an intact archive's error stands, as does one past `max_bytes` (never expanded further)."""
+    try:
+        yield
+    except VendorError as exc:
+        with zf.open(member) as whole:  # read to its end: zipfile checks the CRC there
+            bounded = _Bounded(whole, max_bytes, exc)  # type: ignore[arg-type]
+            while bounded.read(CSV_BLOCK):
+                pass
+        raise
 
 
 @contextlib.contextmanager
