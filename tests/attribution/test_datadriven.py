@@ -1,18 +1,15 @@
-"""Markov and Shapley on hand-solved games; identity components."""
+"""Markov and Shapley on hand-solved games."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from fractions import Fraction
 
-import duckdb
 import pandas as pd
 import pytest
 
 from attribution.accuracy import total_variation
 from attribution.datadriven import markov_attribution, shapley_attribution
-from attribution.identity import connected_components
 
 pytestmark = pytest.mark.fast
 
@@ -73,26 +70,6 @@ def test_shapley_matches_the_hand_solution_and_is_efficient():
     three = summary([("a > b > c", 2, 20.0, 0), ("a", 1, 5.0, 0), ("c > b", 1, 1.0, 4), ("", 7, 7.0, 0)])
     out = shapley_attribution(three)
     assert out["conversions"].sum() == pytest.approx(4.0) and out["value"].sum() == pytest.approx(26.0)
-
-
-def components_of(edges: list[tuple[str, str]]) -> dict[str, str]:
-    con = duckdb.connect()
-    relation = con.sql("select * from (values ('', '')) as t(node_a, node_b) where false") if not edges else \
-        con.sql("select * from (values " + ", ".join(f"('{a}', '{b}')" for a, b in edges) + ") as t(node_a, node_b)")
-    return dict(connected_components(con, relation).fetchall())
-
-
-def test_connected_components_are_deterministic():
-    edges = [("email:x", "cmv:9"), ("dev:1", "tx:5"), ("cmv:9", "tx:5"), ("ref:R2", "dev:7")]
-    result = components_of(edges)
-    assert result["email:x"] == result["dev:1"] == result["tx:5"] == hashlib.md5(b"cmv:9").hexdigest()
-    assert result["ref:R2"] == result["dev:7"] == hashlib.md5(b"dev:7").hexdigest() != result["email:x"]
-    assert components_of(edges[::-1]) == result
-
-
-def test_a_chain_is_one_person_labelled_by_its_smallest_key_whatever_its_length():
-    chain = [(f"n:{i:03d}", f"n:{i + 1:03d}") for i in range(200)][::-1]  # the smallest key at the far end
-    assert set(components_of(chain).values()) == {hashlib.md5(b"n:000").hexdigest()}
 
 
 def dense_removal_effects(paths: pd.DataFrame, order: int) -> dict[str, float]:
@@ -186,9 +163,3 @@ def test_total_variation_is_half_the_absolute_difference_of_normalised_shares():
         total_variation({}, {"a": 1})
 
 
-def test_connected_components_of_no_edges_keep_text_ids():
-    """A young warehouse has no identifiers yet: the ids must stay text, or every model typed by them drifts."""
-    con = duckdb.connect()
-    result = connected_components(con, con.sql("select ''::varchar as node_a, ''::varchar as node_b where false"))
-    assert len(result.fetchall()) == 0
-    assert [str(t) for t in result.types] == ["VARCHAR", "VARCHAR"]

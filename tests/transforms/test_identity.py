@@ -4,12 +4,15 @@ real order, scored pairwise against the truth's record ids."""
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from attribution.accuracy import record_grouping
 from pipelines.registry import SOURCES
 from simulator.process import running_sandbox
 from tests.conftest import SHARED_WORK_BUDGET, TEST_SCALE, TEST_SEED
+from tests.transforms.test_attribution_model import dbt
 from tests.warehouse import run_cli, sandbox_env
 
 
@@ -32,3 +35,39 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_pa
     assert conversions == len(truth)
     # a keyless record matched by its value keeps a person of its own: the identity graph has no edge to it
     assert min(grouping["stitching"]) >= 0.9, grouping
+
+
+def stitched(warehouse, edges: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """int_identities__stitched built by dbt over a hand-made identifier graph: node -> person, and the columns'
+    types."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute("create or replace table intermediate.int_identity__edges (node_a varchar, node_b varchar)")
+        if edges:
+            con.executemany("insert into intermediate.int_identity__edges values (?, ?)", edges)
+    done = dbt(warehouse, "run", "--select", "int_identities__stitched")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.sql("select * from intermediate.int_identities__stitched")
+        people, types = dict(found.fetchall()), [str(t) for t in found.types]
+        scratch = con.execute("select table_name from information_schema.tables "
+                              "where table_name like 'int_identities__stitched__%'").fetchall()
+    assert scratch == []  # the labels and every round's table are gone
+    return people, types
+
+
+def test_identity_components_are_labelled_in_sql_by_their_smallest_node(tmp_path):
+    """The people of a graph: every node of a component gets the md5 of its smallest node, whatever the edges'
+    order or a chain's length (the rounds of label propagation grow with the log of the diameter)."""
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
+    edges = [("email:x", "cmv:9"), ("dev:1", "tx:5"), ("cmv:9", "tx:5"), ("ref:R2", "dev:7"), ("solo", "solo")]
+    chain = [(f"n:{i:03d}", f"n:{i + 1:03d}") for i in range(200)][::-1]  # the smallest key at the far end
+    people, types = stitched(tmp_path / "wh.duckdb", edges + chain + [("n:150", None)])
+    assert people["email:x"] == people["dev:1"] == people["tx:5"] == md5("cmv:9")
+    assert people["ref:R2"] == people["dev:7"] == md5("dev:7") and people["solo"] == md5("solo")
+    assert {people[f"n:{i:03d}"] for i in range(201)} == {md5("n:000")}
+    assert len(people) == 6 + 1 + 201 and types == ["VARCHAR", "VARCHAR"]
+    again, _ = stitched(tmp_path / "wh.duckdb", edges[::-1] + chain[::-1])
+    assert again == people
+    # a young warehouse has no identifiers yet: no people, and the ids stay text
+    assert stitched(tmp_path / "wh.duckdb", []) == ({}, ["VARCHAR", "VARCHAR"])

@@ -1,0 +1,76 @@
+{#-
+  Connected components of an identifier graph, in SQL that runs on any engine (DuckDB, Spark): iterative
+  min-label propagation with pointer jumping, each round one join and one aggregate over the edges, so memory is
+  the engine's (it spills; nothing is collected in Python) and the work spreads over a cluster's workers.
+
+  label_components(edges, model) runs as the model's pre-hook, before its transaction, each statement committed on
+  its own (a DuckLake cannot commit a transaction that created and dropped a table): from `edges` (columns node_a,
+  node_b) it writes
+  the table component_labels(model) of (node, label), label = the smallest node of the node's component.
+  A round: each node takes the smallest label among itself and its neighbours, then the label of that label
+  (pointer jumping, which halves the distance to the smallest node); the rounds stop when no label changed. Labels
+  only fall and stay inside the component, so the fixed point is the component's smallest node everywhere;
+  rounds grow with the log of a component's diameter (a chain of 200 identifiers: 8).
+  Scratch tables are the model's name + __cc_edges, __cc_a, __cc_b; the model's post-hook drops the labels.
+-#}
+{% macro component_labels(model) -%}
+    {{- return(model.incorporate(path={'identifier': model.identifier ~ '__labels'}, type='table')) -}}
+{%- endmacro %}
+
+{#- A statement outside any transaction (each commits on its own); its result as an agate table. -#}
+{% macro run_committed(sql) -%}
+    {%- call statement('label_components', fetch_result=True, auto_begin=False) -%}{{ sql }}{%- endcall -%}
+    {{- return(load_result('label_components').table) -}}
+{%- endmacro %}
+
+{% macro label_components(edges, model, max_rounds=64) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set scratch = model.identifier ~ '__cc_' -%}
+    {%- set graph = model.incorporate(path={'identifier': scratch ~ 'edges'}, type='table') -%}
+    {%- set steps = [model.incorporate(path={'identifier': scratch ~ 'a'}, type='table'),
+                     model.incorporate(path={'identifier': scratch ~ 'b'}, type='table')] -%}
+    {%- set labels = component_labels(model) -%}
+    {%- for relation in [graph, labels] + steps %}{% do adapter.drop_relation(relation) %}{% endfor -%}
+
+    {#- both directions of every edge, once -#}
+    {%- do run_committed(get_create_table_as_sql(False, graph, "
+        select node_a as a, node_b as b from " ~ edges ~ " where node_a is not null and node_b is not null
+        union
+        select node_b, node_a from " ~ edges ~ " where node_a is not null and node_b is not null")) -%}
+    {%- do run_committed(get_create_table_as_sql(False, steps[0], "
+        select a as node, least(a, min(b)) as label from " ~ graph ~ " group by a")) -%}
+
+    {%- set state = namespace(current=0, changed=1, rounds=0) -%}
+    {%- for round in range(max_rounds) if state.changed > 0 -%}
+        {%- set before, after = steps[state.current], steps[1 - state.current] -%}
+        {%- do run_committed(get_create_table_as_sql(False, after, "
+            with neighbours as (
+                select e.a as node, min(l.label) as label
+                from " ~ graph ~ " as e
+                inner join " ~ before ~ " as l on l.node = e.b
+                group by e.a
+            ),
+
+            propagated as (
+                select l.node, least(l.label, n.label) as label
+                from " ~ before ~ " as l
+                inner join neighbours as n on n.node = l.node
+            )
+
+            select p.node, j.label
+            from propagated as p
+            inner join propagated as j on j.node = p.label")) -%}
+        {%- set state.changed = run_committed("select count(*) from " ~ after ~ " as n inner join " ~ before ~
+                                          " as o on o.node = n.node where n.label <> o.label").columns[0].values()[0] -%}
+        {%- do adapter.drop_relation(before) -%}
+        {%- set state.current, state.rounds = 1 - state.current, state.rounds + 1 -%}
+    {%- endfor -%}
+    {%- if state.changed > 0 -%}
+        {{- exceptions.raise_compiler_error("connected components of " ~ edges ~ ": labels still changed after "
+                                            ~ max_rounds ~ " rounds") -}}
+    {%- endif -%}
+    {%- do adapter.rename_relation(steps[state.current], labels) -%}
+    {%- do adapter.drop_relation(graph) -%}
+    {{- log("connected components of " ~ edges ~ ": " ~ state.rounds ~ " rounds") -}}
+    {{- return('') -}}
+{%- endmacro %}
