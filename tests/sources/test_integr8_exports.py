@@ -40,18 +40,23 @@ def test_an_export_streams_in_tables_of_a_bounded_size_equal_to_reading_it_whole
     assert pa.concat_tables(tables).equals(whole[0])
 
 
+def assert_damage_found_midway_and_read_on(damaged: bytes, data: bytes) -> None:
+    """Reading `damaged` raises DamagedArchive after some of its tables; the intact `data` read after their rows
+    gives the rest: together, the export read whole."""
+    read: list[pa.Table] = []
+    with pytest.raises(DamagedArchive, match="archive is damaged"):
+        read.extend(read_export(damaged, "clicks", FIELDS, ",", "UTC", batch_rows=1_500, block_bytes=2**16))
+    passed = sum(t.num_rows for t in read)
+    assert 0 < passed < 20_000
+    again = list(after(read_export(data, "clicks", FIELDS, ",", "UTC", batch_rows=1_000), passed))
+    assert pa.concat_tables(read + again).equals(pa.concat_tables(read_export(data, "clicks", FIELDS, ",", "UTC")))
+
+
 def test_an_archive_damaged_midway_goes_on_after_the_rows_read_when_downloaded_again():
     data = archive(20_000)
     damaged = bytearray(data)
     damaged[len(damaged) * 3 // 4] ^= 0xFF  # inside the deflate stream: found only by reading that far
-    read: list[pa.Table] = []
-    with pytest.raises(DamagedArchive, match="archive is damaged"):
-        read.extend(read_export(bytes(damaged), "clicks", FIELDS, ",", "UTC", batch_rows=1_500, block_bytes=2**16))
-    passed = sum(t.num_rows for t in read)
-    assert 0 < passed < 20_000
-    again = list(after(read_export(data, "clicks", FIELDS, ",", "UTC", batch_rows=1_000), passed))
-    whole = pa.concat_tables(read_export(data, "clicks", FIELDS, ",", "UTC"))
-    assert pa.concat_tables(read + again).equals(whole)
+    assert_damage_found_midway_and_read_on(bytes(damaged), data)
 
 
 def test_damage_that_still_reads_as_text_is_damage_not_a_csv_of_another_shape():
@@ -63,13 +68,7 @@ def test_damage_that_still_reads_as_text_is_damage_not_a_csv_of_another_shape():
     damaged = bytearray(data)
     comma = data.index(b",", len(data) // 4)  # far from the end, where the CRC is checked
     damaged[comma] = ord(";")  # a row one column short
-    read: list[pa.Table] = []
-    with pytest.raises(DamagedArchive, match="archive is damaged"):
-        read.extend(read_export(bytes(damaged), "clicks", FIELDS, ",", "UTC", batch_rows=1_500, block_bytes=2**16))
-    passed = sum(t.num_rows for t in read)
-    assert 0 < passed < 20_000
-    again = list(after(read_export(data, "clicks", FIELDS, ",", "UTC", batch_rows=1_000), passed))
-    assert pa.concat_tables(read + again).equals(pa.concat_tables(read_export(data, "clicks", FIELDS, ",", "UTC")))
+    assert_damage_found_midway_and_read_on(bytes(damaged), data)
 
 
 def test_an_export_without_rows_is_one_empty_table_of_its_columns_read_again_or_not():
