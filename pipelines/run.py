@@ -50,7 +50,7 @@ from pipelines.publish import publish as publish_marts
 from pipelines.pushes import pushes_enabled, run_pushes
 from pipelines.recovery import resync_with_warehouse, undo_interrupted_copies
 from pipelines.registry import SOURCES
-from pipelines.spark import register_step
+from pipelines.spark import spark_step
 from pipelines.transform import TransformResult, run_transforms
 from pipelines.vendors import fill_sandbox_credentials
 from sources.common.contract import REJECTS_TABLE
@@ -239,11 +239,13 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
             results = extract_vendors(vendors, warehouse, full_refresh, backfill_from)
         loaded = [r for r in results if r.status == "loaded"]
         if warehouse.is_spark and loaded and not signal_received():
-            transform_result = register_step(warehouse, [r.vendor for r in loaded])
+            transform_result = spark_step(warehouse, [r.vendor for r in loaded], build=transform,
+                                          inherit_fds=lock.fds() if lock else ())
         elif transform and loaded and not signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
                                               force=force_transform, full_refresh=full_refresh)
-        built = transform_result is not None and transform_result.status in ("built", "unchanged")
+        built = transform_result is not None and transform_result.status in ("built", "unchanged") \
+            and not warehouse.is_spark  # no publication or push from Spark yet (pipelines/spark.py)
         # Unchanged marts are published already, unless the publication is not of the last build (its publish
         # failed, or this is a new publish path): checked on every run.
         if publish and built and not signal_received() and (

@@ -1,28 +1,46 @@
 """The Spark warehouse kind's step after the loads: register what dlt wrote to the lake in the metastore
-(warehouse/spark_lake.py), so Spark SQL reads each vendor's tables as merged tables. The dbt project does not
-build on Spark yet (issue #36): the step reports in the summary's transforms line, as skipped."""
+(warehouse/spark_lake.py), so Spark SQL reads each vendor's tables as merged tables, then build the dbt project on
+Spark: what builds there so far (the `spark_ready` selector, transforms/selectors.yml: every SQL model but those
+that read the Python models, with their tests). The Python models, and so publication and pushes, do not run on
+Spark yet (issue #36)."""
 
 from __future__ import annotations
 
 import time
 
 from pipelines.errors import describe
-from pipelines.transform import TransformResult
+from pipelines.transform import TransformResult, dbt_command, failure_detail, last_lines, run_dbt
 from warehouse import Warehouse, make_pipeline
+from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import register
 
-NOT_YET = "the dbt project does not build on Spark yet (issue #36): query the vendors' tables with Spark SQL"
+SELECTOR = "spark_ready"
+NOT_YET = ("the Python models and what reads them (data-driven credit, attribution, channel_performance, "
+           "attribution_shares, the outboxes that carry credit), publication and pushes do not run on Spark yet "
+           "(issue #36)")
 
 
-def register_step(warehouse: Warehouse, vendors: list[str]) -> TransformResult:
-    """Registers the loaded vendors whose tables changed; a failure leaves their marks as they were, so the next
-    run registers them."""
+def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
+               inherit_fds: tuple[int, ...] = ()) -> TransformResult:
+    """Registers the loaded vendors whose tables changed (a failure leaves their marks as they were, so the next
+    run registers them), then, with `build`, builds the project's Spark-ready part with dbt on the warehouse's
+    cluster."""
     started = time.monotonic()
     schemas = {vendor: make_pipeline(vendor, warehouse).default_schema for vendor in vendors}
     try:
         registered = register(warehouse.spark_conf(), warehouse.hive_metastore(), warehouse.raw_path, schemas)
+        write_spark_defaults(warehouse.spark_conf(), warehouse.spark_conf_dir())
     except Exception as exc:
         return TransformResult("failed", time.monotonic() - started,
                                f"registering the lake's tables in the Hive metastore failed: {describe(exc)}")
     what = f"registered {', '.join(registered)}" if registered else "the metastore was up to date"
-    return TransformResult("skipped", time.monotonic() - started, f"{what}; {NOT_YET}")
+    if not build:
+        return TransformResult("skipped", time.monotonic() - started, f"{what}; dbt not run (--no-transform)")
+    code, output = run_dbt(dbt_command("build", "--selector", SELECTOR, "--exclude-resource-type", "unit_test"),
+                           warehouse, inherit_fds)
+    if code is None:
+        return TransformResult("interrupted", time.monotonic() - started, f"{what}; dbt stopped")
+    if code != 0:
+        return TransformResult("failed", time.monotonic() - started,
+                               f"{what}; dbt on Spark: {failure_detail(output, warehouse) or last_lines(output)}")
+    return TransformResult("built", time.monotonic() - started, f"{what}; {last_lines(output)}; {NOT_YET}")

@@ -153,6 +153,32 @@ def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
         child.wait()
 
 
+def run_dbt(command: list[str], warehouse: Warehouse, inherit_fds: tuple[int, ...] = ()) -> tuple[int | None, str]:
+    """Runs a dbt command on the warehouse as a child that dies with the runner and inherits `inherit_fds` (the
+    warehouse lock, so the lock lasts as long as dbt does); a SIGINT or SIGTERM received by the runner stops it at
+    once. Returns its exit code (None when stopped) and its output."""
+    with tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(command, env=dbt_environment(warehouse), stdout=output, stderr=subprocess.STDOUT,
+                                 cwd=dbt_cwd(warehouse), pass_fds=inherit_fds, preexec_fn=_die_with_parent)
+        try:
+            while child.poll() is None:
+                interruptible_sleep(0.2)  # wakes at once on SIGINT / SIGTERM
+                if signal_received():
+                    _stop(child)
+                    return None, ""
+        except BaseException:
+            _stop(child)
+            raise
+        output.seek(0)
+        return child.returncode, output.read().decode(errors="replace")
+
+
+def last_lines(output: str) -> str:
+    """dbt's last three lines, on one line (its summary)."""
+    tail = [line for line in output.splitlines() if line.strip()][-3:]
+    return " | ".join(line.split(" ", 1)[-1].strip() for line in tail)
+
+
 def run_transforms(
     warehouse: Warehouse | str, select: str | None = None, variables: dict[str, object] | None = None,
     inherit_fds: tuple[int, ...] = (), force: bool = False, full_refresh: bool = False,
@@ -164,8 +190,7 @@ def run_transforms(
     (`--full-refresh`) when `full_refresh`, and when the project (models, macros, seeds, vars) changed since the
     last recorded build or none is recorded: a model's new logic then reaches every row, not only new ones.
 
-    dbt runs as a child that dies with the runner and inherits `inherit_fds` (the warehouse lock, so the
-    lock lasts as long as dbt does). A SIGINT or SIGTERM received by the runner stops dbt at once."""
+    dbt runs as a child (run_dbt)."""
     started = time.monotonic()
     warehouse = as_warehouse(warehouse)
     digests = None
@@ -191,24 +216,11 @@ def run_transforms(
         command += ["--select", select]
     if variables:
         command += ["--vars", json.dumps(variables)]
-    env = dbt_environment(warehouse)
-    with tempfile.TemporaryFile() as output:
-        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=dbt_cwd(warehouse),
-                                 pass_fds=inherit_fds, preexec_fn=_die_with_parent)
-        try:
-            while child.poll() is None:
-                interruptible_sleep(0.2)  # wakes at once on SIGINT / SIGTERM
-                if signal_received():
-                    _stop(child)
-                    return TransformResult("interrupted", time.monotonic() - started, "dbt stopped")
-        except BaseException:
-            _stop(child)
-            raise
-        output.seek(0)
-        stdout = output.read().decode(errors="replace")
-    tail = [line for line in stdout.splitlines() if line.strip()][-3:]
-    detail = " | ".join(line.split(" ", 1)[-1].strip() for line in tail)
-    if child.returncode != 0:
+    code, stdout = run_dbt(command, warehouse, inherit_fds)
+    if code is None:
+        return TransformResult("interrupted", time.monotonic() - started, "dbt stopped")
+    detail = last_lines(stdout)
+    if code != 0:
         return TransformResult("failed", time.monotonic() - started, failure_detail(stdout, warehouse) or detail)
     if digests is not None:
         try:

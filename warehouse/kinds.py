@@ -217,6 +217,10 @@ class Warehouse:
         """Spark only: an application's settings on this warehouse (its master, metastore and lake)."""
         return session_conf(self.master, self.hive_metastore(), self.path)
 
+    def spark_conf_dir(self) -> Path:
+        """Spark only: where the runner writes spark-defaults.conf for dbt's Spark session (SPARK_CONF_DIR)."""
+        return self.dbt_dir() / "spark-conf"
+
     def hive_metastore(self) -> HiveMetastore:
         """Spark only: the shared catalog, from `[warehouse] metastore`."""
         return HiveMetastore.from_libpq(self.metastore or "")
@@ -324,6 +328,8 @@ class Warehouse:
         memory limit in dbt (the loads' own: one setting)."""
         paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs"),
                  "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit, "DBT_THREADS": str(self.dbt_threads())}
+        if self.is_spark:  # dbt's Spark session reads spark-defaults.conf there (write_spark_defaults)
+            return {**paths, "DBT_TARGET": "spark", "SPARK_CONF_DIR": str(self.spark_conf_dir())}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()
             return {**paths, "WAREHOUSE_PATH": self.path.name, "DBT_TARGET": "warehouse"}
         return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,

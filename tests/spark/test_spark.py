@@ -2,7 +2,8 @@
 1-core workers), one module so that one worker of the suite starts one cluster: stopping a cluster stops every
 process; the runner loads a Spark lake (dlt's filesystem destination, append-only Parquet) and registers it in the
 metastore, and another application, on both workers, reads its views (warehouse/spark_lake.py) as DuckDB's merged
-tables after the same loads. Each Spark application costs ~40 s here: the module runs few."""
+tables after the same loads, and every model dbt built on Spark as DuckDB's build of the same project. Each Spark
+application costs ~40 s here: the module runs few."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.registry import SOURCES
+from pipelines.transform import run_transforms
 from simulator.process import running_sandbox
 from tests.conftest import SHARED_WORK_BUDGET, TEST_SCALE, TEST_SEED
 from tests.proxy import running_proxy, spoiling_one_sale
@@ -23,6 +25,9 @@ from tests.warehouse import run_cli, sandbox_env
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from warehouse.spark_cluster import local_cluster, process_running
 from warehouse.spark_lake import loaded_tables
+
+MODEL_SCHEMAS = ["reference", "staging", "intermediate", "marts", "outbox"]
+DIFFER_BY_ENGINE = frozenset({"load_id", "fingerprint"})
 
 
 def test_stopping_the_cluster_stops_every_process():
@@ -43,10 +48,11 @@ def normalised(value):
     return value
 
 
-def rows(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tuple]]:
+def rows(con: duckdb.DuckDBPyConnection, query: str, skipped: frozenset[str] = frozenset()
+         ) -> tuple[list[str], list[tuple]]:
     found = con.execute(query)
     names = [d[0] for d in found.description]
-    kept = [i for i, name in enumerate(names) if not name.startswith("_dlt")]
+    kept = [i for i, name in enumerate(names) if not name.startswith("_dlt") and name not in skipped]
     return ([names[i] for i in kept],
             sorted((tuple(normalised(row[i]) for i in kept) for row in found.fetchall()), key=repr))
 
@@ -55,7 +61,8 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     """The runner on `--warehouse spark:<lake>` loads every vendor and registers the lake (once: a run that
     changed no table registers nothing); the same loads into a DuckDB file with dlt's merge give the same
     tables as the lake's views read by Spark, after a first load with one sale rejected, then three days later
-    the fix, refunds and restatements."""
+    the fix, refunds and restatements; and the models dbt builds on Spark (transforms/selectors.yml: spark_ready)
+    equal the same models built by dbt on DuckDB."""
     assert spark_place.cluster.status()["aliveworkers"] == 2
     lake = spark_place.lake / "lake"
     settings = {"WAREHOUSE__METASTORE": spark_place.metastore.conninfo(),
@@ -74,7 +81,9 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
         for hours in (0, 72, 0):
             first_round[0] = hours == 0 and not said
             sb.advance(hours)
-            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push"], env, timeout=900)
+            last = len(said) == 2  # dbt builds on Spark in the last run only (each build takes minutes here)
+            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push",
+                            *([] if last else ["--no-transform"])], env, timeout=1200)
             assert done.returncode == 0, done.stdout + done.stderr
             said.append(next(line for line in done.stdout.splitlines() if "transforms" in line))
             for vendor in SOURCES:
@@ -82,7 +91,8 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
                 pipeline.activate()  # a source reads what its pipeline loaded before (rejections) when made
                 pipeline.run(SOURCES[vendor].source(), loader_file_format=LOADER_FILE_FORMAT)
     assert "skipped" in said[0] and "registered clickmagick, integr8, webmarketer" in said[0], said
-    assert "the metastore was up to date" in said[2], said  # nothing new: no Spark application
+    assert "built" in said[2] and "the metastore was up to date" in said[2], said  # nothing new to register
+    assert run_transforms(warehouse).status == "built"  # the same project on DuckDB, over the same loads
 
     raw = str(on_spark.raw_path)
     tables = sorted((vendor, t["name"]) for vendor in SOURCES
@@ -100,11 +110,15 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     seen = run_app({**on_spark.spark_conf(), **waits}, f"""
         for vendor, table in {json.dumps(tables)}:
             spark.table(f"`{{vendor}}`.`{{table}}`").write.parquet(f"{out}/{{vendor}}.{{table}}")
+        models = [(schema, t.name) for schema in {json.dumps(MODEL_SCHEMAS)} for t in spark.catalog.listTables(schema)]
+        for schema, model in models:
+            spark.table(f"`{{schema}}`.`{{model}}`").write.parquet(f"{out}/{{schema}}.{{model}}")
         two_loads = spark.read.option("mergeSchema", "true").parquet("{files}")
-        print(json.dumps({{"executors": len(spark.sparkContext.statusTracker().getExecutorInfos()),
+        print(json.dumps({{"executors": len(spark.sparkContext.statusTracker().getExecutorInfos()), "models": models,
                           "two_loads": [list(r) for r in two_loads.orderBy("id", "channel")
                                         .select("id", "channel", "cost").collect()]}}))
     """)
+    models = seen.pop("models")
     assert seen == {"executors": 3,  # one on each worker, and the driver
                     "two_loads": [[1, "a", None], [2, "b", None], [2, "b2", 1.5], [3, "c", 2.5]]}
     versions = 0
@@ -121,5 +135,18 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
                                "where resolved").fetchone()[0]
         still_rejected = con.execute("select count(*) from clickmagick.rejected_records").fetchone()[0]
     assert len(tables) > 20 and ("clickmagick", "rejected_records") in tables
+    # Every model dbt built on Spark equals DuckDB's build of the same project over the same loads, but for the
+    # columns that differ by design: each engine's own load ids and fingerprint hashes.
+    built = {schema: sorted(m for s, m in models if s == schema) for schema in MODEL_SCHEMAS}
+    assert len(built["staging"]) == 19 and "int_identities__stitched" in built["intermediate"], built
+    assert {"conversions", "paths", "data_quality"} <= set(built["marts"]), built
+    with warehouse.connect() as con:
+        for schema, model in models:
+            merged = rows(con, f'select * from "{schema}"."{model}"', skipped=DIFFER_BY_ENGINE)
+            viewed = rows(con, f"select * from read_parquet('{out}/{schema}.{model}/*.parquet')",
+                          skipped=DIFFER_BY_ENGINE)
+            assert set(viewed[0]) == set(merged[0]), (schema, model)
+            order = [viewed[0].index(name) for name in merged[0]]
+            assert sorted((tuple(r[i] for i in order) for r in viewed[1]), key=repr) == merged[1], (schema, model)
     assert versions > 0  # the log holds restated versions that the views left out
     assert spoiled and resolved == 1 and still_rejected == 0  # a rejection, resolved: hard-deleted in both

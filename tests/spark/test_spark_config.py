@@ -8,6 +8,7 @@ import dlt
 import pytest
 
 from warehouse import Warehouse, WarehouseConfigError
+from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import current_view_sql, registration_sql
 
 pytestmark = pytest.mark.fast
@@ -30,6 +31,12 @@ def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://db:5432/m"
     with pytest.raises(WarehouseConfigError, match="Spark SQL"):
         lake.connect()
+    # dbt runs in its own Spark session, from the spark-defaults.conf the runner writes, readable by its owner only
+    env = lake.dbt_env()
+    assert env["DBT_TARGET"] == "spark" and env["SPARK_CONF_DIR"] == str(lake.spark_conf_dir())
+    written = write_spark_defaults(conf, lake.spark_conf_dir())
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert "spark.hadoop.javax.jdo.option.ConnectionPassword secret\n" in written.read_text()
 
 
 def test_views_keep_completed_loads_the_newest_version_and_surviving_parents(tmp_path):

@@ -16,8 +16,8 @@
             from {{ relation }}
         ) as p
         inner join {{ ref('channel_groups') }} as r
-            on regexp_full_match(p.medium, r.medium_pattern)
-            and regexp_full_match(p.source, r.source_pattern)
+            on {{ regexp_full_match('p.medium', 'r.medium_pattern') }}
+            and {{ regexp_full_match('p.source', 'r.source_pattern') }}
         qualify row_number() over (partition by p.medium, p.source order by r.priority) = 1
     ) as m
         on m.medium = coalesce(lower(x.medium), '')

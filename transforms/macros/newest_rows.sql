@@ -3,25 +3,21 @@
   (union by name) with the tag value in the column `tag` (ClickMagick's sales, actions and engagements). Newest by the
   columns `newest_by` in turn, each descending with NULL last, as `row_number() over (partition by key order by
   ... desc nulls last) = 1`; ties, and an empty `newest_by`, keep any one row. `where` (SQL over a relation's
-  columns) leaves rows out before the newest is picked.
+  columns) leaves rows out before the newest is picked. `columns` ({name: type}): those of a relation that may be
+  source_or_empty's empty relation (union_all_by_name).
 -#}
-{% macro newest_rows(relations, key, newest_by=[], tag=none, where=none) -%}
+{% macro newest_rows(relations, key, newest_by=[], tag=none, where=none, columns=none) -%}
     {%- set parts = relations.items() | list if tag else [(none, relations)] -%}
-    {{- return(adapter.dispatch('newest_rows')(parts, key, newest_by, tag, where)) -}}
+    {{- return(adapter.dispatch('newest_rows')(parts, key, newest_by, tag, where, columns)) -}}
 {%- endmacro %}
 
 {#- Any engine: a window over every column of every row. DuckDB's window does not spill that payload (out of
     memory at 1 GB over ClickMagick's 5.9M credits at scale 1350). -#}
-{% macro default__newest_rows(parts, key, newest_by, tag, where) -%}
+{% macro default__newest_rows(parts, key, newest_by, tag, where, columns) -%}
     (
         select *
         from (
-            {%- for value, relation in parts %}
-            select *{% if tag %}, '{{ value }}' as {{ tag }}{% endif %}
-            from {{ relation }}
-            {%- if where %} where {{ where }}{% endif %}
-            {% if not loop.last %}union all by name{% endif %}
-            {%- endfor %}
+            {{- union_all_by_name(parts, tag, where, columns) }}
         )
         qualify row_number() over (
             partition by {{ key | join(', ') }}
@@ -34,18 +30,18 @@
     (an aggregate, which spills), and the rows are read once more by row id (a semi-join on integers). A unit
     test's fixture (a CTE) has no row ids: it takes the window, which ranks alike. source_or_empty's empty relation
     (text, not a relation) has no rows to rank. -#}
-{% macro duckdb__newest_rows(parts, key, newest_by, tag, where) -%}
+{% macro duckdb__newest_rows(parts, key, newest_by, tag, where, columns) -%}
     {%- set ranked = [] -%}
     {%- for value, relation in parts -%}
         {%- if relation is not string -%}
             {%- if relation.is_cte -%}
-                {{- return(default__newest_rows(parts, key, newest_by, tag, where)) -}}
+                {{- return(default__newest_rows(parts, key, newest_by, tag, where, columns)) -}}
             {%- endif -%}
             {%- do ranked.append((loop.index0, relation)) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not ranked -%}
-        {{- return(default__newest_rows(parts, key, newest_by, tag, where)) -}}
+        {{- return(default__newest_rows(parts, key, newest_by, tag, where, columns)) -}}
     {%- endif -%}
     {#- a row's number across the relations: its row id times their count, plus the relation's place -#}
     {%- set count = parts | length -%}

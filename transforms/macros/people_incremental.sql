@@ -12,7 +12,7 @@
   in it and in the models after it, even when a run selects only some models.
 
   Usage in a model:
-    config(materialized='incremental', incremental_strategy='append', people_settings=[var('...'), ...],
+    config(materialized=people_materialization(), incremental_strategy='append', people_settings=[var('...'), ...],
            pre_hook="{{ delete_people_to_rebuild(ref('...')) }}", post_hook="{{ record_people_built(ref('...')) }}")
     ... where {{ people_to_rebuild(ref('...')) }}
 -#}
@@ -42,7 +42,7 @@
 
 {#- Each person's fingerprint in `upstream` with this model's settings: what its ledger records. -#}
 {% macro _fingerprints_with_settings(upstream) -%}
-    select person_id, hash(fingerprint, {{ dbt.string_literal(tojson(config.get("people_settings", []))) }}) as fingerprint
+    select person_id, {{ hash_of(['fingerprint', dbt.string_literal(tojson(config.get("people_settings", [])))]) }} as fingerprint
     from {{ _upstream_ledger(upstream) }}
 {%- endmacro %}
 
@@ -70,5 +70,7 @@
 
 {#- Post-hook: the model now holds every person as of `upstream`'s fingerprints. -#}
 {% macro record_people_built(upstream) -%}
+    {%- if config.get('materialized') == 'incremental' -%}  {#- a table rebuilt whole keeps no ledger (Spark) -#}
     create or replace table {{ people_ledger(this) }} as {{ _fingerprints_with_settings(upstream) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -10,7 +10,7 @@
         {{- return(relation) -}}  {#- the relation itself, not its name: newest_rows reads its row ids -#}
     {%- endif -%}
     {%- set empty -%}
-        (select {% for name, type in columns.items() %}cast(null as {{ type }}) as "{{ name }}"{{ ", " if not loop.last }}{% endfor %} where false)
+        (select {% for name, type in columns.items() %}cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}{{ ", " if not loop.last }}{% endfor %} where false)
     {%- endset -%}
     {{- return(empty) -}}
 {%- endmacro %}

@@ -14,8 +14,11 @@ touches as (
 
 weights as (
     -- a model's table has a pattern only when it splits each journey pattern itself
-    select null::varchar as attribution_model, null::varchar as pattern, null::varchar as channel,
-        null::double as share
+    select
+        cast(null as {{ dbt.type_string() }}) as attribution_model,
+        cast(null as {{ dbt.type_string() }}) as pattern,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as double) as share
     where false
     {%- for model in var('attribution_models')['data_driven'] %}
     union all by name

@@ -4,7 +4,7 @@
 -- Incremental by person, as int_journeys__assembled (macros/people_incremental.sql).
 {%- set upstream = ref('int_journeys__transformed') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     people_settings=[var('attribution_models')['heuristic'], var('time_decay_half_life_days')],
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__transformed')) }}",
@@ -21,7 +21,7 @@ touches as (
         touch_number,
         journey_touches as n,
         channel,
-        epoch(ends_at) - epoch(touched_at) as age_s,
+        {{ epoch_seconds('ends_at') }} - {{ epoch_seconds('touched_at') }} as age_s,
         max(case when channel != 'direct' then touch_number end) over (partition by conversion_id)
             as last_non_direct_number
     from {{ ref('int_journeys__transformed') }}

@@ -22,11 +22,11 @@ orphans_matched as (
     inner join referenced as r
         on r.person_id = o.person_id
         and r.conversion_type = o.conversion_type
-        and abs(epoch(o.converted_at) - epoch(r.converted_at)) <= {{ var('dedupe_window_minutes') }} * 60
+        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
     where o.order_ref is null
     qualify row_number() over (
         partition by o.vendor, o.record_id
-        order by abs(epoch(o.converted_at) - epoch(r.converted_at)), r.order_ref
+        order by abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}), r.order_ref
     ) = 1
 ),
 
@@ -37,7 +37,7 @@ keyed as (
         records.*,
         b.brand,
         cast(round(records.revenue * 100) as bigint) as cents,
-        cast(floor(epoch(records.converted_at) / ({{ var('dedupe_window_minutes') }} * 60)) as bigint) as time_bucket
+        cast(floor({{ epoch_seconds('records.converted_at') }} / ({{ var('dedupe_window_minutes') }} * 60)) as bigint) as time_bucket
     from records
     left join {{ ref('brands') }} as b on b.vendor = records.vendor and b.vendor_project = records.vendor_project
 ),
@@ -65,7 +65,7 @@ orphans_matched_by_value as (
         and r.cents = o.cents
         and r.order_ref is not null
         and r.vendor <> o.vendor  -- a vendor reports an order once
-        and abs(epoch(o.converted_at) - epoch(r.converted_at)) <= {{ var('dedupe_window_minutes') }} * 60
+        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
     group by o.vendor, o.record_id
     having count(distinct r.order_ref) = 1
 ),

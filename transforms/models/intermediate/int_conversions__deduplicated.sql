@@ -35,14 +35,14 @@ vendor_views as (
 trusted as (
     select
         order_key,
-        arg_min(revenue, revenue_priority) filter (where revenue is not null) as revenue,
-        arg_min(currency, revenue_priority) filter (where currency is not null) as currency,
-        arg_min(brand, revenue_priority) filter (where brand is not null) as brand,
+        min_by(revenue, revenue_priority) filter (where revenue is not null) as revenue,
+        min_by(currency, revenue_priority) filter (where currency is not null) as currency,
+        min_by(brand, revenue_priority) filter (where brand is not null) as brand,
         -- a site-wide tracker reported it, so its journey is seen whole (not only one network's links)
         bool_or(sees = 'whole_journeys') as seen_whole,
         {%- for vendor in vendor_names() %}
         max(revenue) filter (where vendor = '{{ vendor }}') as {{ vendor }}_revenue,
-        max(record_id) filter (where vendor = '{{ vendor }}') as {{ vendor }}_record_id,
+        max(record_id) filter (where vendor = '{{ vendor }}') as {{ vendor }}_record_id{{ "," if not loop.last }}
         {%- endfor %}
     from vendor_views
     group by order_key
@@ -62,7 +62,7 @@ orders as (
         end as status,
         max(rejection_reason) as rejection_reason,
         bool_or(vendor_status = 'processing') as awaiting_vendor_decision,
-        list(distinct vendor order by vendor) as vendors,
+        {{ sorted_distinct_list('vendor') }} as vendors,
         count(distinct vendor) as vendor_count,
         count(*) as vendor_records,
         bool_or(is_unmatched) as is_unmatched

@@ -12,14 +12,14 @@ clickmagick as (
         currency,
         currency_sent,
         case when status = 'refunded' then 'refunded' else 'completed' end as vendor_status,
-        cast(null as varchar) as rejection_reason,
+        cast(null as {{ dbt.type_string() }}) as rejection_reason,
         email,
-        cast(null as varchar) as user_id,
-        cast(project_id as varchar) as vendor_project,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(project_id as {{ dbt.type_string() }}) as vendor_project,
         'cmv:' || visitor_id as person_node,
-        cast(null as varchar) as click_tx_id,
-        cast(null as varchar) as visit_ip,
-        cast(null as varchar) as visit_user_agent
+        cast(null as {{ dbt.type_string() }}) as click_tx_id,
+        cast(null as {{ dbt.type_string() }}) as visit_ip,
+        cast(null as {{ dbt.type_string() }}) as visit_user_agent
     from {{ ref('stg_clickmagick__conversions') }}
 ),
 
@@ -40,8 +40,8 @@ integr8 as (
             else 'completed'
         end as vendor_status,
         c.rejection_reason,
-        cast(null as varchar) as email,
-        cast(null as varchar) as user_id,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as user_id,
         c.integration_id as vendor_project,
         'dev:' || c.device_id as person_node,
         c.click_tx_id,
@@ -62,14 +62,14 @@ webmarketer as (
         coalesce(e.currency, p.currency) as currency,  -- leads carry no turnover: the project's currency
         e.currency_sent,
         case when e.refunded_at is not null then 'refunded' else 'completed' end as vendor_status,
-        cast(null as varchar) as rejection_reason,
+        cast(null as {{ dbt.type_string() }}) as rejection_reason,
         e.email,
         e.user_id,
         e.project_id as vendor_project,
         'wmu:' || e.user_id as person_node,
-        cast(null as varchar) as click_tx_id,
-        cast(null as varchar) as visit_ip,
-        cast(null as varchar) as visit_user_agent
+        cast(null as {{ dbt.type_string() }}) as click_tx_id,
+        cast(null as {{ dbt.type_string() }}) as visit_ip,
+        cast(null as {{ dbt.type_string() }}) as visit_user_agent
     from {{ ref('stg_webmarketer__events') }} as e
     left join {{ ref('stg_webmarketer__projects') }} as p using (project_id)
 )

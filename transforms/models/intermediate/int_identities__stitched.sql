@@ -2,8 +2,8 @@
 -- component's smallest node (macros/connected_components.sql); the person id is that node's md5, stable across
 -- runs and independent of row order.
 {{ config(
-    pre_hook=before_begin("{{ label_components(ref('int_identity__edges'), this) }}"),
-    post_hook=after_commit("drop table if exists {{ component_labels(this) }}"),
+    pre_hook=hook_outside_transaction("{{ label_components(ref('int_identity__edges'), this) }}"),
+    post_hook=hook_outside_transaction("drop table if exists {{ component_labels(this) }}", after=true),
 ) }}
 -- depends_on: {{ ref('int_identity__edges') }}
 

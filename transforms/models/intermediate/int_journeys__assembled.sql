@@ -4,7 +4,7 @@
 -- Incremental by person: a run rebuilds the people whose touches or conversions changed (macros/people_incremental.sql).
 {%- set upstream = ref('int_people__fingerprinted') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     pre_hook="{{ delete_people_to_rebuild(ref('int_people__fingerprinted')) }}",
     post_hook="{{ record_people_built(ref('int_people__fingerprinted')) }}",
@@ -45,7 +45,7 @@ converting as (
 open_journeys as (
     select
         'open:' || t.person_id as journey_id,
-        cast(null as varchar) as conversion_id,
+        cast(null as {{ dbt.type_string() }}) as conversion_id,
         max(t.touched_at) over (partition by t.person_id) as ends_at,
         t.touch_id,
         t.touched_at

@@ -7,7 +7,7 @@
 -- int_journeys__assembled (macros/people_incremental.sql).
 {%- set upstream = ref('int_journeys__transformed') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__transformed')) }}",
     post_hook="{{ record_people_built(ref('int_journeys__transformed')) }}",
@@ -17,8 +17,8 @@ with
 
 sight as (
     select
-        list(vendor) filter (where sees = 'whole_journeys') as trackers,
-        list(vendor) filter (where sees = 'own_links') as networks
+        {{ list_agg('vendor') }} filter (where sees = 'whole_journeys') as trackers,
+        {{ list_agg('vendor') }} filter (where sees = 'own_links') as networks
     from {{ ref('vendor_priorities') }}
 )
 
@@ -27,8 +27,8 @@ select
     j.channel,
     j.person_id,
     count(*) as touches,
-    count(*) filter (where list_has_any(j.seen_by, s.trackers)) as tracker_touches,
-    count(*) filter (where list_has_any(j.seen_by, s.networks)) as network_touches,
+    count(*) filter (where {{ lists_overlap('j.seen_by', 's.trackers') }}) as tracker_touches,
+    count(*) filter (where {{ lists_overlap('j.seen_by', 's.networks') }}) as network_touches,
     any_value(c.seen_whole) as seen_whole
 from {{ ref('int_journeys__transformed') }} as j
 inner join {{ ref('int_conversions__deduplicated') }} as c using (conversion_id)

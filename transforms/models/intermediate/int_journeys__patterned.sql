@@ -5,7 +5,7 @@
 -- int_journeys__assembled (macros/people_incremental.sql).
 {%- set upstream = ref('int_journeys__channel_touches') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__channel_touches')) }}",
     post_hook="{{ record_people_built(ref('int_journeys__channel_touches')) }}",
@@ -16,7 +16,8 @@ select
     person_id,
     bool_or(seen_whole) as seen_whole,
     case when bool_or(seen_whole) then 'whole' else 'part' end || ' '
-    || string_agg(channel || ':' || touches || ':' || tracker_touches || ':' || network_touches, ' ' order by channel)
+    || {{ ordered_string_agg("channel || ':' || touches || ':' || tracker_touches || ':' || network_touches", "' '",
+                             'channel') }}
         as pattern
 from {{ ref('int_journeys__channel_touches') }}
 where {{ people_to_rebuild(upstream) }}

@@ -7,7 +7,7 @@
 {% set transforms = var('path_transforms') %}
 {%- set upstream = ref('int_journeys__assembled') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     people_settings=[var('path_lookback_days'), var('path_transforms'), var('path_lookback_steps')],
     pre_hook="{{ delete_people_to_rebuild(ref('int_journeys__assembled')) }}",
@@ -19,7 +19,7 @@ with
 step_0 as (
     select *
     from {{ ref('int_journeys__assembled') }}
-    where touched_at >= ends_at - to_days({{ var('path_lookback_days') }})
+    where touched_at >= ends_at - interval {{ var('path_lookback_days') | int }} day
         and {{ people_to_rebuild(upstream) }}
 ),
 
@@ -49,14 +49,14 @@ step_{{ loop.index }} as (
 
 numbered as (
     select
-        * exclude (touch_number),
+        {{ star_except(['touch_number']) }},
         touch_number as original_touch_number,
         row_number() over (partition by journey_id order by touch_number desc) as steps_from_end
     from step_{{ transforms | length }}
 )
 
 select
-    * exclude (steps_from_end),
+    {{ star_except(['steps_from_end']) }},
     row_number() over (partition by journey_id order by original_touch_number) as touch_number,
     count(*) over (partition by journey_id) as journey_touches
 from numbered

@@ -8,7 +8,7 @@ journeys as (
     select
         journey_id,
         any_value(conversion_id) as conversion_id,
-        string_agg(channel, ' > ' order by touch_number) as path,
+        {{ ordered_string_agg('channel', "' > '", 'touch_number') }} as path,
         count(*) as touches
     from {{ ref('int_journeys__transformed') }}
     group by journey_id

@@ -2,8 +2,8 @@
 -- records carry (the most recent record's, when several differ).
 select
     person_id,
-    arg_max(email, converted_at) filter (where email is not null) as email,
-    arg_max(user_id, converted_at) filter (where user_id is not null) as user_id
+    max_by(email, converted_at) filter (where email is not null) as email,
+    max_by(user_id, converted_at) filter (where user_id is not null) as user_id
 from {{ ref('int_conversion_records__matched') }}
 where person_id is not null
 group by person_id

@@ -12,14 +12,23 @@ integr8_clicks as (
     select * from {{ ref('stg_integr8__clicks') }} where not is_bot
 ),
 
+{%- set ad_click_ids = ['gclid', 'msclkid', 'fbclid', 'ttclid'] %}
+
+-- each click's ad click ids, a row each (an unpivot that leaves out the ids a click lacks)
 integr8_ad_ids as (
-    unpivot (select tx_id, gclid, msclkid, fbclid, ttclid from integr8_clicks)
-    on gclid, msclkid, fbclid, ttclid into name id_type value ad_click_id
+    {%- for id_type in ad_click_ids %}
+    select tx_id, '{{ id_type }}' as id_type, {{ id_type }} as ad_click_id from integr8_clicks
+    where {{ id_type }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 clickmagick_ad_ids as (
-    unpivot (select click_id, gclid, msclkid, fbclid, ttclid from clickmagick_clicks)
-    on gclid, msclkid, fbclid, ttclid into name id_type value ad_click_id
+    {%- for id_type in ad_click_ids %}
+    select click_id, '{{ id_type }}' as id_type, {{ id_type }} as ad_click_id from clickmagick_clicks
+    where {{ id_type }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 -- An equi-join on the id value, not a correlated `in (gclid, ...)`: DuckDB ran that as a nested loop
@@ -58,10 +67,11 @@ joined as (
         i.cost,
         c.click_id as clickmagick_click_id,
         i.tx_id as integr8_tx_id,
-        list_concat(
-            case when c.click_id is not null then ['clickmagick'] else [] end,
-            case when i.tx_id is not null then ['integr8'] else [] end
-        ) as seen_by,
+        case
+            when c.click_id is not null and i.tx_id is not null then {{ list_of(["'clickmagick'", "'integr8'"]) }}
+            when c.click_id is not null then {{ list_of(["'clickmagick'"]) }}
+            else {{ list_of(["'integr8'"]) }}
+        end as seen_by,
         case when i.device_id is not null then 'dev:' || i.device_id else 'cmv:' || c.visitor_id end as person_node
     from clickmagick_resolved as c
     full outer join integr8_clicks as i on i.tx_id = c.tx_id

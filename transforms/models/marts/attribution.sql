@@ -7,7 +7,7 @@
 -- data-driven credit (a refit moves them all; macros/people_incremental.sql).
 {%- set upstream = ref('int_attribution__heuristic') %}
 {{ config(
-    materialized='incremental',
+    materialized=people_materialization(),
     incremental_strategy='append',
     people_settings=[var('attribution_models')],
     pre_hook="{{ delete_people_to_rebuild(ref('int_attribution__heuristic'), also=is_data_driven('attribution_model')) }}",

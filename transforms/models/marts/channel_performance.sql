@@ -18,7 +18,7 @@ credited as (
 ),
 
 campaign_channels as (
-    select campaign, arg_max(channel, touches) as channel
+    select campaign, max_by(channel, touches) as channel
     from (select campaign, channel, count(*) as touches from {{ ref('int_touches__classified') }}
           where campaign is not null group by all)
     group by campaign

@@ -10,8 +10,8 @@ journeys as (
         conversion_id,
         count(*) as touches,
         min(touched_at) as first_touch_at,
-        arg_min(channel, touch_number) as first_touch_channel,
-        arg_max(channel, touch_number) as last_touch_channel
+        min_by(channel, touch_number) as first_touch_channel,
+        max_by(channel, touch_number) as last_touch_channel
     from {{ ref('int_journeys__assembled') }}
     where conversion_id is not null
     group by conversion_id
@@ -40,6 +40,6 @@ select
     j.first_touch_at,
     j.first_touch_channel,
     j.last_touch_channel,
-    epoch(c.converted_at) - epoch(j.first_touch_at) as seconds_to_convert
+    {{ epoch_seconds('c.converted_at') }} - {{ epoch_seconds('j.first_touch_at') }} as seconds_to_convert
 from conversions as c
 left join journeys as j using (conversion_id)

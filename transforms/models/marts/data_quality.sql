@@ -16,7 +16,7 @@ unmatched as (
 ),
 
 unstitched as (
-    select 'conversion_without_touches', conversion_date, array_to_string(vendors, '+'), conversion_type, count(*)
+    select 'conversion_without_touches', conversion_date, {{ list_join('vendors', "'+'") }}, conversion_type, count(*)
     from {{ ref('conversions') }}
     where touches = 0
     group by all
@@ -30,7 +30,7 @@ invalid_currency as (
 ),
 
 negative_revenue as (
-    select 'negative_revenue_on_completed_order', conversion_date, array_to_string(vendors, '+'), conversion_type,
+    select 'negative_revenue_on_completed_order', conversion_date, {{ list_join('vendors', "'+'") }}, conversion_type,
         count(*)
     from {{ ref('conversions') }}
     where status = 'completed' and revenue < 0

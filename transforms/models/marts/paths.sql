@@ -8,7 +8,7 @@ summarised as (
 ),
 
 path_channels as (
-    select path, unnest(string_split(path, ' > ')) as channel, nulls
+    select path, {{ unnest_list(split_to_list('path', ' > ')) }} as channel, nulls
     from summarised
     where path <> ''
 ),
@@ -26,7 +26,7 @@ observed_paths as (
 
 select
     s.path,
-    case when s.path = '' then 0 else len(string_split(s.path, ' > ')) end as path_length,
+    case when s.path = '' then 0 else {{ list_length(split_to_list('s.path', ' > ')) }} end as path_length,
     s.conversions,
     s.value as revenue,
     s.nulls as non_conversions,

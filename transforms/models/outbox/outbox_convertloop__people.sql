@@ -48,8 +48,8 @@ journeys as (
         person_id,
         count(*) as conversions,
         max(converted_at) as last_conversion_at,
-        arg_min(first_touch_channel, first_touch_at) as first_touch_channel,
-        arg_max(last_touch_channel, converted_at) as last_touch_channel
+        min_by(first_touch_channel, first_touch_at) as first_touch_channel,
+        max_by(last_touch_channel, converted_at) as last_touch_channel
     from conversions
     group by person_id
 )

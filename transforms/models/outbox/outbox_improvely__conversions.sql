@@ -11,8 +11,8 @@ conversions as (
 visits as (
     select
         order_key as conversion_id,
-        arg_min(visit_ip, converted_at) as ip,
-        arg_min(visit_user_agent, converted_at) as user_agent
+        min_by(visit_ip, converted_at) as ip,
+        min_by(visit_user_agent, converted_at) as user_agent
     from {{ ref('int_conversion_records__matched') }}
     where visit_ip is not null and visit_user_agent is not null
     group by order_key
@@ -65,7 +65,7 @@ select
     r.currency,
     r.reference,
     r.occurred_at,
-    cast(epoch(r.occurred_at) as bigint) as occurred_at_unix,
+    cast(floor({{ epoch_seconds('r.occurred_at') }}) as bigint) as occurred_at_unix,
     r.email as label,
     v.ip,
     v.user_agent,

@@ -16,10 +16,10 @@ unioned as (
 
 renamed as (
     select
-        cast(id as varchar) as conversion_id,
+        cast(id as {{ dbt.type_string() }}) as conversion_id,
         conversion_type,
         project_id,
-        "timestamp" as converted_at,
+        {{ adapter.quote('timestamp') }} as converted_at,
         nullif(upper(trim(ref)), '') as order_ref,
         cast(amt as double) as revenue,
         {{ currency_code('currency') }} as currency,

@@ -11,14 +11,15 @@
 {% endfor %}
 
 select
-    cast(conversion_id as varchar) as conversion_id,
+    cast(conversion_id as {{ dbt.type_string() }}) as conversion_id,
     conversion_type,
     attribution_model,
-    cast(click_id as varchar) as click_id,
+    cast(click_id as {{ dbt.type_string() }}) as click_id,
     click_timestamp as clicked_at,
     cast(share as double) as share,
     utm_source, utm_medium, utm_campaign, utm_content, utm_term,
     gclid, msclkid, fbclid, ttclid,
     s2 as integr8_tx_id
 -- one credit per conversion, model and click should a conversion id recur across the three kinds
-from {{ newest_rows(credits, ['conversion_id', 'attribution_model', 'click_id'], tag='conversion_type') }}
+from {{ newest_rows(credits, ['conversion_id', 'attribution_model', 'click_id'], tag='conversion_type',
+                   columns=columns) }}

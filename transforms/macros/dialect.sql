@@ -1,0 +1,283 @@
+{#-
+  Where DuckDB's SQL and Spark SQL differ, the project says it once here (dispatched: `duckdb__`/`default__` for
+  DuckDB, `spark__` for Spark), and the models call these instead of either dialect's own syntax. dbt's own
+  cross-database macros (dbt.type_string(), dbt.dateadd(), ...) are used where they exist.
+-#}
+
+{#- A column type by the project's names (varchar, timestamptz, bigint, double, date, boolean), in the engine's. -#}
+{% macro sql_type(name) -%}
+    {{- return(adapter.dispatch('sql_type')(name)) -}}
+{%- endmacro %}
+
+{% macro default__sql_type(name) -%}
+    {{- return(name) -}}
+{%- endmacro %}
+
+{#- Spark: no varchar without a length, and its `timestamp` is the instant (timestamptz) in the session's zone. -#}
+{% macro spark__sql_type(name) -%}
+    {{- return({'varchar': 'string', 'timestamptz': 'timestamp'}.get(name, name)) -}}
+{%- endmacro %}
+
+{#- Whether the whole of `value` matches the regular expression `pattern`. -#}
+{% macro regexp_full_match(value, pattern) -%}
+    {{- return(adapter.dispatch('regexp_full_match')(value, pattern)) -}}
+{%- endmacro %}
+
+{% macro default__regexp_full_match(value, pattern) -%}
+    regexp_full_match({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(value, pattern) -%}
+    ({{ value }} rlike concat('^(?:', {{ pattern }}, ')$'))
+{%- endmacro %}
+
+{#-
+  The rows of several relations as one, matched by column name; a column one relation lacks is null there.
+  `parts`: (tag value, relation) pairs; with `tag`, each row carries its part's tag value in that column;
+  `where` (SQL over a relation's columns) filters each part; `columns` ({name: type}) names the columns of a part
+  that is SQL text, not a relation (source_or_empty's empty relation), where the engine must be told them.
+-#}
+{% macro union_all_by_name(parts, tag=none, where=none, columns=none) -%}
+    {{- return(adapter.dispatch('union_all_by_name')(parts, tag, where, columns)) -}}
+{%- endmacro %}
+
+{% macro default__union_all_by_name(parts, tag, where, columns) -%}
+    {%- for value, relation in parts %}
+    select *{% if tag %}, '{{ value }}' as {{ tag }}{% endif %}
+    from {{ relation }}
+    {%- if where %} where {{ where }}{% endif %}
+    {% if not loop.last %}union all by name{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Spark SQL has no union by name: every part selects the union's columns in one order, nulls where it lacks one. -#}
+{% macro spark__union_all_by_name(parts, tag, where, columns) -%}
+    {%- set found = [] -%}
+    {%- for value, relation in parts -%}
+        {%- set names = {} -%}
+        {%- if relation is string -%}
+            {%- if columns is none and execute -%}
+                {{- exceptions.raise_compiler_error("union_all_by_name: a part that is SQL text needs `columns`") -}}
+            {%- endif -%}
+            {%- for name, type in (columns or {}).items() %}{% do names.update({name: sql_type(type)}) %}{% endfor -%}
+        {%- elif execute -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+                {%- do names.update({column.name: column.data_type}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- do found.append(names) -%}
+    {%- endfor -%}
+    {%- set union = {} -%}
+    {%- for names in found %}{% for name, type in names.items() if name not in union %}{% do union.update({name: type}) %}{% endfor %}{% endfor -%}
+    {%- for value, relation in parts %}
+    {%- set present = found[loop.index0] %}
+    select
+        {%- for name, type in union.items() %}
+        {% if name in present %}{{ adapter.quote(name) }}{% else %}cast(null as {{ type }}) as {{ adapter.quote(name) }}{% endif %}{{ "," if not loop.last or tag }}
+        {%- endfor %}
+        {%- if tag %}
+        '{{ value }}' as {{ tag }}{% endif %}
+    from {{ relation }}
+    {%- if where %} where {{ where }}{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Seconds since 1970-01-01 UTC of a timestamp, with its fraction (a double). -#}
+{% macro epoch_seconds(value) -%}
+    {{- return(adapter.dispatch('epoch_seconds')(value)) -}}
+{%- endmacro %}
+
+{% macro default__epoch_seconds(value) -%}
+    epoch({{ value }})
+{%- endmacro %}
+
+{% macro spark__epoch_seconds(value) -%}
+    (unix_micros({{ value }}) / 1000000.0)
+{%- endmacro %}
+
+{#- A list (array) of the SQL expressions `items`. -#}
+{% macro list_of(items) -%}
+    {{- return(adapter.dispatch('list_of')(items)) -}}
+{%- endmacro %}
+
+{% macro default__list_of(items) -%}
+    [{{ items | join(', ') }}]
+{%- endmacro %}
+
+{% macro spark__list_of(items) -%}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
+{#- A hook run outside the model's transaction (before it begins, or with `after`, after its commit). Spark has
+    no transactions, and its materializations run only the hooks inside one: there the hook is a plain one. -#}
+{% macro hook_outside_transaction(sql, after=false) -%}
+    {{- return(adapter.dispatch('hook_outside_transaction')(sql, after)) -}}
+{%- endmacro %}
+
+{% macro default__hook_outside_transaction(sql, after) -%}
+    {{- return(after_commit(sql) if after else before_begin(sql)) -}}
+{%- endmacro %}
+
+{% macro spark__hook_outside_transaction(sql, after) -%}
+    {{- return(sql) -}}
+{%- endmacro %}
+
+{#- An aggregate: the distinct non-null values of `value` in a group, as a sorted list. -#}
+{% macro sorted_distinct_list(value) -%}
+    {{- return(adapter.dispatch('sorted_distinct_list')(value)) -}}
+{%- endmacro %}
+
+{% macro default__sorted_distinct_list(value) -%}
+    list(distinct {{ value }} order by {{ value }})
+{%- endmacro %}
+
+{% macro spark__sorted_distinct_list(value) -%}
+    array_sort(collect_set({{ value }}))
+{%- endmacro %}
+
+{#- An aggregate: the values of `value` in a group, as a list (in no set order). -#}
+{% macro list_agg(value) -%}
+    {{- return(adapter.dispatch('list_agg')(value)) -}}
+{%- endmacro %}
+
+{% macro default__list_agg(value) -%}
+    list({{ value }})
+{%- endmacro %}
+
+{% macro spark__list_agg(value) -%}
+    collect_list({{ value }})
+{%- endmacro %}
+
+{#- Whether two lists share a value. -#}
+{% macro lists_overlap(a, b) -%}
+    {{- return(adapter.dispatch('lists_overlap')(a, b)) -}}
+{%- endmacro %}
+
+{% macro default__lists_overlap(a, b) -%}
+    list_has_any({{ a }}, {{ b }})
+{%- endmacro %}
+
+{% macro spark__lists_overlap(a, b) -%}
+    arrays_overlap({{ a }}, {{ b }})
+{%- endmacro %}
+
+{#- A 64-bit hash of the SQL expressions `values` (a row of a relation `t`: row_hash('t')). Fingerprints compare
+    values of one engine only, so the two engines' hashes need not agree. -#}
+{% macro hash_of(values) -%}
+    {{- return(adapter.dispatch('hash_of')(values)) -}}
+{%- endmacro %}
+
+{% macro default__hash_of(values) -%}
+    hash({{ values | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__hash_of(values) -%}
+    xxhash64({{ values | join(', ') }})
+{%- endmacro %}
+
+{% macro row_hash(alias) -%}
+    {{- return(adapter.dispatch('row_hash')(alias)) -}}
+{%- endmacro %}
+
+{% macro default__row_hash(alias) -%}
+    hash({{ alias }})
+{%- endmacro %}
+
+{% macro spark__row_hash(alias) -%}
+    xxhash64(struct({{ alias }}.*))
+{%- endmacro %}
+
+{#- How a person-local incremental model (macros/people_incremental.sql) is materialized: incremental where rows
+    can be deleted; on Spark's plain Parquet tables (no table format: no delete) a table rebuilt each run. -#}
+{% macro people_materialization() -%}
+    {{- return(adapter.dispatch('people_materialization')()) -}}
+{%- endmacro %}
+
+{% macro default__people_materialization() -%}
+    {{- return('incremental') -}}
+{%- endmacro %}
+
+{% macro spark__people_materialization() -%}
+    {{- return('table') -}}
+{%- endmacro %}
+
+{#- Every column of the relation in scope but `columns`: `select {{ star_except(['a']) }} from ...`. -#}
+{% macro star_except(columns) -%}
+    {{- return(adapter.dispatch('star_except')(columns)) -}}
+{%- endmacro %}
+
+{% macro default__star_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__star_except(columns) -%}
+    * except ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- The elements of a list joined by `separator` (a SQL string literal) into text. -#}
+{% macro list_join(value, separator) -%}
+    {{- return(adapter.dispatch('list_join')(value, separator)) -}}
+{%- endmacro %}
+
+{% macro default__list_join(value, separator) -%}
+    array_to_string({{ value }}, {{ separator }})
+{%- endmacro %}
+
+{% macro spark__list_join(value, separator) -%}
+    array_join({{ value }}, {{ separator }})
+{%- endmacro %}
+
+{#- An aggregate: the group's values of `value` joined by `separator` (a SQL string literal) in the order of
+    `order_by`. -#}
+{% macro ordered_string_agg(value, separator, order_by) -%}
+    {{- return(adapter.dispatch('ordered_string_agg')(value, separator, order_by)) -}}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(value, separator, order_by) -%}
+    string_agg({{ value }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(value, separator, order_by) -%}
+    string_agg({{ value }}, {{ separator }}) within group (order by {{ order_by }})
+{%- endmacro %}
+
+{#- Text split at every `separator` (a plain string, not a pattern), as a list. -#}
+{% macro split_to_list(value, separator) -%}
+    {{- return(adapter.dispatch('split_to_list')(value, separator)) -}}
+{%- endmacro %}
+
+{% macro default__split_to_list(value, separator) -%}
+    string_split({{ value }}, '{{ separator }}')
+{%- endmacro %}
+
+{#- Spark's split takes a Java pattern: the separator quoted (\Q...\E) matches as it is. -#}
+{% macro spark__split_to_list(value, separator) -%}
+    split({{ value }}, '\\Q{{ separator }}\\E')
+{%- endmacro %}
+
+{#- How many elements a list has. -#}
+{% macro list_length(value) -%}
+    {{- return(adapter.dispatch('list_length')(value)) -}}
+{%- endmacro %}
+
+{% macro default__list_length(value) -%}
+    len({{ value }})
+{%- endmacro %}
+
+{% macro spark__list_length(value) -%}
+    size({{ value }})
+{%- endmacro %}
+
+{#- In a select list: a row per element of the list `value` (the row's other columns repeated). -#}
+{% macro unnest_list(value) -%}
+    {{- return(adapter.dispatch('unnest_list')(value)) -}}
+{%- endmacro %}
+
+{% macro default__unnest_list(value) -%}
+    unnest({{ value }})
+{%- endmacro %}
+
+{% macro spark__unnest_list(value) -%}
+    explode({{ value }})
+{%- endmacro %}
