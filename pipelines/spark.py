@@ -27,15 +27,20 @@ def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
     cluster."""
     started = time.monotonic()
     schemas = {vendor: make_pipeline(vendor, warehouse).default_schema for vendor in vendors}
+    conf = warehouse.spark_conf()
     try:
-        registered = register(warehouse.spark_conf(), warehouse.hive_metastore(), warehouse.raw_path, schemas)
-        write_spark_defaults(warehouse.spark_conf(), warehouse.spark_conf_dir())
+        registered = register(conf, warehouse.hive_metastore(), warehouse.raw_path, schemas)
     except Exception as exc:
         return TransformResult("failed", time.monotonic() - started,
                                f"registering the lake's tables in the Hive metastore failed: {describe(exc)}")
     what = f"registered {', '.join(registered)}" if registered else "the metastore was up to date"
     if not build:
         return TransformResult("skipped", time.monotonic() - started, f"{what}; dbt not run (--no-transform)")
+    try:  # dbt's own Spark session reads its settings from there
+        write_spark_defaults(conf, warehouse.spark_conf_dir())
+    except OSError as exc:
+        return TransformResult("failed", time.monotonic() - started,
+                               f"{what}; writing dbt's Spark settings failed: {describe(exc)}")
     code, output = run_dbt(dbt_command("build", "--selector", SELECTOR, "--exclude-resource-type", "unit_test"),
                            warehouse, inherit_fds)
     if code is None:
