@@ -1,8 +1,7 @@
 """The Spark warehouse kind's step after the loads: register what dlt wrote to the lake in the metastore
 (warehouse/spark_lake.py), so Spark SQL reads each vendor's tables as merged tables, then build the dbt project on
-Spark: what builds there so far (the `spark_ready` selector, transforms/selectors.yml: every SQL model but those
-that read the Python models, with their tests). The Python models, and so publication and pushes, do not run on
-Spark yet (issue #36)."""
+Spark (type spark_session: dbt-spark, with the Python models run in dbt's own session: transforms/plugins).
+Publication and pushes do not run from Spark yet (issue #36)."""
 
 from __future__ import annotations
 
@@ -14,17 +13,15 @@ from warehouse import Warehouse, make_pipeline
 from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import register
 
-SELECTOR = "spark_ready"
-NOT_YET = ("the Python models and what reads them (data-driven credit, attribution, channel_performance, "
-           "attribution_shares, the outboxes that carry credit), publication and pushes do not run on Spark yet "
-           "(issue #36)")
+NOT_YET = "publication and pushes do not run from Spark yet (issue #36)"
 
 
 def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
                inherit_fds: tuple[int, ...] = ()) -> TransformResult:
     """Registers the loaded vendors whose tables changed (a failure leaves their marks as they were, so the next
-    run registers them), then, with `build`, builds the project's Spark-ready part with dbt on the warehouse's
-    cluster."""
+    run registers them), then, with `build`, builds the dbt project on the warehouse's cluster: every model, each
+    run (plain Parquet tables have no delete, so nothing is incremental there), with its data tests; unit tests
+    run on DuckDB (`make test`)."""
     started = time.monotonic()
     schemas = {vendor: make_pipeline(vendor, warehouse).default_schema for vendor in vendors}
     conf = warehouse.spark_conf()
@@ -41,7 +38,7 @@ def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
     except OSError as exc:
         return TransformResult("failed", time.monotonic() - started,
                                f"{what}; writing dbt's Spark settings failed: {describe(exc)}")
-    code, output = run_dbt(dbt_command("build", "--selector", SELECTOR, "--exclude-resource-type", "unit_test"),
+    code, output = run_dbt(dbt_command("build", "--exclude-resource-type", "unit_test"),
                            warehouse, inherit_fds)
     if code is None:
         return TransformResult("interrupted", time.monotonic() - started, f"{what}; dbt stopped")

@@ -58,8 +58,10 @@ def dbt_environment(warehouse: Warehouse | str) -> dict[str, str]:
         **os.environ,
         **as_warehouse(warehouse).dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # The Python models import the algorithms from the repo's `attribution` package.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), os.environ.get("PYTHONPATH")])),
+        # The Python models import the algorithms from the repo's `attribution` package; dbt finds the project's
+        # own adapter (type spark_session) as dbt.adapters.spark_session under transforms/plugins.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TRANSFORMS.parent), str(TRANSFORMS / "plugins"),
+                                                    os.environ.get("PYTHONPATH")])),
     }
 
 

@@ -10,7 +10,12 @@
         {{- return(relation) -}}  {#- the relation itself, not its name: newest_rows reads its row ids -#}
     {%- endif -%}
     {%- set empty -%}
-        (select {% for name, type in columns.items() %}cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}{{ ", " if not loop.last }}{% endfor %} where false)
+        (select {{ typed_nulls(columns) }} where false)
     {%- endset -%}
     {{- return(empty) -}}
+{%- endmacro %}
+
+{#- `cast(null as <type>) as <name>, ...` for {name: type} (sql_type's names): the columns of an empty relation. -#}
+{% macro typed_nulls(columns) -%}
+    {%- for name, type in columns.items() %}cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro %}

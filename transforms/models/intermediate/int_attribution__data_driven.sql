@@ -14,16 +14,12 @@ touches as (
 
 weights as (
     -- a model's table has a pattern only when it splits each journey pattern itself
-    select
-        cast(null as {{ dbt.type_string() }}) as attribution_model,
-        cast(null as {{ dbt.type_string() }}) as pattern,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as double) as share
-    where false
+    {%- set columns = {'pattern': 'varchar', 'channel': 'varchar', 'share': 'double'} %}
+    {%- set parts = [('', '(select ' ~ typed_nulls(columns) ~ ' where false)')] %}
     {%- for model in var('attribution_models')['data_driven'] %}
-    union all by name
-    select '{{ model }}' as attribution_model, * from {{ ref('int_channel_weights__' ~ model) }}
+    {%- do parts.append((model, ref('int_channel_weights__' ~ model))) %}
     {%- endfor %}
+    {{ union_all_by_name(parts, tag='attribution_model', columns=columns) }}
 ),
 
 channel_weights as (

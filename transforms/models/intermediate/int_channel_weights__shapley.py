@@ -9,7 +9,7 @@ import logging
 
 import pandas as pd
 
-from attribution import conversion_model
+from attribution import conversion_model, relations
 
 log = logging.getLogger("attribution")
 
@@ -17,15 +17,14 @@ log = logging.getLogger("attribution")
 def model(dbt, session):
     dbt.config(materialized="table")
     # every currency together, in key order (the fit is the same whatever order the rows came in)
-    patterns = dbt.ref("int_journey_patterns__counted").aggregate(
-        "pattern, channel, any_value(touches) as touches, any_value(tracker_touches) as tracker_touches, "
-        "any_value(network_touches) as network_touches, any_value(seen_whole) as seen_whole, "
-        "sum(conversions) as conversions", "pattern, channel").order("pattern, channel").df()
+    patterns = relations.aggregate(dbt.ref("int_journey_patterns__counted"), [
+        "any_value(touches) as touches", "any_value(tracker_touches) as tracker_touches",
+        "any_value(network_touches) as network_touches", "any_value(seen_whole) as seen_whole",
+        "sum(conversions) as conversions"], by=["pattern", "channel"])
     patterns = patterns.rename(columns={"pattern": "conversion_id"})  # a pattern stands for its conversions
     many = patterns.groupby("conversion_id")["conversions"].first().astype(float)
-    exposure = dbt.ref("int_exposure__channels").df()
-    total, seen_whole = dbt.ref("int_conversions__deduplicated").aggregate(
-        "count(*), count(*) filter (where seen_whole)").fetchone()
+    exposure = relations.frame(dbt.ref("int_exposure__channels"))
+    total, seen_whole = relations.conversion_counts(dbt.ref("int_conversions__deduplicated"))
     seen = patterns["seen_whole"].astype(bool)
     whole, partial = patterns.loc[seen], patterns.loc[~seen]
     try:
@@ -45,5 +44,5 @@ def model(dbt, session):
         fitted, whole_credit, whole.loc[whole["network_touches"] > 0, ["conversion_id", "channel"]], partial[columns],
         weights=many)
     credit = pd.concat([whole_credit, partial_credit], ignore_index=True)
-    return credit.rename(columns={"conversion_id": "pattern", "credit": "share"}).astype(
-        {"pattern": "string", "channel": "string", "share": "float64"})
+    return relations.table(session, credit.rename(columns={"conversion_id": "pattern", "credit": "share"}).astype(
+        {"pattern": "string", "channel": "string", "share": "float64"}))

@@ -17,10 +17,14 @@
 with
 
 credits as (
-    select * from {{ ref('int_attribution__heuristic') }}
+    -- a heuristic credits a touch of the journey (its channel is the touch's); a data-driven credit can name a
+    -- channel the journey did not show
+    select conversion_id, touch_id, cast(null as {{ dbt.type_string() }}) as channel, attribution_model, credit
+    from {{ ref('int_attribution__heuristic') }}
     where {{ people_to_rebuild(upstream) }}
-    union all by name
-    select * from {{ ref('int_attribution__data_driven') }}
+    union all
+    select conversion_id, touch_id, channel, attribution_model, credit
+    from {{ ref('int_attribution__data_driven') }}
 ),
 
 conversions as (
@@ -28,9 +32,13 @@ conversions as (
 ),
 
 touches as (
-    select distinct on (conversion_id, touch_id) *
-    from {{ ref('int_journeys__transformed') }}
-    where conversion_id is not null
+    -- one row per conversion and touch (the first, should a journey hold a touch twice)
+    select * from (
+        select *, row_number() over (partition by conversion_id, touch_id order by touch_number) as copy_number
+        from {{ ref('int_journeys__transformed') }}
+        where conversion_id is not null
+    )
+    where copy_number = 1
 )
 
 select

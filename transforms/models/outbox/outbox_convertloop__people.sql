@@ -24,9 +24,12 @@ channel_credit as (
 
 top_channels as (
     -- ties go to the channel name that sorts first, so a re-run picks the same one
-    select person_id, first(channel order by credit desc, channel) as top_channel
-    from channel_credit
-    group by person_id
+    select person_id, channel as top_channel
+    from (
+        select person_id, channel, row_number() over (partition by person_id order by credit desc, channel) as rank
+        from channel_credit
+    )
+    where rank = 1
 ),
 
 revenue_by_currency as (
