@@ -281,3 +281,29 @@
 {% macro spark__unnest_list(value) -%}
     explode({{ value }})
 {%- endmacro %}
+
+{#- The keys of a JSON object (text), as a list in the text's order. -#}
+{% macro json_keys_of(value) -%}
+    {{- return(adapter.dispatch('json_keys_of')(value)) -}}
+{%- endmacro %}
+
+{% macro default__json_keys_of(value) -%}
+    json_keys(cast({{ value }} as json))
+{%- endmacro %}
+
+{% macro spark__json_keys_of(value) -%}
+    json_object_keys({{ value }})
+{%- endmacro %}
+
+{#- A list sorted ascending (duplicates kept). -#}
+{% macro sorted_list(value) -%}
+    {{- return(adapter.dispatch('sorted_list')(value)) -}}
+{%- endmacro %}
+
+{% macro default__sorted_list(value) -%}
+    list_sort({{ value }})
+{%- endmacro %}
+
+{% macro spark__sorted_list(value) -%}
+    array_sort({{ value }})
+{%- endmacro %}
