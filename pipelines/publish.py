@@ -29,6 +29,7 @@ from pipelines.transform import last_build_id
 from warehouse import Warehouse, as_warehouse, literal
 from warehouse.extensions import ensure_extensions
 from warehouse.publication import MARTS_SCHEMA, PARQUET, SNAPSHOT, resolve_publish_dir
+from warehouse.spark_reader import read_tables
 
 MARKER = ".published.json"  # which build the publication holds, beside it
 DASHBOARD = "dashboard.html"  # the page of the snapshot (dashboard/), rebuilt by every publication
@@ -98,25 +99,50 @@ def is_current(warehouse: Warehouse | str | os.PathLike[str], target: str | os.P
 def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> tuple[dict[str, int], str | None]:
     """The marts into `snapshot` and Parquet files; which build they are."""
     rows: dict[str, int] = {}
-    ensure_extensions(warehouse.extensions())
     with duckdb.connect(str(snapshot)) as con:
-        con.execute(warehouse.attach_sql("warehouse", read_only=True))
-        build = last_build_id(con, "warehouse")
-        tables = [name for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
-            "order by table_name", [MARTS_SCHEMA]).fetchall()]
+        con.execute(f"create schema {MARTS_SCHEMA}")
+        tables, build = _copy_spark_marts(warehouse, con) if warehouse.is_spark else _copy_marts(warehouse, con)
         if not tables:
             raise RuntimeError(f"{warehouse.label()} has no {MARTS_SCHEMA} tables to publish (has dbt built them?)")
-        con.execute(f"create schema {MARTS_SCHEMA}")
         for table in tables:
             name = f"{MARTS_SCHEMA}.{quote(table)}"
-            con.execute(f"create table {name} as select * from warehouse.{name}")
             rows[table] = con.execute(f"select count(*) from {name}").fetchone()[0]
             con.execute(f"copy {name} to {literal(str(parquet_dir / f'{table}.parquet'))} (format parquet)")
-        _copy_comments(con)
-        con.execute("detach warehouse")
         con.execute("checkpoint")
     return rows, build
+
+
+def _copy_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[list[str], str | None]:
+    """A DuckDB warehouse's marts (a file or a DuckLake, attached), with their comments; the build they are."""
+    ensure_extensions(warehouse.extensions())
+    con.execute(warehouse.attach_sql("warehouse", read_only=True))
+    build = last_build_id(con, "warehouse")
+    tables = [name for (name,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? "
+        "order by table_name", [MARTS_SCHEMA]).fetchall()]
+    for table in tables:
+        name = f"{MARTS_SCHEMA}.{quote(table)}"
+        con.execute(f"create table {name} as select * from warehouse.{name}")
+    _copy_comments(con)
+    con.execute("detach warehouse")
+    return tables, build
+
+
+def _copy_spark_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[list[str], None]:
+    """A Spark warehouse's marts, read through its cluster (warehouse/spark_reader.py), with the comments dbt
+    wrote to its catalog. A Spark build records no build id: each build there is published."""
+    tables = []
+    for table in read_tables(warehouse.spark_conf(), MARTS_SCHEMA):
+        name = f"{MARTS_SCHEMA}.{quote(table.name)}"
+        con.register("spark_table", table.rows)
+        con.execute(f"create table {name} as select * from spark_table")
+        con.unregister("spark_table")
+        if table.comment:
+            con.execute(f"comment on table {name} is {literal(table.comment)}")
+        for column, comment in table.column_comments.items():
+            con.execute(f"comment on column {name}.{quote(column)} is {literal(comment)}")
+        tables.append(table.name)
+    return tables, None
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:

@@ -244,14 +244,14 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         elif transform and loaded and not signal_received():
             transform_result = run_transforms(warehouse, inherit_fds=lock.fds() if lock else (),
                                               force=force_transform, full_refresh=full_refresh)
-        built = transform_result is not None and transform_result.status in ("built", "unchanged") \
-            and not warehouse.is_spark  # no publication or push from Spark yet (pipelines/spark.py)
+        built = transform_result is not None and transform_result.status in ("built", "unchanged")
         # Unchanged marts are published already, unless the publication is not of the last build (its publish
-        # failed, or this is a new publish path): checked on every run.
+        # failed, or this is a new publish path): checked on every run. (A Spark build is always "built".)
         if publish and built and not signal_received() and (
                 transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
             published = publish_step(warehouse, publish_dir)
-        if (push_only or (push and built)) and not signal_received():
+        # no push from Spark yet: the push ledger lives in a DuckDB warehouse (pipelines/spark.py)
+        if (push_only or (push and built and not warehouse.is_spark)) and not signal_received():
             pushed = run_pushes(warehouse, dry_run=dry_run)
         failed_pushes = [d for d in pushed if d.status in ("failed", "partial")]
         if signal_received():

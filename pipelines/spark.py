@@ -1,7 +1,8 @@
 """The Spark warehouse kind's step after the loads: register what dlt wrote to the lake in the metastore
 (warehouse/spark_lake.py), so Spark SQL reads each vendor's tables as merged tables, then build the dbt project on
 Spark (type spark_session: dbt-spark, with the Python models run in dbt's own session: transforms/plugins).
-Publication and pushes do not run from Spark yet (issue #36)."""
+The runner then publishes the marts (pipelines/publish.py reads them through the cluster); pushes do not
+run from Spark yet (issue #36)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from warehouse import Warehouse, make_pipeline
 from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import register
 
-NOT_YET = "publication and pushes do not run from Spark yet (issue #36)"
+NOT_YET = "pushes do not run from Spark yet (issue #36)"
 
 
 def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,

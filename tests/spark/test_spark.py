@@ -83,16 +83,18 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             first_round[0] = hours == 0 and not said
             sb.advance(hours)
             last = len(said) == 2  # dbt builds on Spark in the last run only (each build takes minutes here)
-            done = run_cli(["--warehouse", f"spark:{lake}", "--no-publish", "--no-push",
-                            *([] if last else ["--no-transform"])], env, timeout=1200)
+            done = run_cli(["--warehouse", f"spark:{lake}", "--no-push", *([] if last else ["--no-transform"])],
+                           env, timeout=1200)
             assert done.returncode == 0, done.stdout + done.stderr
             said.append(next(line for line in done.stdout.splitlines() if "transforms" in line))
+            published = [line for line in done.stdout.splitlines() if line.strip().startswith("publish ")]
             for vendor in SOURCES:
                 pipeline = make_pipeline(vendor, warehouse)
                 pipeline.activate()  # a source reads what its pipeline loaded before (rejections) when made
                 pipeline.run(SOURCES[vendor].source(), loader_file_format=LOADER_FILE_FORMAT)
     assert "skipped" in said[0] and "registered clickmagick, integr8, webmarketer" in said[0], said
     assert "built" in said[2] and "the metastore was up to date" in said[2], said  # nothing new to register
+    assert len(published) == 1 and "published" in published[0], published  # the build's marts, for readers
     assert run_transforms(warehouse).status == "built"  # the same project on DuckDB, over the same loads
 
     raw = str(on_spark.raw_path)
@@ -139,10 +141,11 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     # Every model dbt built on Spark equals DuckDB's build of the same project over the same loads, but for the
     # columns that differ by design: each engine's own load ids and fingerprint hashes.
     with warehouse.connect() as con:
-        on_duckdb = {(schema, name) for schema, name in con.execute(
+        on_duckdb = set(con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in "
-            f"({', '.join(repr(s) for s in MODEL_SCHEMAS)})").fetchall()
-            if not name.endswith(PEOPLE_LEDGER)}  # DuckDB's incremental models keep a ledger of people built
+            f"({', '.join(repr(s) for s in MODEL_SCHEMAS)})").fetchall())
+    names = {name for _, name in on_duckdb}  # DuckDB's incremental models keep a ledger, <model>__people
+    on_duckdb = {(schema, name) for schema, name in on_duckdb if name.removesuffix(PEOPLE_LEDGER) not in names - {name}}
     assert {tuple(m) for m in models} == on_duckdb, on_duckdb ^ {tuple(m) for m in models}
     assert {("marts", "attribution"), ("marts", "attribution_shares"), ("outbox", "outbox_convertloop__people"),
             ("intermediate", "int_channel_weights__shapley")} <= on_duckdb
@@ -154,5 +157,24 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             assert set(viewed[0]) == set(merged[0]), (schema, model)
             order = [viewed[0].index(name) for name in merged[0]]
             assert sorted((tuple(r[i] for i in order) for r in viewed[1]), key=repr) == merged[1], (schema, model)
+    # The publication of the Spark build (read through the cluster) holds DuckDB's marts, with their docs.
+    snapshot = spark_place.lake / "lake_published" / "snapshot.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        con.execute(f"attach '{warehouse.path}' as duck (read_only)")
+        for database in ("duck", "snapshot"):
+            con.execute(f"use {database}")
+            marts = [name for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' "
+                "and database_name = current_database() order by 1").fetchall()]
+            docs = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' "
+                               "and database_name = current_database() union all "
+                               "select table_name || '.' || column_name, comment from duckdb_columns() "
+                               "where schema_name = 'marts' and database_name = current_database() order by 1"
+                               ).fetchall()
+            content = {mart: rows(con, f"select * from marts.{mart}", skipped=DIFFER_BY_ENGINE) for mart in marts}
+            if database == "duck":
+                expected = marts, docs, content
+    assert (marts, docs, content) == expected and len(marts) == 8
+    assert all(comment for _, comment in docs), [name for name, comment in docs if not comment]
     assert versions > 0  # the log holds restated versions that the views left out
     assert spoiled and resolved == 1 and still_rejected == 0  # a rejection, resolved: hard-deleted in both

@@ -1,0 +1,26 @@
+{#-
+  Descriptions as comments on every table format, for the Python models too. dbt-spark writes a model's
+  description only in a SQL model's `create table ... comment`, and column descriptions only for Delta, Hudi and
+  Iceberg tables; Spark's catalog keeps both for a Parquet table as well (COMMENT ON TABLE; ALTER TABLE ... CHANGE
+  COLUMN ... COMMENT changes the comment only), so a reader of the catalog (the publication, a BI tool over the
+  Thrift server) sees the model's docs as on DuckDB.
+-#}
+{% macro spark_session__persist_docs(relation, model, for_relation, for_columns) -%}
+  {% if for_relation and config.persist_relation_docs() and model.description %}
+    {% do run_query("comment on table " ~ relation ~ " is " ~ spark_session__comment_literal(model.description)) %}
+  {% endif %}
+  {{ spark__persist_docs(relation, model, for_relation, for_columns) }}
+{%- endmacro %}
+
+{% macro spark_session__alter_column_comment(relation, column_dict) %}
+  {% for column_name in column_dict %}
+    {% set column = adapter.quote(column_name) if column_dict[column_name]['quote'] else column_name %}
+    {% set comment = spark_session__comment_literal(column_dict[column_name]['description']) %}
+    {% do run_query("alter table " ~ relation ~ " change column " ~ column ~ " comment " ~ comment) %}
+  {% endfor %}
+{% endmacro %}
+
+{#- Spark SQL's string literal of `text` (a backslash escapes). -#}
+{% macro spark_session__comment_literal(text) -%}
+  '{{ text | replace('\\', '\\\\') | replace("'", "\\'") }}'
+{%- endmacro %}
