@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test test-fast lint demo run dashboard sandbox dagster bench clean
+.PHONY: setup test test-fast lint demo spark-demo run dashboard sandbox dagster bench clean
 
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -31,6 +31,9 @@ test: test-fast  ## the fast tier first, then every other test, against sandboxe
 demo:  ## start a sandbox on a free port, run the pipeline against it, print the headline
 	$(PY) -m pipelines.demo
 
+spark-demo:  ## the demo on a throwaway local Spark cluster (Postgres metastore, master, two workers): spark_demo_published/
+	$(PY) -m pipelines.demo --spark
+
 run:  ## the scheduled job: extract every configured vendor, then transform
 	$(PY) -m pipelines.run
 
@@ -48,4 +51,4 @@ bench:  ## every benchmark; ARGS=--quick for the short versions, ARGS='--only no
 	$(PY) -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache var transforms/target transforms/logs *_published
+	rm -rf $(VENV) .pytest_cache .ruff_cache var transforms/target transforms/logs *_published spark_demo .spark_demo.d*

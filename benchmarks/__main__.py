@@ -88,8 +88,8 @@ from sources.common.incremental import lookback_resource, utc, windows
 from sources.integr8 import helpers as i8_helpers
 from sources.integr8 import settings as i8_settings
 from sources.integr8.exports import read_export
-from tests.postgres import running_postgres
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
+from warehouse.local_postgres import running_postgres
 from warehouse.project import attribution_models
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"

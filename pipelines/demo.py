@@ -1,9 +1,15 @@
 """`make demo`: a sandbox on a free port, the whole pipeline against it, the headline, then stop.
 
     python -m pipelines.demo [--warehouse demo.duckdb] [--seed 7] [--scale 1]
+    python -m pipelines.demo --spark [--warehouse spark_demo] ...     (`make spark-demo`)
 
 It ends with the published snapshot (demo_published/snapshot.duckdb) and the dashboard built from it
 (demo_published/dashboard.html).
+
+With --spark the same job runs on a throwaway Spark cluster on this machine: a Postgres for the Hive metastore, a
+master and two 1-core workers (warehouse/spark_cluster.py), the lake in the directory `--warehouse` names; it
+publishes spark_demo_published/ (the marts read through the cluster) and pushes nothing (no push from Spark yet),
+then stops every process it started.
 
 The demo warehouse is rebuilt from scratch each time (it holds synthetic data only).
 """
@@ -23,12 +29,15 @@ from pipelines.errors import describe
 from pipelines.publish import DASHBOARD
 from pipelines.pushes import use_sandbox_destinations
 from pipelines.registry import SOURCES
-from pipelines.run import print_summary, run
+from pipelines.run import EXIT_FAILED, print_summary, run
 from pipelines.vendors import use_sandbox
 from simulator.process import running_sandbox
-from warehouse import pipelines_dir
-from warehouse.lock import WarehouseLock
+from warehouse import Warehouse, pipelines_dir
+from warehouse.local_postgres import running_postgres
+from warehouse.lock import WarehouseLock, warehouse_lock
 from warehouse.publication import default_publish_dir
+from warehouse.spark_catalog import HiveMetastore
+from warehouse.spark_cluster import java_problem, local_cluster
 
 BY_MODEL = """
 pivot (select channel, attribution_model, conversions from marts.channel_performance)
@@ -73,13 +82,17 @@ def print_received(received: dict[str, dict[str, list[dict]]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--warehouse", default="demo.duckdb")
+    parser.add_argument("--warehouse", help="the DuckDB file (default demo.duckdb), or with --spark the lake "
+                        "directory (default spark_demo)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--spark", action="store_true", help="run on a throwaway local Spark cluster")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.spark:
+        return spark_demo(Path(args.warehouse or "spark_demo"), args.seed, args.scale)
 
-    warehouse = Path(args.warehouse)
+    warehouse = Path(args.warehouse or "demo.duckdb")
     with WarehouseLock(warehouse) as lock:
         warehouse.unlink(missing_ok=True)
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
@@ -105,6 +118,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"
     print(f'\nquery it: .venv/bin/python -c "{query}"')
+    return summary.exit_code
+
+
+def spark_demo(lake: Path, seed: int, scale: float) -> int:
+    """The demo on a Spark cluster started (and stopped) here; the headline from its publication."""
+    problem = java_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    lake = lake.resolve()
+    where = Warehouse(f"spark:{lake}")  # its paths; its metastore and master come with the cluster below
+    published = default_publish_dir(where)
+    for path in (lake, published, where.pipelines_dir(), where.dbt_dir()):
+        shutil.rmtree(path, ignore_errors=True)
+    print("starting Postgres (the Hive metastore) and a Spark cluster: a master and two 1-core workers ...")
+    with running_postgres() as postgres, local_cluster(workers=2) as cluster:
+        metastore = HiveMetastore.from_libpq(postgres.create_database("metastore"))
+        warehouse = Warehouse(f"spark:{lake}", metastore=metastore.conninfo(), master=cluster.master_url).checked()
+        print(f"cluster at {cluster.master_url} (web UI {cluster.web_url}); starting the sandbox (seed {seed}, "
+              f"scale {scale}) ...")
+        with running_sandbox(seed=seed, scale=scale) as sandbox, warehouse_lock(warehouse) as lock:
+            print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse.label()}")
+            use_sandbox(sandbox.url, list(SOURCES))
+            summary = run(list(SOURCES), warehouse, lock=lock, publish_dir=str(published), push=False)
+    print_summary(summary)
+    if summary.published is not None and summary.published.status == "published":
+        headline(summary.published.path)
+        print(f"\ndashboard (open it in a browser, works offline): {published / DASHBOARD}")
+        print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
     return summary.exit_code
 
 

@@ -17,11 +17,11 @@ import pytest
 
 from pipelines.registry import SOURCES
 from tests.pausepoint import resume, start_paused
-from tests.postgres import running_postgres
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import ROOT, run_cli, sandbox_env
 from warehouse import Warehouse
 from warehouse.extensions import ensure_extensions
+from warehouse.local_postgres import running_postgres
 from warehouse.publication import SNAPSHOT
 
 READER = """

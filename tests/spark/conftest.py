@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import running_postgres
+from warehouse.local_postgres import running_postgres
 from warehouse.spark_catalog import HiveMetastore
 from warehouse.spark_cluster import SparkCluster, local_cluster
 

@@ -1,4 +1,5 @@
-"""A throwaway Postgres cluster for tests: `initdb` in a temp dir, `pg_ctl` on a free loopback port.
+"""A throwaway Postgres cluster (tests, the benchmarks, `make spark-demo`'s metastore): `initdb` in a temp dir,
+`pg_ctl` on a free loopback port.
 
 Debian's postgresql-15 keeps initdb and pg_ctl off PATH (`pg_config --bindir` finds them), and Postgres
 refuses to run as root: as root the cluster is created and run as the `postgres` user."""
