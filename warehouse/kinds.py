@@ -40,6 +40,7 @@ from warehouse.capabilities import capabilities_resolved_once
 from warehouse.extensions import ensure_extensions
 from warehouse.lake import CheckedOnceLakeCredentials, checked_instance, checked_once_ducklake
 from warehouse.spark_catalog import HiveMetastore, session_conf
+from warehouse.spark_lake import quiet_expected_append_fallback
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
 DUCKLAKE = "ducklake:"
@@ -227,6 +228,7 @@ class Warehouse:
 
     def destination(self) -> Any:
         if self.is_spark:  # append-only Parquet: a merge falls back to append (the lake's views merge)
+            quiet_expected_append_fallback()
             return dlt.destinations.filesystem(bucket_url=str(self.raw_path))
         settings = {"memory_limit": self.memory_limit}
         if not self.is_lake:
@@ -273,8 +275,8 @@ class Warehouse:
     def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
         """A connection whose default catalog is the warehouse: `select * from marts.conversions` works."""
         if self.is_spark:
-            raise WarehouseConfigError(f"{self.label()} is read with Spark SQL (its tables are in the metastore); "
-                                       "the dbt project does not build on Spark yet")
+            raise WarehouseConfigError(f"{self.label()} is read with Spark SQL (its tables are in the metastore), "
+                                       "or through its publication (<lake>_published/snapshot.duckdb)")
         if not self.is_lake:
             return duckdb.connect(str(self.path), read_only=read_only)
         if self.checks_extensions_once:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +146,21 @@ def register(conf: dict[str, str], metastore: HiveMetastore, raw: Path, schemas:
     finally:
         spark.stop()
     return sorted(stale)
+
+
+class ExpectedAppendFallback(logging.Filter):
+    """dlt's filesystem destination warns, for every table with a merge disposition, that it appends instead,
+    and that a hard-delete hint is then ignored: on the lake that is the design (a log of versions; the
+    registered views merge and leave hard-deleted keys out), not news for the user."""
+
+    EXPECTED = ("Falling back to `append`", 'hint is only applied when using the "merge" write disposition')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(expected in message for expected in self.EXPECTED)
+
+
+def quiet_expected_append_fallback() -> None:
+    logger = logging.getLogger("dlt")
+    if not any(isinstance(f, ExpectedAppendFallback) for f in logger.filters):
+        logger.addFilter(ExpectedAppendFallback())
