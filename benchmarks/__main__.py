@@ -3,7 +3,7 @@
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
                          [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
-                         [--scale 450] [--quick] [--only NAME ...]
+                         [--scale 450] [--spark-scale 45] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -34,8 +34,10 @@
    of extract, normalize, load and dbt build (target peak RSS <= 1.5 GiB, #32)
 12. spill: the models that read every row of a large table (ClickMagick's credits, Integr8's clicks, the
    journeys) over 5M synthetic rows of real width at a 150-250 MB DuckDB limit (target: each builds)
+13. spark: the dbt build of the scale-45 world on a local Spark cluster of 1 vs 2 workers (speed-up printed) and
+   on DuckDB (printed, no target: a 2-core box favours DuckDB)
 `--quick` runs the short versions (scale 45, model scale 20, 200,000 export rows, one accuracy seed, increment
-at scale 5).
+and spark at scale 5).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
+from pipelines.spark import spark_step
 from pipelines.transform import last_run_results, run_transforms
 from pipelines.vendors import env_key, use_sandbox
 from simulator.causal import WORLDS
@@ -91,11 +94,12 @@ from sources.integr8.exports import read_export
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from warehouse.local_postgres import running_postgres
 from warehouse.project import attribution_models
+from warehouse.spark_cluster import java_problem, local_cluster
 
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
 BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "identity", "ducklake", "push", "noop",
-           "increment", "scale", "spill"]
+           "increment", "scale", "spill", "spark"]
 
 
 def report(name: str, value: str) -> None:
@@ -539,6 +543,44 @@ def bench_identity(scale: float, seeds: list[int], work: Path) -> None:
                    f"{conversions:,} vs {len(truth):,}")
 
 
+def bench_spark(scale: float, work: Path) -> None:
+    """The dbt build of one world on a Spark cluster of 1 worker vs 2 workers (1 core, 1 GiB each; the speed-up
+    printed) and on DuckDB (printed, no target: a 2-core box favours DuckDB, Spark's gain is past one machine).
+    The world is loaded once into a lake (registered in a throwaway Postgres metastore) and once into a DuckDB
+    file; each build is the runner's own step (pipelines/spark.py: dbt build with its data tests)."""
+    if problem := java_problem():
+        report("spark", f"not run: {problem}")
+        return
+    lake = work / "spark-lake"
+    duck = Warehouse(str(work / "spark-twin.duckdb"))
+    with running_postgres() as postgres:
+        metastore = postgres.create_database("metastore")
+        print(f"loading scale {scale} into a Spark lake and a DuckDB file ...", flush=True)
+        with running_sandbox(seed=7, scale=scale) as sb:
+            use_sandbox(sb.url, list(SOURCES))
+            with mock.patch.dict(os.environ, sandbox_present(sb)):
+                loaded = run(list(SOURCES), Warehouse(f"spark:{lake}", metastore=metastore), transform=False,
+                             publish=False, push=False)
+                assert loaded.status == "ok", loaded
+                twin = run(list(SOURCES), duck, transform=False, publish=False, push=False)
+                assert twin.status == "ok", twin
+        seconds: dict[str, float] = {}
+        for workers in (1, 2):
+            with local_cluster(workers=workers) as cluster:
+                warehouse = Warehouse(f"spark:{lake}", metastore=metastore, master=cluster.master_url)
+                print(f"dbt build on Spark, {workers} worker(s) ...", flush=True)
+                seconds[f"spark-{workers}"], result = timed(spark_step, warehouse, list(SOURCES))
+                assert result.status == "built", result.detail
+                report(f"dbt build at scale {scale} on Spark, {workers} worker(s)",
+                       f"{seconds[f'spark-{workers}']:7.1f} s")
+    print("dbt build on DuckDB ...", flush=True)
+    seconds["duckdb"], result = timed(run_transforms, duck, force=True, full_refresh=True)
+    assert result.status == "built", result.detail
+    report(f"dbt build at scale {scale} on DuckDB (its data tests and unit tests)", f"{seconds['duckdb']:7.1f} s")
+    report("Spark speed-up, 2 workers vs 1", f"{seconds['spark-1'] / seconds['spark-2']:7.2f} x")
+    report("Spark (2 workers) vs DuckDB (no target)", f"{seconds['spark-2'] / seconds['duckdb']:7.2f} x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -557,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--increment-scale", type=float, default=45,
                         help="the increment bench's world (45: about 45 days of history at about 45x the demo)")
     parser.add_argument("--scale", type=float, default=450, help="the full run of the `scale` bench")
+    parser.add_argument("--spark-scale", type=float, default=45, help="the world the `spark` bench builds")
     parser.add_argument("--quick", action="store_true",
                         help="a short run: scale 45 (not 450), model scale 20, 200,000 export rows, one accuracy seed")
     parser.add_argument("--only", nargs="*", choices=BENCHES)
@@ -566,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.scale, args.export_rows, args.accuracy_seeds = 45, 200_000, args.accuracy_seeds[:1]
         args.increment_scale = min(args.increment_scale, 5)
+        args.spark_scale = min(args.spark_scale, 5)
         args.accuracy_worlds = args.accuracy_worlds[:1]
         args.model_scale = min(args.model_scale, 20)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -594,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_scale(args.scale, work)
         if "spill" in chosen:
             bench_spill(work, report)
+        if "spark" in chosen:
+            bench_spark(args.spark_scale, work)
     finally:
         if args.keep_work:
             print(f"warehouses kept in {work}")
