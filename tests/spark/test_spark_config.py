@@ -4,9 +4,13 @@ what DuckDB's merge would keep (the cluster test in test_spark.py runs them)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import dlt
 import pytest
 
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment
 from warehouse import Warehouse, WarehouseConfigError
 from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import current_view_sql, registration_sql
@@ -88,3 +92,17 @@ def test_a_lake_path_with_a_quote_stays_one_path_in_spark_sql(tmp_path):
     for literal in locations:  # the literal, read by a Spark SQL parser, is the path
         assert sqlglot.parse_one(f"select {literal}", read="spark").expressions[0].name in (
             f"{raw}/shop/clicks", f"{raw}/shop/_dlt_loads")
+
+
+def test_the_spark_target_is_the_projects_adapter_and_the_python_models_write_parquet(tmp_path):
+    """dbt finds the project's own adapter (transforms/plugins: dbt-spark plus Python models run in dbt's
+    session) on the path the runner gives it, and parses the whole project for Spark, without a cluster."""
+    lake = Warehouse(f"spark:{tmp_path}/lake", metastore="dbname=m host=db user=u").checked()
+    done = subprocess.run(dbt_command("parse"), env=dbt_environment(lake), cwd=dbt_cwd(lake),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((lake.dbt_dir() / "target" / "manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == "spark_session"
+    python_models = {n["name"]: n["config"] for n in manifest["nodes"].values() if n.get("language") == "python"}
+    assert "attribution_shares" in python_models and len(python_models) == 4, sorted(python_models)
+    assert {config["file_format"] for config in python_models.values()} == {"parquet"}  # Delta is unreadable here
