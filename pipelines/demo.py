@@ -8,7 +8,7 @@ It ends with the published snapshot (demo_published/snapshot.duckdb) and the das
 
 With --spark the same job runs on a throwaway Spark cluster on this machine: a Postgres for the Hive metastore, a
 master and two 1-core workers (warehouse/spark_cluster.py), the lake in the directory `--warehouse` names; it
-publishes spark_demo_published/ (the marts read through the cluster) and pushes nothing (no push from Spark yet),
+publishes spark_demo_published/ (the marts read through the cluster) and pushes to the sandbox's write-only vendors,
 then stops every process it started.
 
 The demo warehouse is rebuilt from scratch each time (it holds synthetic data only).
@@ -141,8 +141,11 @@ def spark_demo(lake: Path, seed: int, scale: float) -> int:
         with running_sandbox(seed=seed, scale=scale) as sandbox, warehouse_lock(warehouse) as lock:
             print(f"sandbox at {sandbox.url}; loading {', '.join(SOURCES)} into {warehouse.label()}")
             use_sandbox(sandbox.url, list(SOURCES))
-            summary = run(list(SOURCES), warehouse, lock=lock, publish_dir=str(published), push=False)
+            use_sandbox_destinations(sandbox.url)
+            summary = run(list(SOURCES), warehouse, lock=lock, publish_dir=str(published))
+            received = sandbox.control("GET", "received")
     print_summary(summary)
+    print_received(received)
     if summary.published is not None and summary.published.status == "published":
         headline(summary.published.path)
         print(f"\ndashboard (open it in a browser, works offline): {published / DASHBOARD}")

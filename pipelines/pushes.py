@@ -14,12 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import duckdb
 
-from destinations.common.push import DestinationResult, push
+from destinations.common.push import OUTBOX_SCHEMA, DestinationResult, push
 from pipelines.errors import describe
 from pipelines.registry import DESTINATIONS
 from pipelines.vendors import LOOPBACK
 from warehouse import Warehouse
+from warehouse.spark_reader import read_tables
 
 
 class DestinationConfigError(ValueError):
@@ -55,16 +57,53 @@ def settings(name: str) -> dict[str, Any]:
 
 
 def run_pushes(warehouse: Warehouse, names: list[str] | None = None, dry_run: bool = False) -> list[DestinationResult]:
+    names = names or list(DESTINATIONS)
+    if warehouse.is_spark:
+        started = time.monotonic()
+        try:
+            copy_spark_outboxes(warehouse)
+        except Exception as exc:  # nothing is pushed, nothing recorded: the next run copies and pushes again
+            return [DestinationResult(name, "failed", time.monotonic() - started,
+                                      error=describe(exc, name)) for name in names]
     results = []
-    for name in names or list(DESTINATIONS):
+    for name in names:
         started = time.monotonic()
         try:
             config = settings(name)
-            with warehouse.connect(read_only=dry_run) as con:
+            with push_connection(warehouse, read_only=dry_run) as con:
                 results.append(push(DESTINATIONS[name], config, con, journal_dir(warehouse), dry_run=dry_run))
         except Exception as exc:  # one destination failing must not stop the others
             results.append(DestinationResult(name, "failed", time.monotonic() - started, error=describe(exc, name)))
     return results
+
+
+def push_connection(warehouse: Warehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Where the push reads the outboxes and keeps its ledger: the warehouse itself (a DuckDB file or lake), or,
+    for a Spark lake (plain Parquet: no updates in place), a DuckDB file of this machine's push state, beside the
+    journals, holding the ledger and the outboxes copied from the cluster (copy_spark_outboxes)."""
+    if warehouse.is_spark:
+        return duckdb.connect(str(spark_push_state(warehouse)), read_only=read_only)
+    return warehouse.connect(read_only=read_only)
+
+
+def spark_push_state(warehouse: Warehouse) -> Path:
+    return Path(warehouse.pipelines_dir()) / "push-state.duckdb"
+
+
+def copy_spark_outboxes(warehouse: Warehouse) -> None:
+    """The outbox tables dbt built on Spark, read through the cluster, replace the push state's copy whole, in one
+    transaction (a copy cut short leaves the previous one; an outbox gone from Spark is gone from the copy)."""
+    path = spark_push_state(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("begin")
+        con.execute(f"drop schema if exists {OUTBOX_SCHEMA} cascade")
+        con.execute(f"create schema {OUTBOX_SCHEMA}")
+        for table in read_tables(warehouse.spark_conf(), OUTBOX_SCHEMA):
+            con.register("spark_table", table.rows)
+            con.execute(f'create or replace table {OUTBOX_SCHEMA}."{table.name}" as select * from spark_table')
+            con.unregister("spark_table")
+        con.execute("commit")
 
 
 def journal_dir(warehouse: Warehouse) -> Path:

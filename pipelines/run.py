@@ -250,8 +250,7 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         if publish and built and not signal_received() and (
                 transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
             published = publish_step(warehouse, publish_dir)
-        # no push from Spark yet: the push ledger lives in a DuckDB warehouse (pipelines/spark.py)
-        if (push_only or (push and built and not warehouse.is_spark)) and not signal_received():
+        if (push_only or (push and built)) and not signal_received():
             pushed = run_pushes(warehouse, dry_run=dry_run)
         failed_pushes = [d for d in pushed if d.status in ("failed", "partial")]
         if signal_received():

@@ -1,8 +1,8 @@
 """The Spark warehouse kind's step after the loads: register what dlt wrote to the lake in the metastore
 (warehouse/spark_lake.py), so Spark SQL reads each vendor's tables as merged tables, then build the dbt project on
 Spark (type spark_session: dbt-spark, with the Python models run in dbt's own session: transforms/plugins).
-The runner then publishes the marts (pipelines/publish.py reads them through the cluster); pushes do not
-run from Spark yet (issue #36)."""
+The runner then publishes the marts and pushes the outboxes (pipelines/publish.py and pipelines/pushes.py read
+them through the cluster)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from pipelines.transform import TransformResult, dbt_command, failure_detail, la
 from warehouse import Warehouse, make_pipeline
 from warehouse.spark_catalog import write_spark_defaults
 from warehouse.spark_lake import register
-
-NOT_YET = "pushes do not run from Spark yet (issue #36)"
 
 
 def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
@@ -46,4 +44,4 @@ def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
     if code != 0:
         return TransformResult("failed", time.monotonic() - started,
                                f"{what}; dbt on Spark: {failure_detail(output, warehouse) or last_lines(output)}")
-    return TransformResult("built", time.monotonic() - started, f"{what}; {last_lines(output)}; {NOT_YET}")
+    return TransformResult("built", time.monotonic() - started, f"{what}; {last_lines(output)}")

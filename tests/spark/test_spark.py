@@ -8,6 +8,7 @@ application costs ~40 s here: the module runs few."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.pushes import run_pushes
 from pipelines.registry import SOURCES
 from pipelines.transform import run_transforms
 from simulator.process import running_sandbox
@@ -77,18 +79,19 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             running_proxy(sb.vendor_url("clickmagick"), spoil_one_sale) as clickmagick:
         env = sandbox_env(sb, list(SOURCES), SOURCES__CLICKMAGICK__BASE_URL=clickmagick.url, **settings)
         for key, value in env.items():
-            if key.startswith("SOURCES__"):
+            if key.startswith(("SOURCES__", "DESTINATIONS__")):
                 monkeypatch.setenv(key, value)
         for hours in (0, 72, 0):
             first_round[0] = hours == 0 and not said
             sb.advance(hours)
             last = len(said) == 2  # dbt builds on Spark in the last run only (each build takes minutes here)
-            done = run_cli(["--warehouse", f"spark:{lake}", "--no-push", *([] if last else ["--no-transform"])],
-                           env, timeout=1200)
+            done = run_cli(["--warehouse", f"spark:{lake}", *([] if last else ["--no-transform"])],
+                           {**env, "DESTINATIONS__ENABLED": str(last).lower()}, timeout=1200)
             assert done.returncode == 0, done.stdout + done.stderr
             assert not [m for m in ExpectedAppendFallback.EXPECTED if m in done.stderr]  # the lake's design, not news
             said.append(next(line for line in done.stdout.splitlines() if "transforms" in line))
             published = [line for line in done.stdout.splitlines() if line.strip().startswith("publish ")]
+            pushed = [line.split() for line in done.stdout.splitlines() if line.strip().startswith("push ")]
             for vendor in SOURCES:
                 pipeline = make_pipeline(vendor, warehouse)
                 pipeline.activate()  # a source reads what its pipeline loaded before (rejections) when made
@@ -97,6 +100,16 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     assert "built" in said[2] and "the metastore was up to date" in said[2], said  # nothing new to register
     assert len(published) == 1 and "published" in published[0], published  # the build's marts, for readers
     assert run_transforms(warehouse).status == "built"  # the same project on DuckDB, over the same loads
+    # The Spark run pushed its outboxes (copied from the cluster into this machine's push state): each
+    # destination sent what a push of DuckDB's build would send, and skipped the same rows.
+    would = {d.destination: d for d in run_pushes(warehouse, dry_run=True)}
+    assert {words[1] for words in pushed} == set(would) and all(words[2] == "pushed" for words in pushed), pushed
+    for words in pushed:
+        counts = {name: int(number.replace(",", "")) for name, number in
+                  re.findall(r"(sent|unchanged|rejected|skipped) ([\d,]+)", " ".join(words))}
+        expected = would[words[1]]
+        assert counts == {"sent": expected.sent, "unchanged": 0, "rejected": 0,
+                          "skipped": sum(expected.skipped.values())} and expected.sent > 0, (words, expected)
 
     raw = str(on_spark.raw_path)
     tables = sorted((vendor, t["name"]) for vendor in SOURCES
