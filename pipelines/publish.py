@@ -26,10 +26,10 @@ import duckdb
 
 from dashboard import build as build_dashboard
 from pipelines.transform import last_build_id
-from warehouse import Warehouse, as_warehouse, literal
+from warehouse import Warehouse, as_warehouse, literal, quote
 from warehouse.extensions import ensure_extensions
 from warehouse.publication import MARTS_SCHEMA, PARQUET, SNAPSHOT, resolve_publish_dir
-from warehouse.spark_reader import read_tables
+from warehouse.spark_reader import copy_tables
 
 MARKER = ".published.json"  # which build the publication holds, beside it
 DASHBOARD = "dashboard.html"  # the page of the snapshot (dashboard/), rebuilt by every publication
@@ -42,10 +42,6 @@ class PublishResult:
     path: str  # the snapshot file readers open
     rows: dict[str, int] = field(default_factory=dict)
     detail: str = ""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def publish(warehouse: Warehouse | str | os.PathLike[str],
@@ -129,20 +125,9 @@ def _copy_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[l
 
 
 def _copy_spark_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[list[str], None]:
-    """A Spark warehouse's marts, read through its cluster (warehouse/spark_reader.py), with the comments dbt
-    wrote to its catalog. A Spark build records no build id: each build there is published."""
-    tables = []
-    for table in read_tables(warehouse.spark_conf(), MARTS_SCHEMA):
-        name = f"{MARTS_SCHEMA}.{quote(table.name)}"
-        con.register("spark_table", table.rows)
-        con.execute(f"create table {name} as select * from spark_table")
-        con.unregister("spark_table")
-        if table.comment:
-            con.execute(f"comment on table {name} is {literal(table.comment)}")
-        for column, comment in table.column_comments.items():
-            con.execute(f"comment on column {name}.{quote(column)} is {literal(comment)}")
-        tables.append(table.name)
-    return tables, None
+    """A Spark warehouse's marts, read through its cluster, with the comments dbt wrote to its catalog. A Spark
+    build records no build id: each build there is published."""
+    return copy_tables(warehouse.spark_conf(), MARTS_SCHEMA, con), None
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:

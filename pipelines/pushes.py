@@ -21,7 +21,7 @@ from pipelines.errors import describe
 from pipelines.registry import DESTINATIONS
 from pipelines.vendors import LOOPBACK
 from warehouse import Warehouse
-from warehouse.spark_reader import read_tables
+from warehouse.spark_reader import copy_tables
 
 
 class DestinationConfigError(ValueError):
@@ -99,10 +99,7 @@ def copy_spark_outboxes(warehouse: Warehouse) -> None:
         con.execute("begin")
         con.execute(f"drop schema if exists {OUTBOX_SCHEMA} cascade")
         con.execute(f"create schema {OUTBOX_SCHEMA}")
-        for table in read_tables(warehouse.spark_conf(), OUTBOX_SCHEMA):
-            con.register("spark_table", table.rows)
-            con.execute(f'create or replace table {OUTBOX_SCHEMA}."{table.name}" as select * from spark_table')
-            con.unregister("spark_table")
+        copy_tables(warehouse.spark_conf(), OUTBOX_SCHEMA, con)
         con.execute("commit")
 
 

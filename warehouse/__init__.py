@@ -23,8 +23,9 @@ from warehouse.kinds import (
     literal,
     make_pipeline,
     pipelines_dir,
+    quote,
     table_exists,
 )
 
 __all__ = ["DEFAULT_WAREHOUSE", "LOADER_FILE_FORMAT", "Warehouse", "WarehouseConfigError", "as_warehouse", "literal",
-           "make_pipeline", "pipelines_dir", "table_exists"]
+           "make_pipeline", "pipelines_dir", "quote", "table_exists"]

@@ -1,6 +1,6 @@
-"""A schema's tables read out of a Spark warehouse for a reader on one machine (the publication): each table as
-Arrow, through the driver (the files may live where only the cluster reaches: object storage, HDFS), with the
-comments dbt wrote to the catalog (persist_docs)."""
+"""A schema's tables read out of a Spark warehouse for a reader on one machine (the publication, the push): each
+table as Arrow, through the driver (the files may live where only the cluster reaches: object storage, HDFS), with
+the comments dbt wrote to the catalog (persist_docs), into a DuckDB database."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+
+from warehouse.kinds import literal, quote
 from warehouse.spark_catalog import spark_session
 from warehouse.spark_lake import quoted
 
@@ -30,3 +33,20 @@ def read_tables(conf: dict[str, str], schema: str) -> Iterator[SparkTable]:
                              table.description or None, {c.name: c.description for c in columns if c.description})
     finally:
         spark.stop()
+
+
+def copy_tables(conf: dict[str, str], schema: str, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table of `schema` (read_tables) into the schema of the same name in `con` (which must exist),
+    replacing a table of the same name, with its comments; their names, in order."""
+    copied = []
+    for table in read_tables(conf, schema):
+        name = f"{quote(schema)}.{quote(table.name)}"
+        con.register("spark_table", table.rows)
+        con.execute(f"create or replace table {name} as select * from spark_table")
+        con.unregister("spark_table")
+        if table.comment:
+            con.execute(f"comment on table {name} is {literal(table.comment)}")
+        for column, comment in table.column_comments.items():
+            con.execute(f"comment on column {name}.{quote(column)} is {literal(comment)}")
+        copied.append(table.name)
+    return copied
