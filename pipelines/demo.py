@@ -29,7 +29,7 @@ from pipelines.errors import describe
 from pipelines.publish import DASHBOARD
 from pipelines.pushes import use_sandbox_destinations
 from pipelines.registry import SOURCES
-from pipelines.run import EXIT_FAILED, print_summary, run
+from pipelines.run import EXIT_FAILED, RunSummary, print_summary, run
 from pipelines.vendors import use_sandbox
 from simulator.process import running_sandbox
 from warehouse import Warehouse, pipelines_dir
@@ -79,6 +79,21 @@ def print_received(received: dict[str, dict[str, list[dict]]]) -> None:
             print(f"  {vendor}/{resource}: {len(calls):,} calls, e.g. {example[:220]}")
 
 
+def print_headline(database: str) -> None:
+    try:
+        headline(database)
+    except duckdb.Error as exc:
+        print(f"\n(no headline: {describe(exc)})")
+
+
+def print_publication(summary: RunSummary) -> None:
+    """Where readers find what the run published."""
+    if summary.published is not None and summary.published.status == "published":
+        dashboard = Path(summary.published.path).with_name(DASHBOARD)  # written by the publication
+        print(f"\ndashboard (open it in a browser, works offline): {dashboard}")
+        print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,14 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             received = sandbox.control("GET", "received")
         print_summary(summary)
     print_received(received)
-    try:
-        headline(str(warehouse))
-    except duckdb.Error as exc:
-        print(f"\n(no headline: {describe(exc)})")
-    if summary.published is not None and summary.published.status == "published":
-        dashboard = Path(summary.published.path).with_name(DASHBOARD)  # written by the publication
-        print(f"\ndashboard (open it in a browser, works offline): {dashboard}")
-        print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
+    print_headline(str(warehouse))
+    print_publication(summary)
     query = f"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('show all tables').show()"
     print(f'\nquery it: .venv/bin/python -c "{query}"')
     return summary.exit_code
@@ -147,9 +156,8 @@ def spark_demo(lake: Path, seed: int, scale: float) -> int:
     print_summary(summary)
     print_received(received)
     if summary.published is not None and summary.published.status == "published":
-        headline(summary.published.path)
-        print(f"\ndashboard (open it in a browser, works offline): {published / DASHBOARD}")
-        print(f"BI tools and the DuckDB CLI: duckdb -readonly {summary.published.path}")
+        print_headline(summary.published.path)  # the lake is read with Spark; its publication with DuckDB
+    print_publication(summary)
     return summary.exit_code
 
 
