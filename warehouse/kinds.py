@@ -76,6 +76,7 @@ class Warehouse:
     threads: int | None = None  # dbt's models side by side (dbt_threads); None: by the warehouse's size
     master: str = DEFAULT_SPARK_MASTER  # Spark only: where its applications run
     metastore: str | None = None  # Spark only: the Hive metastore's Postgres database (libpq key=value)
+    spark_settings: tuple[tuple[str, str], ...] = ()  # Spark only: `[warehouse.spark_settings]`, on top of ours
 
     @classmethod
     def configured(cls, location: str | os.PathLike[str] | None = None) -> Warehouse:
@@ -90,6 +91,8 @@ class Warehouse:
             threads=dlt.config.get("warehouse.threads", int),
             master=dlt.config.get("warehouse.master", str) or DEFAULT_SPARK_MASTER,
             metastore=dlt.config.get("warehouse.metastore", str),
+            spark_settings=tuple((str(key), str(value)) for key, value
+                                 in (dlt.config.get("warehouse.spark_settings", dict) or {}).items()),
         ).checked()
 
     def checked(self) -> Warehouse:
@@ -215,8 +218,9 @@ class Warehouse:
         return self.path / "raw"
 
     def spark_conf(self) -> dict[str, str]:
-        """Spark only: an application's settings on this warehouse (its master, metastore and lake)."""
-        return session_conf(self.master, self.hive_metastore(), self.path)
+        """Spark only: an application's settings on this warehouse (its master, metastore and lake, then
+        `[warehouse.spark_settings]`)."""
+        return session_conf(self.master, self.hive_metastore(), self.path, settings=dict(self.spark_settings))
 
     def spark_conf_dir(self) -> Path:
         """Spark only: where the runner writes spark-defaults.conf for dbt's Spark session (SPARK_CONF_DIR)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,15 @@ def create_schema(metastore: HiveMetastore) -> None:
 
 
 def session_conf(master_url: str, metastore: HiveMetastore, lake: Path, cores: int = 2,
-                 executor_memory: str = "512m") -> dict[str, str]:
+                 executor_memory: str = "512m", settings: Mapping[str, str] | None = None) -> dict[str, str]:
     """The settings of one Spark application on the cluster at `master_url`, cataloguing in `metastore`, with
     managed tables under `lake`/warehouse. `cores`: spark.cores.max (left unset, the first application takes every
-    core and the next waits forever)."""
+    core and the next waits forever). `settings` (`[warehouse.spark_settings]`) go on top: a real cluster's cores,
+    memory, YARN or Kubernetes settings. Shuffles get 4 partitions per core the application may use unless
+    `settings` say otherwise (Spark's default, 200, costs seconds a query where data is small: AQE merges small
+    partitions after a shuffle, but each map task still writes every partition)."""
+    settings = {key: str(value) for key, value in (settings or {}).items()}
+    cores = int(settings.get("spark.cores.max", cores))
     return {
         "spark.master": master_url,
         "spark.cores.max": str(cores),
@@ -110,8 +116,10 @@ def session_conf(master_url: str, metastore: HiveMetastore, lake: Path, cores: i
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(lake / "warehouse"),
         "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(4 * cores),
         "spark.driver.extraClassPath": str(jdbc_jar()),
         **{f"spark.hadoop.{key}": value for key, value in metastore.datanucleus().items()},
+        **settings,
     }
 
 

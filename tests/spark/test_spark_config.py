@@ -43,6 +43,21 @@ def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
     assert "spark.hadoop.javax.jdo.option.ConnectionPassword secret\n" in written.read_text()
 
 
+def test_spark_settings_go_on_top_of_ours_and_size_the_shuffles(tmp_path, monkeypatch):
+    """`[warehouse.spark_settings]` reaches every application (a real cluster's cores, memory, driver address);
+    shuffles get 4 partitions per core the application may use, not Spark's 200 (seconds a query on small data)."""
+    monkeypatch.setenv("WAREHOUSE__METASTORE", "dbname=m")
+    ours = Warehouse.configured(f"spark:{tmp_path}/lake").spark_conf()
+    assert ours["spark.cores.max"] == "2" and ours["spark.sql.shuffle.partitions"] == "8"
+    monkeypatch.setenv("WAREHOUSE__SPARK_SETTINGS", json.dumps(
+        {"spark.cores.max": 16, "spark.driver.host": "runner.internal", "spark.kubernetes.namespace": "etl"}))
+    theirs = Warehouse.configured(f"spark:{tmp_path}/lake").spark_conf()
+    assert theirs["spark.cores.max"] == "16" and theirs["spark.sql.shuffle.partitions"] == "64"
+    assert theirs["spark.driver.host"] == "runner.internal" and theirs["spark.kubernetes.namespace"] == "etl"
+    monkeypatch.setenv("WAREHOUSE__SPARK_SETTINGS", json.dumps({"spark.sql.shuffle.partitions": "400"}))
+    assert Warehouse.configured(f"spark:{tmp_path}/lake").spark_conf()["spark.sql.shuffle.partitions"] == "400"
+
+
 def test_views_keep_completed_loads_the_newest_version_and_surviving_parents(tmp_path):
     @dlt.resource(primary_key="id", write_disposition="merge",
                   columns={"resolved": {"data_type": "bool", "hard_delete": True}})
