@@ -14,6 +14,7 @@ from simulator.process import running_sandbox
 from tests.conftest import SHARED_WORK_BUDGET, TEST_SCALE, TEST_SEED
 from tests.transforms.test_attribution_model import dbt
 from tests.warehouse import run_cli, sandbox_env
+from warehouse import Warehouse
 
 
 def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_path):
@@ -37,15 +38,18 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_pa
     assert min(grouping["stitching"]) >= 0.9, grouping
 
 
-def stitched(warehouse, edges: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
-    """int_identities__stitched built by dbt over a hand-made identifier graph: node -> person, and the columns'
-    types."""
+def stitched(warehouse, edges: list[tuple[str, str]] | str, memory_limit: str = "1GB"
+             ) -> tuple[dict[str, str], list[str]]:
+    """int_identities__stitched built by dbt over a hand-made identifier graph (pairs, or a query giving them) under
+    DuckDB's `memory_limit`: node -> person, and the columns' types."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists intermediate")
         con.execute("create or replace table intermediate.int_identity__edges (node_a varchar, node_b varchar)")
-        if edges:
+        if isinstance(edges, str):
+            con.execute(f"insert into intermediate.int_identity__edges {edges}")
+        elif edges:
             con.executemany("insert into intermediate.int_identity__edges values (?, ?)", edges)
-    done = dbt(warehouse, "run", "--select", "int_identities__stitched")
+    done = dbt(Warehouse(str(warehouse), memory_limit=memory_limit), "run", "--select", "int_identities__stitched")
     assert done.returncode == 0, done.stdout + done.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         found = con.sql("select * from intermediate.int_identities__stitched")
@@ -71,3 +75,11 @@ def test_identity_components_are_labelled_in_sql_by_their_smallest_node(tmp_path
     assert again == people
     # a young warehouse has no identifiers yet: no people, and the ids stay text
     assert stitched(tmp_path / "wh.duckdb", []) == ({}, ["VARCHAR", "VARCHAR"])
+
+
+def test_stitching_spills_under_a_small_memory_limit(tmp_path):
+    """300,000 emails on 75,000 devices under DuckDB's 128 MB: the rounds join numbers, not identifier strings,
+    and DuckDB spills what does not fit (the strings' joins ran out of memory here, as 2M nodes did under 512 MB)."""
+    people, _ = stitched(tmp_path / "wh.duckdb", "select 'email:customer-' || md5(i::varchar) || '@example.com', "
+                         "'device:' || md5((i // 4)::varchar) from range(300000) as t(i)", memory_limit="128MB")
+    assert len(people) == 375_000 and len(set(people.values())) == 75_000

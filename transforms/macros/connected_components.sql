@@ -5,13 +5,18 @@
 
   label_components(edges, model) runs as the model's pre-hook, before its transaction, each statement committed on
   its own (a DuckLake cannot commit a transaction that created and dropped a table): from `edges` (columns node_a,
-  node_b) it writes
-  the table component_labels(model) of (node, label), label = the smallest node of the node's component.
+  node_b) it writes the table component_labels(model) of (node, label), label = the smallest node of the node's
+  component.
+  The rounds run on integers: each node gets a unique number first (any numbering: the smallest node is picked by
+  its text at the end), so a round's joins and aggregates hash 8-byte keys, not identifier strings: a third of the
+  time, and DuckDB spills them under a small memory limit where the strings' joins ran out of memory (2M nodes
+  under 512 MB).
   A round: each node takes the smallest label among itself and its neighbours, then the label of that label
   (pointer jumping, which halves the distance to the smallest node); the rounds stop when no label changed. Labels
-  only fall and stay inside the component, so the fixed point is the component's smallest node everywhere;
-  rounds grow with the log of a component's diameter (a chain of 200 identifiers: 8).
-  Scratch tables are the model's name + __cc_edges, __cc_a, __cc_b; the model's post-hook drops the labels.
+  only fall and stay inside the component, so the fixed point is the same label everywhere in a component
+  (its smallest number); rounds grow with the log of a component's diameter (a chain of 200 identifiers: 8).
+  Scratch tables are the model's name + __cc_edges, __cc_ids, __cc_graph, __cc_a, __cc_b; the model's post-hook
+  drops the labels.
 -#}
 {% macro component_labels(model) -%}
     {{- return(model.incorporate(path={'identifier': model.identifier ~ '__labels'}, type='table')) -}}
@@ -26,17 +31,28 @@
 {% macro label_components(edges, model, max_rounds=64) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set scratch = model.identifier ~ '__cc_' -%}
-    {%- set graph = model.incorporate(path={'identifier': scratch ~ 'edges'}, type='table') -%}
-    {%- set steps = [model.incorporate(path={'identifier': scratch ~ 'a'}, type='table'),
-                     model.incorporate(path={'identifier': scratch ~ 'b'}, type='table')] -%}
+    {%- set named = {} -%}
+    {%- for name in ['edges', 'ids', 'graph', 'a', 'b'] -%}
+        {%- do named.update({name: model.incorporate(path={'identifier': scratch ~ name}, type='table')}) -%}
+    {%- endfor -%}
+    {%- set steps = [named['a'], named['b']] -%}
     {%- set labels = component_labels(model) -%}
-    {%- for relation in [graph, labels] + steps %}{% do adapter.drop_relation(relation) %}{% endfor -%}
+    {%- for relation in named.values() | list + [labels] %}{% do adapter.drop_relation(relation) %}{% endfor -%}
 
-    {#- both directions of every edge, once -#}
-    {%- do run_committed(get_create_table_as_sql(False, graph, "
+    {#- both directions of every edge, once; a number for every node (each is some edge's `a`) -#}
+    {%- do run_committed(get_create_table_as_sql(False, named['edges'], "
         select node_a as a, node_b as b from " ~ edges ~ " where node_a is not null and node_b is not null
         union
         select node_b, node_a from " ~ edges ~ " where node_a is not null and node_b is not null")) -%}
+    {%- do run_committed(get_create_table_as_sql(False, named['ids'], "
+        select node, " ~ unique_row_number() ~ " as id from (select distinct a as node from " ~ named['edges'] ~ ")")) -%}
+    {%- do run_committed(get_create_table_as_sql(False, named['graph'], "
+        select ia.id as a, ib.id as b
+        from " ~ named['edges'] ~ " as e
+        inner join " ~ named['ids'] ~ " as ia on ia.node = e.a
+        inner join " ~ named['ids'] ~ " as ib on ib.node = e.b")) -%}
+    {%- do adapter.drop_relation(named['edges']) -%}
+    {%- set graph = named['graph'] -%}
     {%- do run_committed(get_create_table_as_sql(False, steps[0], "
         select a as node, least(a, min(b)) as label from " ~ graph ~ " group by a")) -%}
 
@@ -69,8 +85,24 @@
         {{- exceptions.raise_compiler_error("connected components of " ~ edges ~ ": labels still changed after "
                                             ~ max_rounds ~ " rounds") -}}
     {%- endif -%}
-    {%- do adapter.rename_relation(steps[state.current], labels) -%}
-    {%- do adapter.drop_relation(graph) -%}
+    {#- back to the identifiers: each component's label is its smallest node's text -#}
+    {%- do run_committed(get_create_table_as_sql(False, labels, "
+        with members as (
+            select i.node, l.label
+            from " ~ steps[state.current] ~ " as l
+            inner join " ~ named['ids'] ~ " as i on i.id = l.node
+        ),
+
+        smallest as (
+            select label, min(node) as smallest_node
+            from members
+            group by label
+        )
+
+        select m.node, s.smallest_node as label
+        from members as m
+        inner join smallest as s on s.label = m.label")) -%}
+    {%- for relation in [steps[state.current], named['ids'], graph] %}{% do adapter.drop_relation(relation) %}{% endfor -%}
     {{- log("connected components of " ~ edges ~ ": " ~ state.rounds ~ " rounds") -}}
     {{- return('') -}}
 {%- endmacro %}

@@ -307,3 +307,17 @@
 {% macro spark__sorted_list(value) -%}
     array_sort({{ value }})
 {%- endmacro %}
+
+{#- A number for each row of a query, unique within it, in no particular order (materialize it to keep it: Spark's
+    numbers are its partitions' and rows' positions, distributed, not one sorted task). -#}
+{% macro unique_row_number() -%}
+    {{- return(adapter.dispatch('unique_row_number')()) -}}
+{%- endmacro %}
+
+{% macro default__unique_row_number() -%}
+    row_number() over ()
+{%- endmacro %}
+
+{% macro spark__unique_row_number() -%}
+    monotonically_increasing_id()
+{%- endmacro %}
