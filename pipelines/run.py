@@ -67,6 +67,7 @@ from warehouse import (
 from warehouse.extensions import ensure_extensions
 from warehouse.lock import CatalogLock, WarehouseBusy, WarehouseLock, warehouse_lock
 from warehouse.publication import resolve_publish_dir
+from warehouse.spark_reader import one_application
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 3, 75  # argparse owns 2 (usage)
 log = logging.getLogger("pipelines.run")
@@ -247,11 +248,13 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         built = transform_result is not None and transform_result.status in ("built", "unchanged")
         # Unchanged marts are published already, unless the publication is not of the last build (its publish
         # failed, or this is a new publish path): checked on every run. (A Spark build is always "built".)
-        if publish and built and not signal_received() and (
-                transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
-            published = publish_step(warehouse, publish_dir)
-        if (push_only or (push and built)) and not signal_received():
-            pushed = run_pushes(warehouse, dry_run=dry_run)
+        # On Spark the publication and the push read the marts and outboxes through one application.
+        with one_application(warehouse.spark_conf()) if warehouse.is_spark else contextlib.nullcontext():
+            if publish and built and not signal_received() and (
+                    transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
+                published = publish_step(warehouse, publish_dir)
+            if (push_only or (push and built)) and not signal_received():
+                pushed = run_pushes(warehouse, dry_run=dry_run)
         failed_pushes = [d for d in pushed if d.status in ("failed", "partial")]
         if signal_received():
             status, code = "interrupted", 128 + received_signal()

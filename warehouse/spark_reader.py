@@ -5,6 +5,7 @@ the comments dbt wrote to the catalog (persist_docs), into a DuckDB database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,16 +24,43 @@ class SparkTable:
     column_comments: dict[str, str] = field(default_factory=dict)
 
 
+READER_APP = "attribution-read"  # the application's name on the cluster
+_shared: list[Any] = []  # inside one_application: [None] until a read starts it, then [its session]
+
+
+@contextmanager
+def one_application(conf: dict[str, str]) -> Iterator[None]:
+    """The reads inside (a run's publication and push) share one Spark application with settings `conf`, started
+    by the first read (none if nothing reads) and stopped at the end: each application costs ~20 s here."""
+    _shared.append(None)
+    try:
+        yield
+    finally:
+        spark = _shared.pop()
+        if spark is not None:
+            spark.stop()
+
+
+def _session(conf: dict[str, str]) -> tuple[Any, bool]:
+    """The shared application inside one_application, else a new one; whether the caller stops it."""
+    if not _shared:
+        return spark_session(conf, READER_APP), True
+    if _shared[-1] is None:
+        _shared[-1] = spark_session(conf, READER_APP)
+    return _shared[-1], False
+
+
 def read_tables(conf: dict[str, str], schema: str) -> Iterator[SparkTable]:
     """Every table of `schema`, in name order, one at a time, in one Spark application with settings `conf`."""
-    spark = spark_session(conf, "attribution-read")
+    spark, owned = _session(conf)
     try:
         for table in sorted(spark.catalog.listTables(schema), key=lambda t: t.name):
             columns = spark.catalog.listColumns(f"{quoted(schema)}.{quoted(table.name)}")
             yield SparkTable(table.name, spark.table(f"{quoted(schema)}.{quoted(table.name)}").toArrow(),
                              table.description or None, {c.name: c.description for c in columns if c.description})
     finally:
-        spark.stop()
+        if owned:
+            spark.stop()
 
 
 def copy_tables(conf: dict[str, str], schema: str, con: duckdb.DuckDBPyConnection) -> list[str]:
