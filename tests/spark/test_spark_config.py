@@ -121,3 +121,14 @@ def test_the_spark_target_is_the_projects_adapter_and_the_python_models_write_pa
     python_models = {n["name"]: n["config"] for n in manifest["nodes"].values() if n.get("language") == "python"}
     assert "attribution_shares" in python_models and len(python_models) == 4, sorted(python_models)
     assert {config["file_format"] for config in python_models.values()} == {"parquet"}  # Delta is unreadable here
+    # staging is tables there: Spark computes a view again for every model and data test that reads it
+    staging = {n["config"]["materialized"] for n in manifest["nodes"].values()
+               if n["resource_type"] == "model" and n["fqn"][1:2] == ["staging"]}
+    assert staging == {"table"}
+    duck = Warehouse(str(tmp_path / "wh.duckdb"))  # and views on DuckDB, where reading one again is cheap
+    done = subprocess.run(dbt_command("parse"), env=dbt_environment(duck), cwd=dbt_cwd(duck),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((duck.dbt_dir() / "target" / "manifest.json").read_text())
+    assert {n["config"]["materialized"] for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and n["fqn"][1:2] == ["staging"]} == {"view"}
