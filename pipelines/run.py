@@ -249,7 +249,7 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         # Unchanged marts are published already, unless the publication is not of the last build (its publish
         # failed, or this is a new publish path): checked on every run. (A Spark build is always "built".)
         # On Spark the publication and the push read the marts and outboxes through one application.
-        with one_application(warehouse.spark_conf()) if warehouse.is_spark else contextlib.nullcontext():
+        with one_application():
             if publish and built and not signal_received() and (
                     transform_result.status == "built" or not publication_current(warehouse, publish_dir)):
                 published = publish_step(warehouse, publish_dir)

@@ -29,9 +29,9 @@ _shared: list[Any] = []  # inside one_application: [None] until a read starts it
 
 
 @contextmanager
-def one_application(conf: dict[str, str]) -> Iterator[None]:
-    """The reads inside (a run's publication and push) share one Spark application with settings `conf`, started
-    by the first read (none if nothing reads) and stopped at the end: each application costs ~20 s here."""
+def one_application() -> Iterator[None]:
+    """The reads inside (a run's publication and push) share one Spark application, started by the first read with
+    its settings (none if nothing reads Spark) and stopped at the end: each application costs ~20 s here."""
     _shared.append(None)
     try:
         yield

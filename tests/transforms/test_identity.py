@@ -15,6 +15,7 @@ from tests.conftest import SHARED_WORK_BUDGET, TEST_SCALE, TEST_SEED
 from tests.transforms.test_attribution_model import dbt
 from tests.warehouse import run_cli, sandbox_env
 from warehouse import Warehouse
+from warehouse.kinds import DEFAULT_MEMORY_LIMIT
 
 
 def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_path):
@@ -38,7 +39,7 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_pa
     assert min(grouping["stitching"]) >= 0.9, grouping
 
 
-def stitched(warehouse, edges: list[tuple[str, str]] | str, memory_limit: str = "1GB"
+def stitched(warehouse, edges: list[tuple[str, str]] | str, memory_limit: str = DEFAULT_MEMORY_LIMIT
              ) -> tuple[dict[str, str], list[str]]:
     """int_identities__stitched built by dbt over a hand-made identifier graph (pairs, or a query giving them) under
     DuckDB's `memory_limit`: node -> person, and the columns' types."""
