@@ -42,16 +42,19 @@ def tree_rss(root: int, skip: frozenset[int] = frozenset()) -> int:
 
 
 class PeakRss:
-    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes`."""
+    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes`: of this process's tree, or of `root`'s
+    (a child measuring the whole job: its parent's tree, itself included)."""
 
-    def __init__(self, skip: set[int] | frozenset[int] = frozenset(), every_s: float = 0.05) -> None:
+    def __init__(self, skip: set[int] | frozenset[int] = frozenset(), every_s: float = 0.05,
+                 root: int | None = None) -> None:
         self.skip, self.every_s, self.bytes = frozenset(skip), every_s, 0
+        self.root = os.getpid() if root is None else root
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while True:
-            self.bytes = max(self.bytes, tree_rss(os.getpid(), self.skip))
+            self.bytes = max(self.bytes, tree_rss(self.root, self.skip))
             if self._stop.wait(self.every_s):
                 return
 
@@ -62,4 +65,4 @@ class PeakRss:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        self.bytes = max(self.bytes, tree_rss(os.getpid(), self.skip))
+        self.bytes = max(self.bytes, tree_rss(self.root, self.skip))

@@ -43,6 +43,7 @@ from dlt_adapter import (
     schema_is_stored,
     signal_received,
 )
+from pipelines.child import ChildDied, in_child
 from pipelines.errors import describe
 from pipelines.heap import release_memory
 from pipelines.publish import PublishResult, is_current
@@ -179,6 +180,20 @@ def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool
         return [future.result() for future in futures]
 
 
+def extract_in_child(vendors: list[str], warehouse: Warehouse, full_refresh: bool = False,
+                     backfill_from: str | None = None) -> list[VendorResult]:
+    """extract_vendors in a child process (pipelines/child.py): the memory the extract and loads leave behind
+    goes with it, so dbt does not build beside it. What it raises is raised here; a child that dies (the
+    kernel's OOM killer) fails every vendor with the cause: what it loaded stays, and the next run resumes."""
+    started = time.monotonic()
+    try:
+        return in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from)
+    except ChildDied as died:
+        cause = f"the extract process {died}"
+        log.error("%s", cause)
+        return [VendorResult(vendor, "failed", time.monotonic() - started, error=cause) for vendor in vendors]
+
+
 def contract_table_rows(pipeline: Pipeline, table: str, select: str) -> list[Any]:
     """The first column of `select <select> from <vendor>.<table>` (rejected_records, schema_drift); none before
     the table exists."""
@@ -237,7 +252,7 @@ def run(vendors: list[str], warehouse: Warehouse | str, transform: bool = True, 
         ensure_extensions(warehouse.extensions())  # a missing one is one clear line, not one per vendor
         if not push_only:
             fill_sandbox_credentials(vendors)
-            results = extract_vendors(vendors, warehouse, full_refresh, backfill_from)
+            results = extract_in_child(vendors, warehouse, full_refresh, backfill_from)
         loaded = [r for r in results if r.status == "loaded"]
         if warehouse.is_spark and loaded and not signal_received():
             transform_result = spark_step(warehouse, [r.vendor for r in loaded], build=transform,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +17,7 @@ from typing import Any
 import duckdb
 
 from dlt_adapter import interruptible_sleep, signal_received
+from pipelines.child import die_with_parent
 from pipelines.errors import describe
 from pipelines.fingerprint import table_fingerprints
 from pipelines.registry import SOURCES
@@ -27,7 +25,6 @@ from warehouse import Warehouse, as_warehouse, table_exists
 from warehouse.project import TRANSFORMS
 
 log = logging.getLogger("pipelines.transform")
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # What a build depends on besides the loaded data: the dbt project and the algorithms its Python models import.
 BUILD_SOURCES = (TRANSFORMS, TRANSFORMS.parent / "attribution")
 BUILD_SOURCE_SKIPPED = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
@@ -140,12 +137,6 @@ def failure_detail(output: str, warehouse: Warehouse) -> str:
     return " | ".join([line for line in lines if "ERROR" in line or "FAIL" in line][:5])
 
 
-def _die_with_parent() -> None:
-    """In the dbt child, before exec: the kernel kills it when the runner dies, even by SIGKILL."""
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: the runner's signal handling still stops dbt
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
     child.terminate()
     try:
@@ -161,7 +152,7 @@ def run_dbt(command: list[str], warehouse: Warehouse, inherit_fds: tuple[int, ..
     once. Returns its exit code (None when stopped) and its output."""
     with tempfile.TemporaryFile() as output:
         child = subprocess.Popen(command, env=dbt_environment(warehouse), stdout=output, stderr=subprocess.STDOUT,
-                                 cwd=dbt_cwd(warehouse), pass_fds=inherit_fds, preexec_fn=_die_with_parent)
+                                 cwd=dbt_cwd(warehouse), pass_fds=inherit_fds, preexec_fn=die_with_parent)
         try:
             while child.poll() is None:
                 interruptible_sleep(0.2)  # wakes at once on SIGINT / SIGTERM
