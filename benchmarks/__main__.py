@@ -3,7 +3,7 @@
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
                          [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
-                         [--scale 450] [--spark-scale 45] [--quick] [--only NAME ...]
+                         [--scale 450] [--memory-limit 1GB] [--spark-scale 45] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -93,6 +93,7 @@ from sources.integr8 import helpers as i8_helpers
 from sources.integr8 import settings as i8_settings
 from sources.integr8.exports import read_export
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
+from warehouse.kinds import DEFAULT_MEMORY_LIMIT
 from warehouse.local_postgres import running_postgres
 from warehouse.project import attribution_models
 from warehouse.spark_cluster import java_problem, local_cluster
@@ -413,13 +414,14 @@ def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[
     return seconds, peaks
 
 
-def bench_scale(scale: float, work: Path) -> None:
+def bench_scale(scale: float, work: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
     """A first full run at `scale`, stage by stage (every vendor's extract, then normalize, then load, then
     dbt build), in the runner's processes (the loads in a child that ends before dbt starts): wall time and peak
     resident memory of the whole job, the sandbox's process left out. Target (#32): peak RSS <= 1.5 GiB in every
     stage, at scale 450 and flat at 1350."""
     print(f"full run at scale {scale}, stage by stage (starting the sandbox) ...", flush=True)
-    warehouse = Warehouse(str(work / "scale.duckdb"))
+    warehouse = Warehouse(str(work / "scale.duckdb"), memory_limit=memory_limit)
+    print(f"  DuckDB's memory_limit in the loads and the build: {memory_limit}", flush=True)
     with running_sandbox(seed=7, scale=scale) as sb:
         use_sandbox(sb.url, list(SOURCES))
         skip = frozenset({sb.proc.pid})
@@ -612,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--increment-scale", type=float, default=45,
                         help="the increment bench's world (45: about 45 days of history at about 45x the demo)")
     parser.add_argument("--scale", type=float, default=450, help="the full run of the `scale` bench")
+    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT,
+                        help="[warehouse] memory_limit for the `scale` bench's loads and build")
     parser.add_argument("--spark-scale", type=float, default=45, help="the world the `spark` bench builds")
     parser.add_argument("--quick", action="store_true",
                         help="a short run: scale 45 (not 450), model scale 20, 200,000 export rows, one accuracy seed")
@@ -648,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         if "increment" in chosen:
             bench_increment(args.increment_scale, work)
         if "scale" in chosen:
-            bench_scale(args.scale, work)
+            bench_scale(args.scale, work, args.memory_limit)
         if "spill" in chosen:
             bench_spill(work, report)
         if "spark" in chosen:
