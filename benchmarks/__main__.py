@@ -67,7 +67,7 @@ from attribution import conversion_model
 from attribution.accuracy import accuracy, coverage, record_grouping
 from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.causal_reference import seen_whole_distances
-from benchmarks.memory import PeakRss, tree_rss
+from benchmarks.memory import PeakRss, tree_memory
 from benchmarks.spill import bench_spill
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
@@ -389,11 +389,19 @@ def slowest_nodes(warehouse: Warehouse, top: int = 6) -> str:
             + ", ".join(f"{name} {t:.1f}" for t, _, name in took[:top]))
 
 
-def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[dict[str, float], dict[str, int]]:
-    """Every vendor's extract, then normalize, then load: wall time and the peak RSS of the whole job (the
+Peaks = dict[str, tuple[int, int]]  # stage -> the peaks of (the RSS sum, the job's memory) of its processes
+
+
+def peak_line(label: str, seconds: float, rss: int, job: int, held: tuple[int, int]) -> str:
+    return (f"    {label}: {seconds:.1f} s, peak {job / 2**20:,.0f} MiB ({rss / 2**20:,.0f} MiB RSS summed; "
+            f"{held[1] / 2**20:,.0f} MiB held when it started)")
+
+
+def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[dict[str, float], Peaks]:
+    """Every vendor's extract, then normalize, then load: wall time and the peak memory of the whole job (the
     process that called, whose child this runs in as the runner's extract does, and its descendants)."""
     seconds = dict.fromkeys(("extract", "normalize", "load"), 0.0)
-    peaks = dict.fromkeys(seconds, 0)
+    peaks = dict.fromkeys(seconds, (0, 0))
     job = os.getppid()
     pipelines = {vendor: make_pipeline(vendor, warehouse) for vendor in SOURCES}
     steps = {
@@ -403,22 +411,22 @@ def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[
     }
     for stage, step in steps.items():
         for vendor in SOURCES:
-            held = tree_rss(job, skip)
+            held = tree_memory(job, skip)
             with PeakRss(skip, root=job) as peak:
                 took, _ = timed(step, vendor)
             release_memory()  # as the runner does after each step
             seconds[stage] += took
-            peaks[stage] = max(peaks[stage], peak.bytes)
-            print(f"    {vendor} {stage}: {took:.1f} s, peak {peak.bytes / 2**20:,.0f} MiB "
-                  f"({held / 2**20:,.0f} MiB held when it started)", flush=True)
+            peaks[stage] = (max(peaks[stage][0], peak.bytes), max(peaks[stage][1], peak.job))
+            print(peak_line(f"{vendor} {stage}", took, peak.bytes, peak.job, held), flush=True)
     return seconds, peaks
 
 
 def bench_scale(scale: float, work: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
     """A first full run at `scale`, stage by stage (every vendor's extract, then normalize, then load, then
-    dbt build), in the runner's processes (the loads in a child that ends before dbt starts): wall time and peak
-    resident memory of the whole job, the sandbox's process left out. Target (#32): peak RSS <= 1.5 GiB in every
-    stage, at scale 450 and flat at 1350."""
+    dbt build), in the runner's processes (the loads in a forked child that ends before dbt starts): wall time
+    and peak memory of the whole job, the sandbox's process left out. Target (#32): <= 1.5 GiB in every stage,
+    at scale 450 and flat at 1350, judged on the job's memory (benchmarks/memory.py: the RSS sum would count
+    the pages the forked child shares with the runner twice); both are printed."""
     print(f"full run at scale {scale}, stage by stage (starting the sandbox) ...", flush=True)
     warehouse = Warehouse(str(work / "scale.duckdb"), memory_limit=memory_limit)
     print(f"  DuckDB's memory_limit in the loads and the build: {memory_limit}", flush=True)
@@ -426,22 +434,22 @@ def bench_scale(scale: float, work: Path, memory_limit: str = DEFAULT_MEMORY_LIM
         use_sandbox(sb.url, list(SOURCES))
         skip = frozenset({sb.proc.pid})
         seconds, peaks = in_child(extract_stage_by_stage, warehouse, skip)
-        held = tree_rss(os.getpid(), skip)
+        held = tree_memory(os.getpid(), skip)
         with PeakRss(skip) as peak:
             seconds["transform"], result = timed(run_transforms, warehouse)
-        peaks["transform"] = peak.bytes
+        peaks["transform"] = (peak.bytes, peak.job)
         assert result.status == "built", result.detail
-        print(f"    dbt build: {seconds['transform']:.1f} s, peak {peak.bytes / 2**20:,.0f} MiB "
-              f"({held / 2**20:,.0f} MiB held by the runner when it started)", flush=True)
+        print(peak_line("dbt build", seconds["transform"], peak.bytes, peak.job, held), flush=True)
         report(f"scale {scale}: the build's slowest nodes", slowest_nodes(warehouse))
     with duckdb.connect(warehouse.location, read_only=True) as con:
         clicks, conversions = (con.execute(f"select count(*) from {t}").fetchone()[0]
                                for t in ("integr8.clicks", "marts.conversions"))
     for stage in seconds:
-        met = "met" if peaks[stage] <= 1.5 * 2**30 else "NOT MET"
-        report(f"scale {scale} ({clicks:,} Integr8 clicks, {conversions:,} conversions): {stage} "
-               "(target peak RSS <= 1.5 GiB)",
-               f"{seconds[stage]:7.1f} s, peak {peaks[stage] / 2**30:.2f} GiB: {met}")
+        rss, job = peaks[stage]
+        met = "met" if job <= 1.5 * 2**30 else "NOT MET"
+        report(f"scale {scale} ({clicks:,} Integr8 clicks, {conversions:,} conversions, memory_limit "
+               f"{memory_limit}): {stage} (target peak <= 1.5 GiB)",
+               f"{seconds[stage]:7.1f} s, peak {job / 2**30:.2f} GiB ({rss / 2**30:.2f} GiB RSS summed): {met}")
     report(f"scale {scale}: full run", f"{sum(seconds.values()):7.1f} s")
 
 

@@ -1,5 +1,11 @@
-"""Peak resident memory of this process and its children (dbt runs as one), sampled in a thread: what a
-stage of the pipeline needs of the machine. Linux /proc only."""
+"""Peak memory of this process and its children (dbt, the runner's extract process), sampled in a thread: what a
+stage of the pipeline needs of the machine. Linux /proc only.
+
+Two sums over the processes: their RSS, and the job's memory: the same with each anonymous page counted once.
+A forked child (the runner's extract process) shares its parent's pages until either writes them, and the RSS
+of both counts those pages twice; the proportional share of anonymous pages (`Pss_Anon`: a page n processes
+share counts 1/n in each; only the runner's own forks share anonymous pages) sums to each page once. Pages of
+files (libraries) count in every process that maps them, as in RSS. For one process it is its RSS."""
 
 from __future__ import annotations
 
@@ -9,14 +15,17 @@ from pathlib import Path
 from types import TracebackType
 
 
-def _rss_bytes(pid: int) -> int:
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, RSS with its anonymous pages counted by their share) of one process in bytes; zeros once it ended."""
+    found = {"Rss:": 0, "Anonymous:": 0, "Pss_Anon:": 0}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key = line.split(maxsplit=1)[0] if line else ""
+            if key in found:
+                found[key] = int(line.split()[1]) * 1024
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         pass
-    return 0
+    return found["Rss:"], found["Rss:"] - found["Anonymous:"] + found["Pss_Anon:"]
 
 
 def _children(pid: int) -> list[int]:
@@ -29,32 +38,44 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss(root: int, skip: frozenset[int] = frozenset()) -> int:
-    """RSS of `root` and its descendants, leaving out the subtrees of `skip` (e.g. the sandbox's process)."""
-    total, todo = 0, [root]
+def tree_memory(root: int, skip: frozenset[int] = frozenset()) -> tuple[int, int]:
+    """(RSS sum, the job's memory) of `root` and its descendants, leaving out the subtrees of `skip` (the
+    sandbox)."""
+    rss = job = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
         if pid in skip:
             continue
-        total += _rss_bytes(pid)
+        one_rss, one_job = _memory(pid)
+        rss, job = rss + one_rss, job + one_job
         todo += _children(pid)
-    return total
+    return rss, job
+
+
+def tree_rss(root: int, skip: frozenset[int] = frozenset()) -> int:
+    """RSS of `root` and its descendants, leaving out the subtrees of `skip` (e.g. the sandbox's process)."""
+    return tree_memory(root, skip)[0]
 
 
 class PeakRss:
-    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes`: of this process's tree, or of `root`'s
-    (a child measuring the whole job: its parent's tree, itself included)."""
+    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes` (the RSS sum's peak) and `peak.job` (the
+    job memory's): of this process's tree, or of `root`'s (a child measuring the whole job: its parent's tree)."""
 
     def __init__(self, skip: set[int] | frozenset[int] = frozenset(), every_s: float = 0.05,
                  root: int | None = None) -> None:
-        self.skip, self.every_s, self.bytes = frozenset(skip), every_s, 0
+        self.skip, self.every_s, self.bytes, self.job = frozenset(skip), every_s, 0, 0
         self.root = os.getpid() if root is None else root
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def _measure(self) -> None:
+        rss, job = tree_memory(self.root, self.skip)
+        self.bytes, self.job = max(self.bytes, rss), max(self.job, job)
+
     def _sample(self) -> None:
         while True:
-            self.bytes = max(self.bytes, tree_rss(self.root, self.skip))
+            self._measure()
             if self._stop.wait(self.every_s):
                 return
 
@@ -65,4 +86,4 @@ class PeakRss:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        self.bytes = max(self.bytes, tree_rss(self.root, self.skip))
+        self._measure()
