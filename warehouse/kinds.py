@@ -50,7 +50,7 @@ POSTGRES = "postgres:"
 MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads spill to disk past this instead.
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "512MB"
 # dbt's models side by side while the warehouse is smaller than DuckDB's memory limit: 19 s instead of 27 s at
 # scale 5 on 2 cores. Past it, one at a time: side by side they share the limit, and their joins and aggregates
 # ran DuckDB out of memory at scale 1350 (a 1.5 GB file at 1 GB) where one at a time they spill.

@@ -4,9 +4,13 @@ memory target, measured by `make bench ARGS="--only spill"` (benchmarks/spill.py
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from warehouse import Warehouse
+from warehouse.kinds import DEFAULT_MEMORY_LIMIT
+from warehouse.project import TRANSFORMS
 
 
 @pytest.mark.fast
@@ -18,3 +22,12 @@ def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_duck
     assert Warehouse(str(path), memory_limit="2MB", threads=2).dbt_threads() == 2  # [warehouse] threads
     assert Warehouse(str(tmp_path / "new.duckdb"), memory_limit="1MB").dbt_threads() == 4
     assert Warehouse("ducklake:lake.ducklake", threads=4).dbt_threads() == 1
+
+
+@pytest.mark.fast
+def test_dbt_run_by_hand_has_the_warehouses_default_memory_limit():
+    """The runner hands dbt `[warehouse] memory_limit` (DBT_DUCKDB_MEMORY_LIMIT); dbt run by hand falls back to the
+    profile's own value, which must be the same default."""
+    profiles = (TRANSFORMS / "profiles.yml").read_text()
+    fallbacks = set(re.findall(r"env_var\('DBT_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profiles))
+    assert fallbacks == {DEFAULT_MEMORY_LIMIT}, fallbacks
