@@ -51,10 +51,10 @@ MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads spill to disk past this instead.
 DEFAULT_MEMORY_LIMIT = "512MB"
-# dbt's models side by side while each one's share of DuckDB's memory limit is larger than the warehouse file:
-# 19 s instead of 27 s at scale 5 on 2 cores. Past it, one at a time: side by side they share the limit, and
-# their joins and aggregates ran DuckDB out of memory where one at a time they spill (scale 1350: a 1.5 GB file
-# at 1 GB; scale 450: a first build of a ~0.5 GB file at 512MB, three union models at once).
+# dbt's models side by side, as many as each one's share of DuckDB's memory limit stays larger than the
+# warehouse file (4, 2, else 1): 19 s instead of 27 s at scale 5 on 2 cores. Side by side they share the limit,
+# and their joins and aggregates ran DuckDB out of memory where one at a time they spill (scale 1350: a 1.5 GB
+# file at 1 GB; scale 450: a first build of a ~0.5 GB file at 512MB, three union models at once).
 DBT_THREADS = 4
 SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -321,15 +321,17 @@ class Warehouse:
 
     def dbt_threads(self) -> int:
         """How many models dbt builds side by side: for a lake 1 (more is not tested against a shared catalog); for
-        a file `threads` when set, else DBT_THREADS while the file is smaller than a model's share of
-        `memory_limit` (the limit / DBT_THREADS), else 1."""
+        a file `threads` when set, else DBT_THREADS, or half as many, while the file is smaller than each model's
+        share of `memory_limit` (the limit / threads), else 1."""
         if self.is_lake:
             return 1
         if self.threads:
             return self.threads
         limit = size_bytes(self.memory_limit)
         size = self.path.stat().st_size if self.path.exists() else 0
-        return DBT_THREADS if limit is None or size * DBT_THREADS < limit else 1
+        if limit is None:
+            return DBT_THREADS
+        return next((n for n in (DBT_THREADS, DBT_THREADS // 2) if size * n < limit), 1)
 
     def dbt_env(self) -> dict[str, str]:
         """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's

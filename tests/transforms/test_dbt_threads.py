@@ -18,8 +18,9 @@ def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_each
     path = tmp_path / "w.duckdb"
     path.write_bytes(b"x" * 3_000_000)
     assert Warehouse(str(path), memory_limit="13MB").dbt_threads() == 4
-    # Smaller than the limit, not than a quarter of it: at scale 450 a first build (a ~0.5 GB file) at 512MB
-    # ran three models side by side out of memory.
+    assert Warehouse(str(path), memory_limit="7MB").dbt_threads() == 2
+    # Smaller than the limit, not than each model's share of it: at scale 450 a first build (a ~0.5 GB file) at
+    # 512MB ran three models side by side out of memory.
     assert Warehouse(str(path), memory_limit="4MB").dbt_threads() == 1
     assert Warehouse(str(path), memory_limit="2MiB").dbt_threads() == 1
     assert Warehouse(str(path), memory_limit="2MB", threads=2).dbt_threads() == 2  # [warehouse] threads
