@@ -50,12 +50,16 @@ POSTGRES = "postgres:"
 MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads spill to disk past this instead.
-DEFAULT_MEMORY_LIMIT = "512MB"
+DEFAULT_MEMORY_LIMIT = "1GB"
 # dbt's models side by side, as many as each one's share of DuckDB's memory limit stays larger than the
 # warehouse file (4, 2, else 1): 19 s instead of 27 s at scale 5 on 2 cores. Side by side they share the limit,
 # and their joins and aggregates ran DuckDB out of memory where one at a time they spill (scale 1350: a 1.5 GB
 # file at 1 GB; scale 450: a first build of a ~0.5 GB file at 512MB, three union models at once).
 DBT_THREADS = 4
+# DuckDB's working memory grows with its threads (each fills its own buffers of a table being written): at scale
+# 1350, int_conversions__unioned's CREATE TABLE ran out at 512MB on 2 threads (256 MB each) and built on 1, or on 2
+# at 700MB (350 MB each). Below this share of the limit per thread DuckDB gets fewer threads than cores.
+DUCKDB_BYTES_PER_THREAD = 350 * 10**6
 SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 LOADER_FILE_FORMAT = "parquet"  # insert_values is ~10x slower on DuckDB
@@ -235,7 +239,7 @@ class Warehouse:
         if self.is_spark:  # append-only Parquet: a merge falls back to append (the lake's views merge)
             quiet_expected_append_fallback()
             return dlt.destinations.filesystem(bucket_url=str(self.raw_path))
-        settings = {"memory_limit": self.memory_limit}
+        settings = {"memory_limit": self.memory_limit, "threads": self.duckdb_threads()}
         if not self.is_lake:
             return capabilities_resolved_once(
                 bounded_duckdb(DuckDbCredentials(str(self.path), global_config=settings)))
@@ -333,11 +337,19 @@ class Warehouse:
             return DBT_THREADS
         return next((n for n in (DBT_THREADS, DBT_THREADS // 2) if size * n < limit), 1)
 
+    def duckdb_threads(self) -> int:
+        """DuckDB's threads in the loads and the build: one per core, as long as `memory_limit` leaves each
+        DUCKDB_BYTES_PER_THREAD; at least one."""
+        cores = os.cpu_count() or 1
+        limit = size_bytes(self.memory_limit)
+        return cores if limit is None else max(1, min(cores, limit // DUCKDB_BYTES_PER_THREAD))
+
     def dbt_env(self) -> dict[str, str]:
         """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's
         memory limit in dbt (the loads' own: one setting)."""
         paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs"),
-                 "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit, "DBT_THREADS": str(self.dbt_threads())}
+                 "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit, "DBT_DUCKDB_THREADS": str(self.duckdb_threads()),
+                 "DBT_THREADS": str(self.dbt_threads())}
         if self.is_spark:  # dbt's Spark session reads spark-defaults.conf there (write_spark_defaults)
             return {**paths, "DBT_TARGET": "spark", "SPARK_CONF_DIR": str(self.spark_conf_dir())}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()

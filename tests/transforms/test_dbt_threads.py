@@ -4,6 +4,7 @@ memory target, measured by `make bench ARGS="--only spill"` (benchmarks/spill.py
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -35,3 +36,16 @@ def test_dbt_run_by_hand_has_the_warehouses_default_memory_limit():
     profiles = (TRANSFORMS / "profiles.yml").read_text()
     fallbacks = set(re.findall(r"env_var\('DBT_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profiles))
     assert fallbacks == {DEFAULT_MEMORY_LIMIT}, fallbacks
+
+
+@pytest.mark.fast
+def test_duckdb_gets_a_thread_per_core_while_its_limit_leaves_each_350_mb(monkeypatch, tmp_path):
+    """At scale 1350 a model's CREATE TABLE ran out of memory at 512MB on 2 threads, and built on 1 (or on 2 at
+    700MB): DuckDB's buffers grow with its threads, so a small limit gets fewer, on any machine."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    path = str(tmp_path / "w.duckdb")
+    assert [Warehouse(path, memory_limit=limit).duckdb_threads() for limit in ("4GB", "1GB", "700MB", "512MB", "64MB")
+            ] == [8, 2, 2, 1, 1]
+    assert Warehouse(path, memory_limit="512MB").dbt_env()["DBT_DUCKDB_THREADS"] == "1"  # dbt's DuckDB too
+    assert Warehouse(path, memory_limit="1GB").destination().config_params["credentials"].global_config == \
+        {"memory_limit": "1GB", "threads": 2}  # and dlt's in the loads
