@@ -11,7 +11,7 @@ with
 -- each table holds a conversion once (dlt merges on id); across the three kinds, should an id recur, the newest
 -- load's version
 unioned as (
-    select * from {{ newest_rows(conversions, ['id'], newest_by=['_dlt_load_id'], tag='conversion_type') }}
+    select * from {{ newest_rows(conversions, ['id'], newest_by=[load_order()], tag='conversion_type') }}
 ),
 
 renamed as (
