@@ -21,6 +21,7 @@ from pipelines.vendors import env_key, sandbox_settings
 from simulator.process import SandboxProcess
 from tests import forked
 from warehouse import as_warehouse, pipelines_dir
+from warehouse.lock import WarehouseBusy, WarehouseLock
 
 ROOT = forked.ROOT  # the repository, where CLI runs start
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
@@ -84,12 +85,27 @@ def killed_at(args: list[str], env: dict[str, str], share: float, took: float, a
             time.sleep(0.02)
         proc.kill()  # a no-op once the run has ended
         if proc.wait() == -signal.SIGKILL:
+            released(warehouse)
             return
         took = time.monotonic() - started
         warehouse.unlink()
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
         shutil.rmtree(pipelines_dir(warehouse), ignore_errors=True)
     raise AssertionError(f"the run ended before {share:.0%} of its time {attempts} times over")
+
+
+def released(warehouse: Path, timeout_s: float = 60) -> None:
+    """Returns once no process of a killed run holds the warehouse's lock: its extract process (pipelines/child.py)
+    inherits the lock and dies with the runner, a moment after it; until then a new run is refused (exit 75)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with WarehouseLock(warehouse):
+                return
+        except WarehouseBusy:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the killed run still holds {warehouse}'s lock after {timeout_s:.0f} s") from None
+            time.sleep(0.05)
 
 
 def copy_warehouse(warehouse: Path, directory: Path) -> Path:
