@@ -53,11 +53,6 @@ def tree_memory(root: int, skip: frozenset[int] = frozenset()) -> tuple[int, int
     return rss, job
 
 
-def tree_rss(root: int, skip: frozenset[int] = frozenset()) -> int:
-    """RSS of `root` and its descendants, leaving out the subtrees of `skip` (e.g. the sandbox's process)."""
-    return tree_memory(root, skip)[0]
-
-
 class PeakRss:
     """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes` (the RSS sum's peak) and `peak.job` (the
     job memory's): of this process's tree, or of `root`'s (a child measuring the whole job: its parent's tree)."""
