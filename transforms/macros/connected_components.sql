@@ -15,7 +15,7 @@
   (pointer jumping, which halves the distance to the smallest node); the rounds stop when no label changed. Labels
   only fall and stay inside the component, so the fixed point is the same label everywhere in a component
   (its smallest number); rounds grow with the log of a component's diameter (a chain of 200 identifiers: 8).
-  Scratch tables are the model's name + __cc_edges, __cc_ids, __cc_graph, __cc_a, __cc_b; the model's post-hook
+  Scratch tables are the model's name + __cc_ids, __cc_graph, __cc_a, __cc_b; the model's post-hook
   drops the labels.
 -#}
 {% macro component_labels(model) -%}
@@ -32,26 +32,34 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set scratch = model.identifier ~ '__cc_' -%}
     {%- set named = {} -%}
-    {%- for name in ['edges', 'ids', 'graph', 'a', 'b'] -%}
+    {%- for name in ['ids', 'graph', 'a', 'b'] -%}
         {%- do named.update({name: model.incorporate(path={'identifier': scratch ~ name}, type='table')}) -%}
     {%- endfor -%}
     {%- set steps = [named['a'], named['b']] -%}
     {%- set labels = component_labels(model) -%}
     {%- for relation in named.values() | list + [labels] %}{% do adapter.drop_relation(relation) %}{% endfor -%}
 
-    {#- both directions of every edge, once; a number for every node (each is some edge's `a`) -#}
-    {%- do run_committed(get_create_table_as_sql(False, named['edges'], "
-        select node_a as a, node_b as b from " ~ edges ~ " where node_a is not null and node_b is not null
-        union
-        select node_b, node_a from " ~ edges ~ " where node_a is not null and node_b is not null")) -%}
+    {#- a number for every node; then both directions of every edge, once, as numbers: the pairs are made distinct
+        as integers, not as identifier strings (a distinct over 6M text pairs ran out of memory at 512 MB) -#}
+    {%- set linked = "(select node_a as a, node_b as b from " ~ edges ~
+                     " where node_a is not null and node_b is not null)" -%}
     {%- do run_committed(get_create_table_as_sql(False, named['ids'], "
-        select node, " ~ unique_row_number() ~ " as id from (select distinct a as node from " ~ named['edges'] ~ ")")) -%}
+        select node, " ~ unique_row_number() ~ " as id from (
+            select a as node from " ~ linked ~ " as e
+            union
+            select b from " ~ linked ~ " as e
+        )")) -%}
     {%- do run_committed(get_create_table_as_sql(False, named['graph'], "
-        select ia.id as a, ib.id as b
-        from " ~ named['edges'] ~ " as e
-        inner join " ~ named['ids'] ~ " as ia on ia.node = e.a
-        inner join " ~ named['ids'] ~ " as ib on ib.node = e.b")) -%}
-    {%- do adapter.drop_relation(named['edges']) -%}
+        with numbered as (
+            select ia.id as a, ib.id as b
+            from " ~ linked ~ " as e
+            inner join " ~ named['ids'] ~ " as ia on ia.node = e.a
+            inner join " ~ named['ids'] ~ " as ib on ib.node = e.b
+        )
+
+        select a, b from numbered
+        union
+        select b, a from numbered")) -%}
     {%- set graph = named['graph'] -%}
     {%- do run_committed(get_create_table_as_sql(False, steps[0], "
         select a as node, least(a, min(b)) as label from " ~ graph ~ " group by a")) -%}

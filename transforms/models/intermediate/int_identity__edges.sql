@@ -2,6 +2,8 @@
 -- Nodes are prefixed keys: email: (md5 of the normalised address, so no address is copied here),
 -- cmv: (ClickMagick visitor), dev: (device), wmu: (Webmarketer user),
 -- ref: (order reference), i8tx: (Integr8 click transaction id, which ClickMagick sees as s2).
+-- A pair repeats once per record that carries it: stitching numbers the nodes and makes the pairs distinct as
+-- integers (macros/connected_components.sql), which spills where a distinct over the text pairs did not.
 with
 
 records as (
@@ -19,7 +21,7 @@ record_edges as (
 ),
 
 credited_clicks as (
-    select distinct 'cmv:' || visitor_id as node_a, 'i8tx:' || integr8_tx_id as node_b
+    select 'cmv:' || visitor_id as node_a, 'i8tx:' || integr8_tx_id as node_b
     from {{ ref('int_clickmagick__clicks') }}
     where integr8_tx_id is not null
 ),
@@ -30,8 +32,8 @@ integr8_clicks as (
     where not is_bot
 )
 
-select distinct node_a, node_b from record_edges
-union
+select node_a, node_b from record_edges
+union all
 select node_a, node_b from credited_clicks
-union
+union all
 select node_a, node_b from integr8_clicks
