@@ -32,46 +32,57 @@ conversion_splits as (
     inner join {{ ref('int_journeys__patterned') }} as p using (pattern)
 ),
 
-weighted as (
-    select
-        t.conversion_id,
-        t.touch_id,
-        t.channel,
-        m.attribution_model,
-        coalesce(w.share, 0) as share,
-        count(*) over (partition by t.conversion_id, m.attribution_model, t.channel) as channel_touches,
-        count(*) over (partition by t.conversion_id, m.attribution_model) as path_touches
-    from touches as t
+-- Counts and weights per conversion come from aggregates joined back, not from windows over every touch: DuckDB's
+-- windows hold a partition's rows in memory, and over each touch of scale 1350 (twice, a row per model) they ran out
+-- of memory at 512 MB; aggregates and joins spill.
+channel_counts as (
+    select conversion_id, channel, count(*) as channel_touches
+    from touches
+    group by conversion_id, channel
+),
+
+path_counts as (
+    select conversion_id, sum(channel_touches) as path_touches
+    from channel_counts
+    group by conversion_id
+),
+
+-- a model's weight of a path: the sum of its channels' weights (each channel once, however many touches)
+path_weights as (
+    select c.conversion_id, m.attribution_model, sum(coalesce(w.share, 0)) as path_weight
+    from channel_counts as c
     cross join (select distinct attribution_model from channel_weights) as m
-    left join channel_weights as w on w.attribution_model = m.attribution_model and w.channel = t.channel
+    left join channel_weights as w on w.attribution_model = m.attribution_model and w.channel = c.channel
+    group by c.conversion_id, m.attribution_model
 ),
 
 by_channel_weight as (
     select
-        conversion_id,
-        touch_id,
-        channel,
-        attribution_model,
+        t.conversion_id,
+        t.touch_id,
+        t.channel,
+        p.attribution_model,
         case
-            when path_weight > 0 then share / channel_touches / path_weight
-            else 1.0 / path_touches
+            when p.path_weight > 0 then coalesce(w.share, 0) / c.channel_touches / p.path_weight
+            else 1.0 / n.path_touches
         end as credit
-    from (
-        select
-            *,
-            sum(share / channel_touches) over (partition by conversion_id, attribution_model) as path_weight
-        from weighted
-    )
+    from touches as t
+    inner join channel_counts as c on c.conversion_id = t.conversion_id and c.channel = t.channel
+    inner join path_counts as n on n.conversion_id = t.conversion_id
+    inner join path_weights as p on p.conversion_id = t.conversion_id
+    left join channel_weights as w on w.attribution_model = p.attribution_model and w.channel = t.channel
 ),
 
+-- a channel of the split that the journey did not show gets one row without a touch
 by_conversion_split as (
     select
         s.conversion_id,
         t.touch_id,
         s.channel,
         s.attribution_model,
-        s.share / count(*) over (partition by s.conversion_id, s.attribution_model, s.channel) as credit
+        s.share / coalesce(c.channel_touches, 1) as credit
     from conversion_splits as s
+    left join channel_counts as c on c.conversion_id = s.conversion_id and c.channel = s.channel
     left join touches as t on t.conversion_id = s.conversion_id and t.channel = s.channel
 )
 
