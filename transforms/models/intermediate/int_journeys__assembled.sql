@@ -61,16 +61,11 @@ placed as (
     select * from open_journeys
 ),
 
--- the window over the journey and the touch's id and time alone, joined to the rest afterwards: carrying the
--- conversion id too, or joined to the touches in the same step, it ran out of memory at scale 1350 under 512 MB
+-- the touch's number in its journey, in a way that spills on each engine (macros/dialect.sql)
 numbered as (
-    select
-        touch_id,
-        row_number() over (partition by journey_id order by touched_at, touch_id) as touch_number
-    from placed
+    {{ number_within('placed', 'journey_id', 'touched_at, touch_id', 'touch_number') }}
 )
 
-select p.journey_id, p.conversion_id, p.ends_at, t.*, n.touch_number
-from placed as p
-inner join numbered as n using (touch_id)
+select n.journey_id, n.conversion_id, n.ends_at, t.*, n.touch_number
+from numbered as n
 inner join {{ ref('int_touches__classified') }} as t using (touch_id)
