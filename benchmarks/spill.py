@@ -4,8 +4,12 @@ DuckDB spills aggregates, joins and sorts to disk, but a window carries every co
 (ClickMagick's 5.9M credits and 3.6M touches at scale 1350 ran the build out of memory at 1 and 2 GB, #32).
 Synthetic tables of real width stand in for the loaded ones, about a third of scale 1350's rows: each model
 ran out of memory at its limit before `newest_rows` and the narrow journey numbering (commit 54a95ae), and builds
-now. A memory target, so a bench (`--only spill`), not a test: at half these rows and limits old and new code
-alike fail or pass by chance, and writing the rows costs a minute."""
+now. The data-driven credit and ConvertLoop's events, at about scale 1350's rows (1.8M converting touches, 600k
+orders), ran out of memory at their limits (and at 512 MB) before their windows became aggregates joined back and
+the ordered aggregate a sorted list (2026-12-04), and build now; the journeys still build since they are numbered by
+position (`number_within`), which scale 1350's real journeys needed at 512 MB. A memory target, so a bench
+(`--only spill`), not a test: at half these rows and limits old and new code alike fail or pass by chance, and
+writing the rows costs a minute."""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ CASES = [
     ("stg_clickmagick__credits", "150MB", 1_800_000),  # every credit once
     ("stg_integr8__clicks", "150MB", 800_000),  # each click's newest version from a completed load
     ("int_journeys__assembled", "250MB", 1_200_000),  # every touch in one journey
+    ("int_attribution__data_driven", "400MB", 8_400_000),  # each converting touch per model, split channels
+    ("outbox_convertloop__events", "512MB", 600_000),  # one event per order, its channels' credits as JSON
 ]
 
 
@@ -70,6 +76,38 @@ def synthetic_warehouse(path: Path) -> Path:
             select 'c' || i as conversion_id, 'person' || i * 2 as person_id,
                    timestamptz '2026-01-01' + to_seconds(i * 31 % 5000000) as converted_at
             from range(150_000) as r(i)""")
+        # the data-driven models' inputs: converting touches on 8 channels, channel weights, a pattern per conversion
+        con.execute("""
+            create table intermediate.int_journeys__transformed as
+            select 'c' || i // 3 as conversion_id, 'i8:tx' || i as touch_id, 'channel' || (i * 7 % 8) as channel
+            from range(1_800_000) as r(i)""")
+        con.execute("""
+            create table intermediate.int_journeys__patterned as
+            select 'c' || i as conversion_id, 'pattern' || (i % 500) as pattern from range(600_000) as r(i)""")
+        for model in ("markov", "shapley_simplified"):
+            con.execute(f"""create table intermediate.int_channel_weights__{model} as
+                            select 'channel' || i as channel, (i + 1) / 36 as share from range(8) as r(i)""")
+        con.execute("""
+            create table intermediate.int_channel_weights__shapley as
+            select 'pattern' || p as pattern, 'channel' || c as channel, 1 / 8 as share
+            from range(500) as r(p), range(8) as k(c)""")
+        # what ConvertLoop's events read: the orders, each person's contacts, the default model's credits
+        con.execute("create schema marts")
+        con.execute("""
+            create table marts.conversions as
+            select 'c' || i as conversion_id, 'ORD-' || i as order_ref, 'person' || i as person_id,
+                   'sale' as conversion_type, timestamptz '2026-01-01' + to_seconds(i * 31) as converted_at,
+                   49.5 as revenue, 'USD' as currency, 'completed' as status
+            from range(600_000) as r(i)""")
+        con.execute("""
+            create table intermediate.int_people__contacts as
+            select 'person' || i as person_id, 'customer' || i || '@example.com' as email, null::varchar as user_id
+            from range(600_000) as r(i)""")
+        con.execute("""
+            create table marts.attribution as
+            select 'c' || i // 3 as conversion_id, 'channel' || (i * 7 % 8) as channel, 1 / 3 as credit,
+                   'shapley' as attribution_model
+            from range(1_800_000) as r(i)""")
     return path
 
 
