@@ -3,7 +3,7 @@
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
                          [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
-                         [--scale 450] [--memory-limit 1GB] [--spark-scale 45] [--quick] [--only NAME ...]
+                         [--scale 450] [--memory-limit 512MB] [--spark-scale 45] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new

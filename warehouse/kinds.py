@@ -49,8 +49,10 @@ DEFAULT_SPARK_MASTER = "local[2]"  # Spark inside the runner's process; a cluste
 POSTGRES = "postgres:"
 MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
-# DuckDB's own default is 80% of the machine's memory; loads spill to disk past this instead.
-DEFAULT_MEMORY_LIMIT = "1GB"
+# DuckDB's own default is 80% of the machine's memory; loads and builds spill to disk past this instead. 512MB keeps
+# the whole job under 1.5 GiB at scale 450 and 1350 (the build: 1.15 and ~1.2 GiB; at 1GB 1.79 and 1.85) on one
+# DuckDB thread; a bigger machine raises it and gets a thread per 350 MB.
+DEFAULT_MEMORY_LIMIT = "512MB"
 # dbt's models side by side, as many as each one's share of DuckDB's memory limit stays larger than the
 # warehouse file (4, 2, else 1): 19 s instead of 27 s at scale 5 on 2 cores. Side by side they share the limit,
 # and their joins and aggregates ran DuckDB out of memory where one at a time they spill (scale 1350: a 1.5 GB

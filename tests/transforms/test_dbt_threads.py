@@ -30,12 +30,15 @@ def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_each
 
 
 @pytest.mark.fast
-def test_dbt_run_by_hand_has_the_warehouses_default_memory_limit():
-    """The runner hands dbt `[warehouse] memory_limit` (DBT_DUCKDB_MEMORY_LIMIT); dbt run by hand falls back to the
-    profile's own value, which must be the same default."""
+def test_dbt_run_by_hand_has_the_warehouses_default_memory_limit_and_threads(monkeypatch, tmp_path):
+    """The runner hands dbt `[warehouse] memory_limit` (DBT_DUCKDB_MEMORY_LIMIT) and DuckDB's threads for it; dbt
+    run by hand falls back to the profile's own values, which must be those of the default limit."""
     profiles = (TRANSFORMS / "profiles.yml").read_text()
     fallbacks = set(re.findall(r"env_var\('DBT_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profiles))
     assert fallbacks == {DEFAULT_MEMORY_LIMIT}, fallbacks
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the default's threads, on any machine
+    threads = set(re.findall(r"env_var\('DBT_DUCKDB_THREADS', '([^']+)'\)", profiles))
+    assert threads == {str(Warehouse(str(tmp_path / "w.duckdb")).duckdb_threads())}, threads
 
 
 @pytest.mark.fast
