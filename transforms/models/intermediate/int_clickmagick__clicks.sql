@@ -3,22 +3,17 @@
 -- Each click's description is one of its credits', chosen by a number (an aggregate of fixed-size values, which
 -- spills) and joined back: aggregates holding the ten text columns did not spill, and at scale 1350 (5.9M
 -- credits) ran DuckDB out of memory at 512MB.
+{%- set described = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'gclid', 'msclkid',
+                     'fbclid', 'ttclid', 'integr8_tx_id'] %}
 with
 
 credited as (
     select
         k.click_id,
         k.clicked_at,
-        k.utm_source,
-        k.utm_medium,
-        k.utm_campaign,
-        k.utm_content,
-        k.utm_term,
-        k.gclid,
-        k.msclkid,
-        k.fbclid,
-        k.ttclid,
-        k.integr8_tx_id,
+        {%- for column in described %}
+        k.{{ column }},
+        {%- endfor %}
         c.visitor_id,
         -- a credit is one per conversion, model and click: this names it among the click's credits
         {{ hash_of(['k.conversion_id', 'k.attribution_model']) }} as credit
@@ -38,16 +33,9 @@ chosen as (
 select
     chosen.click_id,
     chosen.clicked_at,
-    k.utm_source,
-    k.utm_medium,
-    k.utm_campaign,
-    k.utm_content,
-    k.utm_term,
-    k.gclid,
-    k.msclkid,
-    k.fbclid,
-    k.ttclid,
-    k.integr8_tx_id,
+    {%- for column in described %}
+    k.{{ column }},
+    {%- endfor %}
     k.visitor_id
 from chosen
 inner join credited as k on k.click_id = chosen.click_id and k.credit = chosen.credit
