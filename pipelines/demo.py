@@ -144,7 +144,8 @@ def spark_demo(lake: Path, seed: int, scale: float) -> int:
     print("starting Postgres (the Hive metastore) and a Spark cluster: a master and two 1-core workers ...")
     with running_postgres() as postgres, local_cluster(workers=2) as cluster:
         metastore = HiveMetastore.from_libpq(postgres.create_database("metastore"))
-        warehouse = Warehouse(f"spark:{lake}", metastore=metastore.conninfo(), master=cluster.master_url).checked()
+        warehouse = Warehouse(f"spark:{lake}", metastore=metastore.conninfo(), master=cluster.master_url,
+                              spark_settings=tuple(cluster.app_settings().items())).checked()
         print(f"cluster at {cluster.master_url} (web UI {cluster.web_url}); starting the sandbox (seed {seed}, "
               f"scale {scale}) ...")
         with running_sandbox(seed=seed, scale=scale) as sandbox, warehouse_lock(warehouse) as lock:

@@ -328,11 +328,14 @@ class Warehouse:
     def dbt_threads(self) -> int:
         """How many models dbt builds side by side: for a lake 1 (more is not tested against a shared catalog); for
         a file `threads` when set, else DBT_THREADS, or half as many, while the file is smaller than each model's
-        share of `memory_limit` (the limit / threads), else 1."""
+        share of `memory_limit` (the limit / threads), else 1; on Spark `threads`, else DBT_THREADS (the cluster
+        holds the data and does the work)."""
         if self.is_lake:
             return 1
         if self.threads:
             return self.threads
+        if self.is_spark:
+            return DBT_THREADS
         limit = size_bytes(self.memory_limit)
         size = self.path.stat().st_size if self.path.exists() else 0
         if limit is None:

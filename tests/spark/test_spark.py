@@ -11,6 +11,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +26,7 @@ from tests.proxy import running_proxy, spoiling_one_sale
 from tests.spark.apps import run_app
 from tests.warehouse import run_cli, sandbox_env
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
-from warehouse.spark_cluster import local_cluster, process_running
+from warehouse.spark_cluster import SMALL_JVM_OPTIONS, local_cluster, process_running
 from warehouse.spark_lake import ExpectedAppendFallback, loaded_tables
 from warehouse.spark_reader import READER_APP
 
@@ -38,6 +39,8 @@ def test_stopping_the_cluster_stops_every_process():
     with local_cluster(workers=1) as cluster:
         pids = dict(cluster.pids)
         assert set(pids) == {"master", "worker-1"} and cluster.alive_workers() == 1
+        for pid in pids.values():  # a throwaway cluster's JVMs compile for short work (SMALL_JVM_OPTIONS)
+            assert SMALL_JVM_OPTIONS.split()[0].encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     # (not whether its ports are free: another process may take a freed port at once: seen beside another suite)
     assert not [name for name, pid in pids.items() if process_running(pid)]
 
@@ -69,10 +72,12 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     dbt's own session: transforms/plugins) equals the same model built by dbt on DuckDB."""
     assert spark_place.cluster.status()["aliveworkers"] == 2
     lake = spark_place.lake / "lake"
+    app_settings = spark_place.cluster.app_settings()  # as `make spark-demo` sets them
     settings = {"WAREHOUSE__METASTORE": spark_place.metastore.conninfo(),
-                "WAREHOUSE__MASTER": spark_place.cluster.master_url}
+                "WAREHOUSE__MASTER": spark_place.cluster.master_url,
+                "WAREHOUSE__SPARK_SETTINGS": json.dumps(app_settings)}
     on_spark = Warehouse(f"spark:{lake}", metastore=settings["WAREHOUSE__METASTORE"],
-                         master=settings["WAREHOUSE__MASTER"]).checked()
+                         master=settings["WAREHOUSE__MASTER"], spark_settings=tuple(app_settings.items())).checked()
     warehouse = Warehouse(str(tmp_path / "wh.duckdb"))
     spoiled, first_round, said = set(), [True], []
     spoil_one_sale = spoiling_one_sale(spoiled, active=lambda: first_round[0])  # rejected, then fixed
