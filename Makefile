@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test test-fast lint demo spark-demo run dashboard sandbox dagster bench clean
+.PHONY: setup test test-fast test-slow lint demo spark-demo run dashboard sandbox dagster bench clean
 
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -25,7 +25,9 @@ lint:
 test-fast: lint  ## lint, then the unit and contract tests (marked fast): no sandbox, no runner process; seconds
 	$(PY) -m pytest -m fast -n 2 --dist loadfile
 
-test: test-fast  ## the fast tier first, then every other test, against sandboxes on loopback
+test: test-fast test-slow  ## the fast tier first, then every other test
+
+test-slow:  ## every test not marked fast, against sandboxes on loopback (`make bench ARGS="--only suite"` measures it)
 	$(PY) -m pytest -m "not fast" -n 3 --dist loadfile --no-loadscope-reorder
 
 demo:  ## start a sandbox on a free port, run the pipeline against it, print the headline

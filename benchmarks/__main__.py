@@ -36,6 +36,9 @@
    journeys) over 5M synthetic rows of real width at a 150-250 MB DuckDB limit (target: each builds)
 13. spark: the dbt build of the scale-45 world on a local Spark cluster of 1 vs 2 workers (speed-up printed) and
    on DuckDB (printed, no target: a 2-core box favours DuckDB)
+14. suite: `make test-slow` (the tier `make test` runs after the fast one), its wall time and the CPU time of the
+   processes it started, by kind (dbt, Spark's JVMs, runners, sandboxes, test workers, ...): where the suite's
+   time goes (target: `make test` under 10 minutes on 2 cores)
 `--quick` runs the short versions (scale 45, model scale 20, 200,000 export rows, one accuracy seed, increment
 and spark at scale 5).
 """
@@ -69,6 +72,7 @@ from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.causal_reference import seen_whole_distances
 from benchmarks.memory import PeakRss, tree_memory
 from benchmarks.spill import bench_spill
+from benchmarks.suite import run_suite
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
 from pipelines.child import in_child
@@ -101,7 +105,7 @@ from warehouse.spark_cluster import java_problem, local_cluster
 START, END = "2026-09-01T00:00:00Z", "2026-10-17T00:00:00Z"
 RESULTS: list[tuple[str, str]] = []
 BENCHES = ["extraction", "export", "attribution", "markov", "accuracy", "identity", "ducklake", "push", "noop",
-           "increment", "scale", "spill", "spark"]
+           "increment", "scale", "spill", "spark", "suite"]
 
 
 def report(name: str, value: str) -> None:
@@ -665,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_spill(work, report)
         if "spark" in chosen:
             bench_spark(args.spark_scale, work)
+        if "suite" in chosen:  # last: it starts every other process the tests need, and must have the machine
+            run_suite(report)
     finally:
         if args.keep_work:
             print(f"warehouses kept in {work}")
