@@ -25,7 +25,8 @@ lint:
 test-fast: lint  ## lint, then the unit and contract tests (marked fast): no sandbox, no runner process; seconds
 	$(PY) -m pytest -m fast -n 2 --dist loadfile
 
-test: test-fast test-slow  ## the fast tier first, then every other test
+test: test-fast  ## the fast tier first, then every other test (after it even under make -j)
+	@$(MAKE) --no-print-directory test-slow
 
 test-slow:  ## every test not marked fast, against sandboxes on loopback (`make bench ARGS="--only suite"` measures it)
 	$(PY) -m pytest -m "not fast" -n 3 --dist loadfile --no-loadscope-reorder

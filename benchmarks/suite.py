@@ -37,6 +37,7 @@ KINDS = (
     ("test workers (in-process tests)", "exec(eval("),
 )
 OTHER = "other"
+TIER_BUDGET_S = 540  # `make test` under 600 s on 2 cores, less the fast tier's ~45-55 s
 
 
 def kind_of(command: str) -> str:
@@ -105,9 +106,9 @@ def run_suite(report) -> None:
         done = subprocess.run(["make", "-s", "test-slow"], cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tail = [line.strip("= ") for line in done.stdout.strip().splitlines()[-1:]] or ["(no output)"]
+    last = (done.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")  # pytest's "214 passed in ..."
     report("suite: the tier after the fast one (`make test-slow`)", f"{wall:7.0f} s wall, exit {done.returncode}: "
-           f"{tail[0]}")
+           f"{last}")
     kinds = sampled.by_kind()
     total = sum(cpu for _, cpu in kinds.values())
     for kind, (processes, cpu) in sorted(kinds.items(), key=lambda item: -item[1][1]):
@@ -116,5 +117,5 @@ def run_suite(report) -> None:
     reaped = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     report("  CPU sampled in all (reaped descendants only)", f"{total:7.0f} s ({reaped:.0f} s); "
            f"{total / (wall * cores):.0%} of {cores} cores over the wall time")
-    report("  target: `make test` under 600 s on 2 cores", "met" if wall < 540 else
-           f"not met: this tier alone {wall:.0f} s (the fast tier adds ~45 s)")
+    report("  target: `make test` under 600 s on 2 cores", "met" if wall < TIER_BUDGET_S else
+           f"not met: this tier alone {wall:.0f} s, over its {TIER_BUDGET_S} s (the fast tier adds ~45-55 s)")
