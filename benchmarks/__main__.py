@@ -76,7 +76,7 @@ from benchmarks.suite import run_suite
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
 from pipelines.child import in_child
-from pipelines.heap import release_memory
+from pipelines.heap import release_memory, return_arrow_memory_promptly
 from pipelines.pushes import run_pushes, use_sandbox_destinations
 from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
@@ -173,6 +173,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
     """The export into DuckDB as the Integr8 source loads it vs DuckDB alone, each into a new warehouse,
     alternating for `rounds` rounds: the median ratio."""
     print(f"Integr8 export of {rows:,} clicks ...", flush=True)
+    print(f"  Arrow's pool: {return_arrow_memory_promptly()} (as the runner's extract sets it)", flush=True)
     archive = click_export(rows)
     fields = list(i8_helpers.raw_schema("clicks", list(i8_helpers.settings.FIELDS["clicks"])).names)
 
@@ -407,6 +408,7 @@ def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[
     seconds = dict.fromkeys(("extract", "normalize", "load"), 0.0)
     peaks = dict.fromkeys(seconds, (0, 0))
     job = os.getppid()
+    print(f"  Arrow's pool: {return_arrow_memory_promptly()} (as the runner's extract sets it)", flush=True)
     pipelines = {vendor: make_pipeline(vendor, warehouse) for vendor in SOURCES}
     steps = {
         "extract": lambda v: pipelines[v].extract(SOURCES[v].source(), loader_file_format=LOADER_FILE_FORMAT),

@@ -45,7 +45,7 @@ from dlt_adapter import (
 )
 from pipelines.child import ChildDied, in_child
 from pipelines.errors import describe
-from pipelines.heap import release_memory
+from pipelines.heap import release_memory, return_arrow_memory_promptly
 from pipelines.publish import PublishResult, is_current
 from pipelines.publish import publish as publish_marts
 from pipelines.pushes import pushes_enabled, run_pushes
@@ -110,6 +110,7 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
     if signal_received():
         return VendorResult(vendor, "skipped", 0.0, error=stopped_by())
     writing = load_lock or contextlib.nullcontext()
+    return_arrow_memory_promptly()  # an export's batches hand their pages back as they are freed (pipelines/heap.py)
     try:
         with writing:
             pipeline, in_step = resync_with_warehouse(make_pipeline(vendor, warehouse))
