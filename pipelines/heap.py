@@ -1,6 +1,6 @@
-"""Freed memory handed back to the operating system between a run's steps.
+"""Freed memory handed back to the operating system between a run's steps, and by Arrow within the extract.
 
-CPython's allocator (glibc malloc) and Arrow's (mimalloc) keep what a step freed for reuse: after an
+CPython's allocator (glibc malloc) and Arrow's default pool (mimalloc) keep what a step freed for reuse: after an
 Integr8 export or a ClickMagick extract, the process would carry hundreds of MB it no longer uses into
 the loads and the dbt build, and a run's peak would be the sum of its steps instead of the largest.
 A small process skips it: a full collection walks every object the imports left (~100k, 0.1-0.2 s of CPU),
