@@ -38,6 +38,7 @@ from pipelines.transform import (
     last_run_results,
     project_digest,
     run_transforms,
+    start_from_shared_parse,
 )
 from pipelines.vendors import fill_sandbox_credentials
 from warehouse import Warehouse
@@ -58,6 +59,7 @@ def dbt_manifest(warehouse: Warehouse) -> dict[str, Any]:
     digest = project_digest()
     if not (manifest.exists() and stamp.exists() and stamp.read_text() == digest):
         target.mkdir(parents=True, exist_ok=True)
+        start_from_shared_parse(warehouse, target)
         parsed = subprocess.run(dbt_command("parse", "--target-path", str(target)), env=dbt_environment(warehouse),
                                 cwd=dbt_cwd(warehouse), capture_output=True, text=True)
         if parsed.returncode != 0:

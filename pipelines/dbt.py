@@ -16,7 +16,7 @@ import argparse
 import subprocess
 import sys
 
-from pipelines.transform import dbt_command, dbt_cwd, dbt_environment
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, start_from_shared_parse
 from warehouse import Warehouse, WarehouseConfigError
 
 
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: --warehouse: {problem}", file=sys.stderr)
         return 2
+    start_from_shared_parse(warehouse)
     return subprocess.call(dbt_command(*args.command), env=dbt_environment(warehouse), cwd=dbt_cwd(warehouse))
 
 
