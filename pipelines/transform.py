@@ -85,7 +85,7 @@ def start_from_shared_parse(warehouse: Warehouse, target: Path | None = None) ->
     """A dbt target (the warehouse's own unless `target`) without a parse of its own gets the checkout's last one:
     dbt checks it against the project's files, the vars and the profile, reparses what changed and parses in full
     where the profile or vars differ. A new warehouse's first build then costs ~4 CPU-s less (of ~22 at the test
-    scale): what a team with many warehouses on one checkout pays once per warehouse."""
+    scale), saved on every new warehouse of a team that builds many from one checkout."""
     target = target or warehouse.dbt_dir() / "target"
     if (target / PARSE).exists() or not (shared := shared_parse(warehouse)).exists():
         return
