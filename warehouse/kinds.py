@@ -60,7 +60,8 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 DBT_THREADS = 4
 # DuckDB's working memory grows with its threads (each fills its own buffers of a table being written): at scale
 # 1350, int_conversions__unioned's CREATE TABLE ran out at 512MB on 2 threads (256 MB each) and built on 1, or on 2
-# at 700MB (350 MB each). Below this share of the limit per thread DuckDB gets fewer threads than cores.
+# at 700MB (350 MB each). Below this share of the limit per thread DuckDB gets fewer threads than cores. The price at
+# 512MB on 2 cores: loads on one thread (a million-row Integr8 export ~2 s slower of ~8: `--only export`).
 DUCKDB_BYTES_PER_THREAD = 350 * 10**6
 SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
