@@ -1,4 +1,5 @@
-"""ClickMagick source against the sandbox: truth counts, idempotent re-runs, advances, faults, bad keys, kills."""
+"""ClickMagick source against the sandbox: truth counts, idempotent re-runs, advances, faults, bad keys. Runs killed
+midway: every vendor's at three moments in tests/pipelines/test_runner.py, at each step in test_kill_points.py."""
 
 from __future__ import annotations
 
@@ -13,16 +14,7 @@ from sources.clickmagick import clickmagick_source, helpers
 from sources.common.times import utc
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.proxy import running_proxy
-from tests.warehouse import (
-    Uninterrupted,
-    committed_state,
-    count,
-    killed_at,
-    run_cli,
-    sandbox_env,
-    snapshot,
-    uninterrupted,
-)
+from tests.warehouse import committed_state, count, run_cli, sandbox_env, snapshot
 from vendor_http import VendorError
 from warehouse import LOADER_FILE_FORMAT, make_pipeline
 
@@ -166,21 +158,3 @@ def test_bad_key_exits_non_zero_from_the_runner(sandbox, tmp_path):
     assert done.returncode == 1
     assert "ClickMagick" in done.stdout and "HTTP 401" in done.stdout
     assert "wrong-key-123" not in done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def uninterrupted_run(sandbox, tmp_path_factory) -> Uninterrupted:
-    warehouse = tmp_path_factory.mktemp("reference") / "wh.duckdb"
-    return uninterrupted(["--vendors", "clickmagick", "--no-transform", "--warehouse", str(warehouse)],
-                         sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END), warehouse,
-                         ["clickmagick"])
-
-
-@pytest.mark.parametrize("kill_at", [0.3, 0.6])
-def test_killed_run_converges_on_rerun(sandbox, uninterrupted_run, tmp_path, kill_at):
-    env = sandbox_env(sandbox, ["clickmagick"], SOURCES__CLICKMAGICK__END_TIME=END)
-    args = ["--vendors", "clickmagick", "--no-transform", "--warehouse", str(tmp_path / "killed.duckdb")]
-    killed_at(args, env, kill_at, uninterrupted_run.took)
-    rerun = run_cli(args, env)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert snapshot(tmp_path / "killed.duckdb", "clickmagick") == uninterrupted_run.snapshots["clickmagick"]
