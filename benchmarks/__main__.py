@@ -216,8 +216,7 @@ def bench_export(rows: int, work: Path, rounds: int = 5) -> None:
 
     # The target compares with DuckDB at its own defaults (every core, 80% of memory); the warehouse loads within
     # `[warehouse] memory_limit` on `duckdb_threads()`: DuckDB alone at those too, printed beside it, no target.
-    warehouse = Warehouse(str(work / "settings.duckdb"))
-    settings = {"memory_limit": warehouse.memory_limit, "threads": warehouse.duckdb_threads()}
+    settings = Warehouse(str(work / "settings.duckdb")).duckdb_settings()
     print(f"  the warehouse's DuckDB settings: {settings}", flush=True)
     ratios, source_ratios, equal_settings_ratios = [], [], []
     for round_ in range(1, rounds + 1):

@@ -242,7 +242,7 @@ class Warehouse:
         if self.is_spark:  # append-only Parquet: a merge falls back to append (the lake's views merge)
             quiet_expected_append_fallback()
             return dlt.destinations.filesystem(bucket_url=str(self.raw_path))
-        settings = {"memory_limit": self.memory_limit, "threads": self.duckdb_threads()}
+        settings = self.duckdb_settings()
         if not self.is_lake:
             return capabilities_resolved_once(
                 bounded_duckdb(DuckDbCredentials(str(self.path), global_config=settings)))
@@ -349,6 +349,10 @@ class Warehouse:
         cores = os.cpu_count() or 1
         limit = size_bytes(self.memory_limit)
         return cores if limit is None else max(1, min(cores, limit // DUCKDB_BYTES_PER_THREAD))
+
+    def duckdb_settings(self) -> dict[str, Any]:
+        """DuckDB's settings while dlt loads into this warehouse: `memory_limit` and the threads it allows."""
+        return {"memory_limit": self.memory_limit, "threads": self.duckdb_threads()}
 
     def dbt_env(self) -> dict[str, str]:
         """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's
