@@ -2,8 +2,8 @@
 1-core workers), one module so that one worker of the suite starts one cluster: stopping a cluster stops every
 process; the runner loads a Spark lake (dlt's filesystem destination, append-only Parquet) and registers it in the
 metastore, and another application, on both workers, reads its views (warehouse/spark_lake.py) as DuckDB's merged
-tables after the same loads, and every model dbt built on Spark as DuckDB's build of the same project. Each Spark
-application costs ~40 s here: the module runs few."""
+tables after the same loads, and finds the files of every model dbt built on Spark, which equal DuckDB's build of the
+same project. Each Spark application costs ~40 s here: the module runs few."""
 
 from __future__ import annotations
 
@@ -130,15 +130,17 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
         import pyarrow.parquet as pq  # each relation through the driver: no output committer's job per table
         for vendor, table in {json.dumps(tables)}:
             pq.write_table(spark.table(f"`{{vendor}}`.`{{table}}`").toArrow(), f"{out}/{{vendor}}.{{table}}.parquet")
-        models = [(schema, t.name) for schema in {json.dumps(MODEL_SCHEMAS)} for t in spark.catalog.listTables(schema)]
-        for schema, model in models:
-            pq.write_table(spark.table(f"`{{schema}}`.`{{model}}`").toArrow(), f"{out}/{{schema}}.{{model}}.parquet")
+        # the models are Spark's tables: where each one's files are (the catalog's answer), read below by DuckDB
+        models = [(schema, t.name, spark.sql(f"describe formatted `{{schema}}`.`{{t.name}}`")
+                   .where("col_name = 'Location'").first()["data_type"])
+                  for schema in {json.dumps(MODEL_SCHEMAS)} for t in spark.catalog.listTables(schema)]
         two_loads = spark.read.option("mergeSchema", "true").parquet("{files}")
         print(json.dumps({{"executors": len(spark.sparkContext.statusTracker().getExecutorInfos()), "models": models,
                           "two_loads": [list(r) for r in two_loads.orderBy("id", "channel")
                                         .select("id", "channel", "cost").collect()]}}))
     """)
-    models = seen.pop("models")
+    located = {(schema, model): location.removeprefix("file:") for schema, model, location in seen.pop("models")}
+    models = sorted(located)
     assert seen == {"executors": 3,  # one on each worker, and the driver
                     "two_loads": [[1, "a", None], [2, "b", None], [2, "b2", 1.5], [3, "c", 2.5]]}
     versions = 0
@@ -163,13 +165,13 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             f"({', '.join(repr(s) for s in MODEL_SCHEMAS)})").fetchall())
     names = {name for _, name in on_duckdb}  # DuckDB's incremental models keep a ledger, <model>__people
     on_duckdb = {(schema, name) for schema, name in on_duckdb if name.removesuffix(PEOPLE_LEDGER) not in names - {name}}
-    assert {tuple(m) for m in models} == on_duckdb, on_duckdb ^ {tuple(m) for m in models}
+    assert set(models) == on_duckdb, on_duckdb ^ set(models)
     assert {("marts", "attribution"), ("marts", "attribution_shares"), ("outbox", "outbox_convertloop__people"),
             ("intermediate", "int_channel_weights__shapley")} <= on_duckdb
     with warehouse.connect() as con:
         for schema, model in models:
             merged = rows(con, f'select * from "{schema}"."{model}"', skipped=DIFFER_BY_ENGINE)
-            viewed = rows(con, f"select * from read_parquet('{out}/{schema}.{model}.parquet')",
+            viewed = rows(con, f"select * from read_parquet('{located[schema, model]}/*.parquet')",
                           skipped=DIFFER_BY_ENGINE)
             assert set(viewed[0]) == set(merged[0]), (schema, model)
             order = [viewed[0].index(name) for name in merged[0]]
