@@ -22,28 +22,37 @@ TEST_SCALE = 0.4  # ~1,000 visitors: every code path, small enough for a 2-core 
 SHARED_WORK_BUDGET = 200_000
 YOUNG_END = "2026-09-01T01:00:00Z"  # an hour after the world's history starts
 
-# The longest modules first (about their minutes on 2 cores): `make test` hands whole files to its workers
-# in this order (--dist loadfile --no-loadscope-reorder), so the suite ends with short modules on every one
-# instead of one worker alone on a long one (it did: a minute of one idle core). The first two do not share
-# a build: the first builds the full and young runs that the later ones copy, the second its own lake.
+# The longest modules first (their seconds in a suite on 2 cores, 2026-12-05): `make test` hands whole files to its
+# workers in this order (--dist loadfile --no-loadscope-reorder), so the suite ends with short modules on every one
+# instead of one worker alone on a long one (it did: the Dagster modules, unlisted, ran last, ~30 s with a core
+# idle). The first three do not share a build: the Spark module its cluster's, the second builds the full and young
+# runs that later ones copy, the third its own lake.
 LONGEST_FIRST = (
-    "tests/transforms/test_attribution_model.py",
-    "tests/pipelines/test_ducklake.py",
-    "tests/spark/test_spark.py",
-    "tests/pipelines/test_runner.py",
-    "tests/pipelines/test_runner_stops.py",
-    "tests/transforms/test_incremental.py",
-    "tests/sources/test_clickmagick.py",
-    "tests/pipelines/test_kill_points.py",
-    "tests/pipelines/test_publish.py",
-    "tests/sources/test_restatements.py",
-    "tests/pipelines/test_push_recovery.py",
-    "tests/pipelines/test_push.py",
-    "tests/transforms/test_identity.py",
-    "tests/sources/test_integr8.py",
-    "tests/pipelines/test_runner_integrity.py",
-    "tests/dashboard/test_dashboard.py",
-    "tests/sources/test_webmarketer.py",
+    "tests/spark/test_spark.py",  # 368
+    "tests/transforms/test_attribution_model.py",  # 182
+    "tests/pipelines/test_ducklake.py",  # 107
+    "tests/transforms/test_incremental.py",  # 134
+    "tests/pipelines/test_publish.py",  # 80
+    "tests/sources/test_integr8.py",  # 72
+    "tests/pipelines/test_runner.py",  # 70
+    "tests/pipelines/test_runner_stops.py",  # 69
+    "tests/orchestration/test_dagster.py",  # 63
+    "tests/pipelines/test_push_recovery.py",  # 62
+    "tests/transforms/test_identity.py",  # 62
+    "tests/dashboard/test_dashboard.py",  # 53
+    "tests/sources/test_clickmagick.py",  # 52
+    "tests/pipelines/test_kill_points.py",  # 49
+    "tests/orchestration/test_dagster_ducklake.py",  # 45
+    "tests/sources/test_restatements.py",  # 40
+    "tests/pipelines/test_push.py",  # 40
+    "tests/sources/test_data_contract.py",  # 33
+    "tests/sources/test_schema_drift.py",  # 22
+    "tests/sources/test_webmarketer.py",  # 20
+    "tests/sources/test_change_filter.py",  # 17
+    "tests/pipelines/test_runner_integrity.py",  # 16
+    "tests/sources/test_hostile_paging.py",  # 14
+    "tests/orchestration/test_dagster_definitions.py",  # 13
+    "tests/sandbox/test_faults_and_exports.py",  # 11
 )
 
 
