@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse import libpq
-from warehouse.spark_cluster import SparkClusterError, spark_home
-
-POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")
+from warehouse.spark_cluster import POSTGRES_JDBC_JAR, SparkClusterError, spark_home
 
 
 @dataclass(frozen=True)

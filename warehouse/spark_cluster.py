@@ -15,6 +15,7 @@ A real cluster (YARN, Kubernetes, a standalone cluster elsewhere) needs none of 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -30,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warehouse.spark_class_cache import archive, archive_options, make_archive
+
 MASTER = "org.apache.spark.deploy.master.Master"
 WORKER = "org.apache.spark.deploy.worker.Worker"
 REGISTRATION_TIMEOUT_S = 120.0  # two JVMs start on a loaded 2-core box in ~10 s; a busy CI is slower
@@ -43,6 +46,10 @@ SMALL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCoun
 # each query's whole stage costs more than it saves on a few thousand rows. Off, the Spark test module's JVMs used
 # ~330 CPU-s instead of ~360 (297 and 304 s instead of 339 alone on 2 cores); 2 shuffle partitions did not help.
 SMALL_SQL_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
+POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")  # Debian's libpostgresql-jdbc-java: the metastore's
+# What comes before Spark's jars on a JVM's classpath, by the class-data archive it maps (spark_class_cache.py):
+# executors and the daemons nothing, drivers the JDBC driver (spark.driver.extraClassPath)
+ARCHIVED_CLASSPATHS: dict[str, tuple[Path, ...]] = {"executor": (), "driver": (POSTGRES_JDBC_JAR,)}
 
 
 class SparkClusterError(RuntimeError):
@@ -61,6 +68,24 @@ def spark_home() -> Path:
     if spec is None or spec.origin is None:
         raise SparkClusterError("pyspark is not installed: `make setup` installs it")
     return Path(spec.origin).parent
+
+
+@functools.cache
+def class_archives() -> dict[str, Path]:
+    """The class-data archives (warehouse/spark_class_cache.py) for this machine's Java and Spark: one for executors
+    and daemons (Spark's jars), one for drivers (the JDBC driver first on their classpath)."""
+    home = spark_home()
+    return {kind: archive(kind, classpath, home) for kind, classpath in ARCHIVED_CLASSPATHS.items()}
+
+
+def jvm_options(class_archive: Path) -> str:
+    return f"{SMALL_JVM_OPTIONS} {archive_options(class_archive)}".strip()
+
+
+def make_class_archives() -> dict[str, Path]:
+    """Makes the class-data archives that are missing (`make setup`); each takes a small local application."""
+    return {kind: make_archive(path, ARCHIVED_CLASSPATHS[kind], SMALL_JVM_OPTIONS)
+            for kind, path in class_archives().items()}
 
 
 def java_problem() -> str | None:
@@ -90,9 +115,10 @@ class SparkCluster:
 
     def app_settings(self) -> dict[str, str]:
         """What an application on this cluster sets (`[warehouse.spark_settings]`): its driver's and executors'
-        JVMs sized for short work over small data, as the daemons' are, and its queries run without whole-stage code
-        generation."""
-        return {**{f"spark.{jvm}.extraJavaOptions": SMALL_JVM_OPTIONS for jvm in ("driver", "executor")},
+        JVMs sized for short work over small data, as the daemons' are, starting from this machine's class-data
+        archives where `make setup` made them, and its queries run without whole-stage code generation."""
+        archives = class_archives()
+        return {**{f"spark.{jvm}.extraJavaOptions": jvm_options(archives[jvm]) for jvm in ("driver", "executor")},
                 **SMALL_SQL_SETTINGS}
 
     def status(self) -> dict:
@@ -143,7 +169,7 @@ def _environment(cluster: SparkCluster) -> dict[str, str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         # no REST submission server (a fixed port, 6066, that a second cluster would collide on)
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
-        "SPARK_DAEMON_JAVA_OPTS": SMALL_JVM_OPTIONS,
+        "SPARK_DAEMON_JAVA_OPTS": jvm_options(class_archives()["executor"]),
     }
 
 
@@ -218,3 +244,4 @@ def local_cluster(workers: int = 2, cores_per_worker: int = 1, memory_per_worker
         stop_cluster(cluster)
         if not keep_root:
             shutil.rmtree(cluster.root, ignore_errors=True)
+

@@ -26,7 +26,7 @@ from tests.proxy import running_proxy, spoiling_one_sale
 from tests.spark.apps import run_app
 from tests.warehouse import run_cli, sandbox_env
 from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
-from warehouse.spark_cluster import SMALL_JVM_OPTIONS
+from warehouse.spark_cluster import SMALL_JVM_OPTIONS, class_archives
 from warehouse.spark_lake import ExpectedAppendFallback, loaded_tables
 from warehouse.spark_reader import READER_APP
 
@@ -61,8 +61,10 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     the fix, refunds and restatements; and every model of the project dbt builds on Spark (the Python models in
     dbt's own session: transforms/plugins) equals the same model built by dbt on DuckDB."""
     assert spark_place.cluster.status()["aliveworkers"] == 2
+    archives = class_archives()  # made by `make setup`: every JVM starts from the classes parsed and verified
     for pid in spark_place.cluster.pids.values():  # a throwaway cluster's JVMs compile for short work
         assert SMALL_JVM_OPTIONS.split()[0].encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert str(archives["executor"]) in Path(f"/proc/{pid}/maps").read_text()
     lake = spark_place.lake / "lake"
     app_settings = spark_place.cluster.app_settings()  # as `make spark-demo` sets them
     settings = {"WAREHOUSE__METASTORE": spark_place.metastore.conninfo(),
@@ -123,6 +125,7 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
     pq.write_table(pa.table({"id": [2, 3], "channel": ["b2", "c"], "cost": [1.5, 2.5]}), files / "load-2.parquet")
     out = tmp_path / "from-spark"
     out.mkdir()
+    archive_paths = json.dumps([str(path) for path in archives.values()])
     # scheduling waits for both executors (by default for 80% of them, 30 s at most: one, on a busy machine)
     waits = {"spark.scheduler.minRegisteredResourcesRatio": "1.0",
              "spark.scheduler.maxRegisteredResourcesWaitingTime": "300s"}
@@ -135,13 +138,19 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
                    .where("col_name = 'Location'").first()["data_type"])
                   for schema in {json.dumps(MODEL_SCHEMAS)} for t in spark.catalog.listTables(schema)]
         two_loads = spark.read.option("mergeSchema", "true").parquet("{files}")
+        app, jvms = spark.sparkContext.applicationId, [spark._jvm.java.lang.ProcessHandle.current().pid()]
+        jvms += [int(p) for p in os.listdir("/proc") if p.isdigit() and os.path.exists(f"/proc/{{p}}/cmdline")
+                 and app.encode() in open(f"/proc/{{p}}/cmdline", "rb").read().split(b"\\0")]
+        archived = [sum(path in open(f"/proc/{{p}}/maps").read() for path in {archive_paths}) for p in jvms]
         print(json.dumps({{"executors": len(spark.sparkContext.statusTracker().getExecutorInfos()), "models": models,
+                          "archived": archived,
                           "two_loads": [list(r) for r in two_loads.orderBy("id", "channel")
                                         .select("id", "channel", "cost").collect()]}}))
     """)
     located = {(schema, model): location.removeprefix("file:") for schema, model, location in seen.pop("models")}
     models = sorted(located)
     assert seen == {"executors": 3,  # one on each worker, and the driver
+                    "archived": [1, 1, 1],  # the driver and both executors each map their class-data archive
                     "two_loads": [[1, "a", None], [2, "b", None], [2, "b2", 1.5], [3, "c", 2.5]]}
     versions = 0
     with warehouse.connect() as con:
