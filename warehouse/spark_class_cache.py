@@ -52,13 +52,19 @@ sys.exit(gateway.proc.wait(timeout=120))
 """
 
 
+def java() -> str:
+    """The Java that Spark's scripts run: $JAVA_HOME's, else the one on the PATH."""
+    home = os.environ.get("JAVA_HOME")
+    return str(Path(home) / "bin" / "java") if home else "java"
+
+
 def archive(kind: str, classpath: Sequence[Path], spark_home: Path) -> Path:
     """Where the archive of `kind` for JVMs whose classpath starts with `classpath` then Spark's jars lives: its name
     carries the Java build and the jars it was made from."""
-    java = subprocess.run(["java", "-Xshare:off", "-version"], capture_output=True, text=True).stderr
+    build = subprocess.run([java(), "-Xshare:off", "-version"], capture_output=True, text=True).stderr
     jars = sorted((p.name, p.stat().st_size) for p in (spark_home / "jars").glob("*.jar"))
     extra = [(str(p), p.stat().st_size if p.exists() else None) for p in classpath]
-    key = hashlib.sha256(json.dumps([java, importlib.metadata.version("pyspark"), str(spark_home), jars, extra]
+    key = hashlib.sha256(json.dumps([build, importlib.metadata.version("pyspark"), str(spark_home), jars, extra]
                                     ).encode()).hexdigest()
     return ARCHIVES / f"{kind}-{key[:16]}.jsa"
 
@@ -85,7 +91,7 @@ def make_archive(path: Path, classpath: Sequence[Path], jvm_options: str) -> Pat
         if done.returncode != 0 or not partial.exists():
             raise RuntimeError(f"no class-data archive was written ({done.returncode}): {done.stderr[-2000:]}")
         classpath_used = json.loads(done.stdout.strip().splitlines()[-1])  # as Spark's launcher set it
-        mapped = subprocess.run(["java", f"-XX:SharedArchiveFile={partial}", "-Xshare:on", "-cp", classpath_used,
+        mapped = subprocess.run([java(), f"-XX:SharedArchiveFile={partial}", "-Xshare:on", "-cp", classpath_used,
                                  "-version"], capture_output=True, text=True, timeout=60)
         if mapped.returncode != 0:
             raise RuntimeError(f"the class-data archive {partial.name} does not map: {mapped.stderr[-1000:]}")
@@ -94,3 +100,9 @@ def make_archive(path: Path, classpath: Sequence[Path], jvm_options: str) -> Pat
     finally:
         partial.unlink(missing_ok=True)
         partial.parent.rmdir()
+
+
+def remove_other_archives(kept: Sequence[Path]) -> None:
+    """Archives of an earlier Java build or Spark (~160 MB each) that no JVM maps any more."""
+    for old in set(ARCHIVES.glob("*.jsa")) - set(kept):
+        old.unlink(missing_ok=True)

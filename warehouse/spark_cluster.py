@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.spark_class_cache import archive, archive_options, make_archive
+from warehouse.spark_class_cache import archive, archive_options, make_archive, remove_other_archives
 
 MASTER = "org.apache.spark.deploy.master.Master"
 WORKER = "org.apache.spark.deploy.worker.Worker"
@@ -46,7 +46,7 @@ SMALL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCoun
 # each query's whole stage costs more than it saves on a few thousand rows. Off, the Spark test module's JVMs used
 # ~330 CPU-s instead of ~360 (297 and 304 s instead of 339 alone on 2 cores); 2 shuffle partitions did not help.
 SMALL_SQL_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
-POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")  # Debian's libpostgresql-jdbc-java: the metastore's
+POSTGRES_JDBC_JAR = Path("/usr/share/java/postgresql.jar")  # the metastore's driver (libpostgresql-jdbc-java)
 # What comes before Spark's jars on a JVM's classpath, by the class-data archive it maps (spark_class_cache.py):
 # executors and the daemons nothing, drivers the JDBC driver (spark.driver.extraClassPath)
 ARCHIVED_CLASSPATHS: dict[str, tuple[Path, ...]] = {"executor": (), "driver": (POSTGRES_JDBC_JAR,)}
@@ -83,9 +83,12 @@ def jvm_options(class_archive: Path) -> str:
 
 
 def make_class_archives() -> dict[str, Path]:
-    """Makes the class-data archives that are missing (`make setup`); each takes a small local application."""
-    return {kind: make_archive(path, ARCHIVED_CLASSPATHS[kind], SMALL_JVM_OPTIONS)
+    """Makes the class-data archives that are missing (`make setup`), each with a small local application, and
+    removes those of an earlier Java or Spark."""
+    made = {kind: make_archive(path, ARCHIVED_CLASSPATHS[kind], SMALL_JVM_OPTIONS)
             for kind, path in class_archives().items()}
+    remove_other_archives(list(made.values()))
+    return made
 
 
 def java_problem() -> str | None:

@@ -65,3 +65,12 @@ def test_an_archive_that_does_not_map_is_never_put_in_place(tmp_path, monkeypatc
     assert list((tmp_path / "archives").iterdir()) == []
     target.write_bytes(b"kept")  # one in place already is kept: nothing runs
     assert make_archive(target, (), "") == target and target.read_bytes() == b"kept"
+
+
+def test_archives_of_an_earlier_java_or_spark_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(spark_class_cache, "ARCHIVES", tmp_path)
+    current, earlier = tmp_path / "executor-new.jsa", tmp_path / "executor-old.jsa"
+    current.write_bytes(b"new")
+    earlier.write_bytes(b"old")
+    spark_class_cache.remove_other_archives([current])
+    assert list(tmp_path.iterdir()) == [current]
