@@ -1,13 +1,13 @@
 """Class-data archives for the JVMs of a throwaway local Spark cluster (the JDK's dynamic CDS): a JVM that maps one
 finds Spark's ~15,000 classes parsed and verified already. Measured here: a driver with two executors on the test
-cluster started and ran a small job in 7.6 s instead of 13.0, its driver using 4.8 CPU-s instead of 8.6 and each
-executor 3.2 instead of 5.1.
+cluster started and ran a small job in 7.8 s instead of 13.0, its driver using 4.9 CPU-s instead of 8.6 and each
+executor 3.4 instead of 5.1 (the figures the README gives).
 
 An archive holds the classes one JVM loaded, and serves only JVMs of the same Java build whose classpath starts with
 the one it was made with (the same jars, unchanged): one for executors and daemons (Spark's jars), one for
 drivers (the Postgres JDBC driver first, as `spark.driver.extraClassPath` puts it). A JVM whose classpath differs
 (dbt's driver: its own SPARK_CONF_DIR comes first) or whose Java was upgraded starts as before: the archive is keyed
-by the Java build and the jars, and the JVM's CDS messages are off. `make setup` makes them
+by the Java build, pyspark, Spark's home and jars, and the JVM's CDS messages are off. `make setup` makes them
 (`warehouse.spark_cluster.make_class_archives`); without them every JVM starts as before.
 
 A half-written archive crashes the JVM that maps it (SIGBUS): each is written to a temporary name, mapped once by a

@@ -247,4 +247,3 @@ def local_cluster(workers: int = 2, cores_per_worker: int = 1, memory_per_worker
         stop_cluster(cluster)
         if not keep_root:
             shutil.rmtree(cluster.root, ignore_errors=True)
-
