@@ -33,7 +33,7 @@ def spark_step(warehouse: Warehouse, vendors: list[str], build: bool = True,
     if not build:
         return TransformResult("skipped", time.monotonic() - started, f"{what}; dbt not run (--no-transform)")
     try:  # dbt's own Spark session reads its settings from there
-        write_spark_defaults(conf, warehouse.spark_conf_dir())
+        write_spark_defaults(conf, warehouse.spark_defaults_file())
     except OSError as exc:
         return TransformResult("failed", time.monotonic() - started,
                                f"{what}; writing dbt's Spark settings failed: {describe(exc)}")

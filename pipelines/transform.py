@@ -32,7 +32,7 @@ BUILD_SOURCES = (TRANSFORMS, TRANSFORMS.parent / "attribution")
 BUILD_SOURCE_SKIPPED = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
 BUILDS = "runner.builds"  # one row per successful full build: what it was built from
 PARSE = "partial_parse.msgpack"
-WHERE_DBT_WRITES = {"DBT_TARGET_PATH", "DBT_LOG_PATH", "SPARK_CONF_DIR"}  # per warehouse, not read by the profile
+WHERE_DBT_WRITES = {"DBT_TARGET_PATH", "DBT_LOG_PATH", "PYSPARK_SUBMIT_ARGS"}  # per warehouse, not read by the profile
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -230,9 +231,9 @@ class Warehouse:
         `[warehouse.spark_settings]`)."""
         return session_conf(self.master, self.hive_metastore(), self.path, settings=dict(self.spark_settings))
 
-    def spark_conf_dir(self) -> Path:
-        """Spark only: where the runner writes spark-defaults.conf for dbt's Spark session (SPARK_CONF_DIR)."""
-        return self.dbt_dir() / "spark-conf"
+    def spark_defaults_file(self) -> Path:
+        """Spark only: where the runner writes the settings of dbt's Spark session (see dbt_env)."""
+        return self.dbt_dir() / "spark-conf" / "spark-defaults.conf"
 
     def hive_metastore(self) -> HiveMetastore:
         """Spark only: the shared catalog, from `[warehouse] metastore`."""
@@ -360,8 +361,12 @@ class Warehouse:
         paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs"),
                  "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit, "DBT_DUCKDB_THREADS": str(self.duckdb_threads()),
                  "DBT_THREADS": str(self.dbt_threads())}
-        if self.is_spark:  # dbt's Spark session reads spark-defaults.conf there (write_spark_defaults)
-            return {**paths, "DBT_TARGET": "spark", "SPARK_CONF_DIR": str(self.spark_conf_dir())}
+        if self.is_spark:
+            # dbt's Spark session is launched with the file the runner writes (write_spark_defaults) as its
+            # properties, not with a conf directory of its own: SPARK_CONF_DIR would come first on the driver's
+            # classpath, and a JVM whose classpath differs from the class-data archive's maps nothing
+            launch = f"--properties-file {shlex.quote(str(self.spark_defaults_file()))} pyspark-shell"
+            return {**paths, "DBT_TARGET": "spark", "PYSPARK_SUBMIT_ARGS": launch}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()
             return {**paths, "WAREHOUSE_PATH": self.path.name, "DBT_TARGET": "warehouse"}
         return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,

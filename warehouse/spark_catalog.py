@@ -137,11 +137,10 @@ def spark_session(conf: dict[str, str], app_name: str) -> Any:
     return builder.enableHiveSupport().getOrCreate()
 
 
-def write_spark_defaults(conf: dict[str, str], directory: Path) -> Path:
-    """`conf` as the spark-defaults.conf of `directory` (readable by its owner only: it holds the metastore's
-    password), which a Spark application started with SPARK_CONF_DIR=`directory` reads (dbt's session)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "spark-defaults.conf"
+def write_spark_defaults(conf: dict[str, str], path: Path) -> Path:
+    """`conf` as a Spark properties file at `path` (readable by its owner only: it holds the metastore's password),
+    which dbt's Spark session is launched with (`--properties-file`: Warehouse.dbt_env)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text("".join(f"{key} {value}\n" for key, value in conf.items()))

@@ -5,8 +5,9 @@ executor 3.4 instead of 5.1 (the figures the README gives).
 
 An archive holds the classes one JVM loaded, and serves only JVMs of the same Java build whose classpath starts with
 the one it was made with (the same jars, unchanged): one for executors and daemons (Spark's jars), one for
-drivers (the Postgres JDBC driver first, as `spark.driver.extraClassPath` puts it). A JVM whose classpath differs
-(dbt's driver: its own SPARK_CONF_DIR comes first) or whose Java was upgraded starts as before: the archive is keyed
+drivers (the Postgres JDBC driver first, as `spark.driver.extraClassPath` puts it; dbt's too, whose settings come
+as a properties file, not a conf directory of its own that would come first). A JVM whose classpath differs (a
+SPARK_CONF_DIR of the user's) or whose Java was upgraded starts as before: the archive is keyed
 by the Java build, pyspark, Spark's home and jars, and the JVM's CDS messages are off. `make setup` makes them
 (`warehouse.spark_cluster.make_class_archives`); without them every JVM starts as before.
 

@@ -66,7 +66,11 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
         assert SMALL_JVM_OPTIONS.split()[0].encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         assert str(archives["executor"]) in Path(f"/proc/{pid}/maps").read_text()
     lake = spark_place.lake / "lake"
-    app_settings = spark_place.cluster.app_settings()  # as `make spark-demo` sets them
+    app_settings = spark_place.cluster.app_settings()  # as `make spark-demo` sets them, but that here every
+    # application's JVMs must map their archive (-Xshare:on, where a JVM that cannot fails to start): the runner's,
+    # the reading application's and dbt's (which started without one while a conf directory led its classpath)
+    for jvm in ("driver", "executor"):
+        app_settings[f"spark.{jvm}.extraJavaOptions"] += " -Xshare:on"
     settings = {"WAREHOUSE__METASTORE": spark_place.metastore.conninfo(),
                 "WAREHOUSE__MASTER": spark_place.cluster.master_url,
                 "WAREHOUSE__SPARK_SETTINGS": json.dumps(app_settings)}

@@ -5,6 +5,7 @@ what DuckDB's merge would keep (the cluster test in test_spark.py runs them)."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 
 import dlt
@@ -35,10 +36,14 @@ def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://db:5432/m"
     with pytest.raises(WarehouseConfigError, match="Spark SQL"):
         lake.connect()
-    # dbt runs in its own Spark session, from the spark-defaults.conf the runner writes, readable by its owner only
+    # dbt runs in its own Spark session, launched with the properties the runner writes, readable by its owner only
+    # (as a properties file, not SPARK_CONF_DIR: a conf directory of its own would keep its driver's JVM from its
+    # class-data archive, whose classpath starts without it)
     env = lake.dbt_env()
-    assert env["DBT_TARGET"] == "spark" and env["SPARK_CONF_DIR"] == str(lake.spark_conf_dir())
-    written = write_spark_defaults(conf, lake.spark_conf_dir())
+    assert env["DBT_TARGET"] == "spark" and "SPARK_CONF_DIR" not in env
+    assert shlex.split(env["PYSPARK_SUBMIT_ARGS"]) == ["--properties-file", str(lake.spark_defaults_file()),
+                                                       "pyspark-shell"]
+    written = write_spark_defaults(conf, lake.spark_defaults_file())
     assert written.stat().st_mode & 0o777 == 0o600
     assert "spark.hadoop.javax.jdo.option.ConnectionPassword secret\n" in written.read_text()
 
