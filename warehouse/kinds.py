@@ -364,9 +364,12 @@ class Warehouse:
         if self.is_spark:
             # dbt's Spark session is launched with the file the runner writes (write_spark_defaults) as its
             # properties, not with a conf directory of its own: SPARK_CONF_DIR would come first on the driver's
-            # classpath, and a JVM whose classpath differs from the class-data archive's maps nothing
-            launch = f"--properties-file {shlex.quote(str(self.spark_defaults_file()))} pyspark-shell"
-            return {**paths, "DBT_TARGET": "spark", "PYSPARK_SUBMIT_ARGS": launch}
+            # classpath, and a JVM whose classpath differs from the class-data archive's maps nothing. The
+            # user's own PYSPARK_SUBMIT_ARGS (--jars, --packages, ...) follow ours.
+            theirs = shlex.split(os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
+            theirs = theirs[:-1] if theirs[-1:] == ["pyspark-shell"] else theirs
+            launch = ["--properties-file", str(self.spark_defaults_file()), *theirs, "pyspark-shell"]
+            return {**paths, "DBT_TARGET": "spark", "PYSPARK_SUBMIT_ARGS": shlex.join(launch)}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()
             return {**paths, "WAREHOUSE_PATH": self.path.name, "DBT_TARGET": "warehouse"}
         return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,

@@ -19,7 +19,8 @@ from warehouse.spark_lake import current_view_sql, registration_sql
 pytestmark = pytest.mark.fast
 
 
-def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
+def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
     with pytest.raises(WarehouseConfigError, match="name the lake's directory"):
         Warehouse("spark:", metastore="dbname=m").checked()
     with pytest.raises(WarehouseConfigError, match=r"\[warehouse\] metastore"):
@@ -43,6 +44,10 @@ def test_a_spark_warehouse_needs_its_lake_and_metastore(tmp_path):
     assert env["DBT_TARGET"] == "spark" and "SPARK_CONF_DIR" not in env
     assert shlex.split(env["PYSPARK_SUBMIT_ARGS"]) == ["--properties-file", str(lake.spark_defaults_file()),
                                                        "pyspark-shell"]
+    # what the user gives pyspark's launcher themselves still reaches dbt's session, after our properties
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--jars '/opt/my jars/udf.jar' pyspark-shell")
+    assert shlex.split(lake.dbt_env()["PYSPARK_SUBMIT_ARGS"]) == [
+        "--properties-file", str(lake.spark_defaults_file()), "--jars", "/opt/my jars/udf.jar", "pyspark-shell"]
     written = write_spark_defaults(conf, lake.spark_defaults_file())
     assert written.stat().st_mode & 0o777 == 0o600
     assert "spark.hadoop.javax.jdo.option.ConnectionPassword secret\n" in written.read_text()
