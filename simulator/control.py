@@ -69,7 +69,8 @@ def truth_conversions(world: World, vendors: dict[str, Any]) -> list[dict[str, A
         span = span[t["time"][span] < c["time"][conv]]
         utms = views.touch_utms(world, span)
         path = []
-        observed_by = {name: vendor.observed_touches(span, bool(seen[name][conv])) for name, vendor in tracking.items()}
+        observed_by = {name: vendor.observed_touches(int(conv), span, bool(seen[name][conv]))
+                       for name, vendor in tracking.items()}
         for j, touch in enumerate(span):
             observed = [name for name, mask in observed_by.items() if mask[j]]
             path.append({"time": iso_z(int(t["time"][touch])), "channel": CHANNELS[t["channel"][touch]],

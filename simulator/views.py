@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from simulator import render
+from simulator.identity import second_device
 from simulator.world import (
     AFFILIATE_PUBLISHERS,
     BRANDS,
@@ -97,6 +98,28 @@ def visitor_ids(world: World, visitor: np.ndarray) -> dict[str, np.ndarray]:
         "user_agent": USER_AGENTS[v["ua"][visitor] % len(USER_AGENTS)],
         "country": COUNTRIES[v["country"][visitor]],
     }
+
+
+SECOND_DEVICE_SALT = np.uint64(0xC2B2AE3D27D4EB4F)  # derives a buyer's second device's ids from the buyer's uid
+
+
+def buyer_ids(world: World, conv: np.ndarray) -> dict[str, np.ndarray]:
+    """Identifiers of each order's buyer as the vendors saw them at the order: the visitor's own, but those bound
+    to a device (ClickMagick's visitor id, the device id, Webmarketer's tracker, the browser) are another
+    device's where the order was placed on one (the hard identity world, simulator/identity.py)."""
+    c = world.conversions
+    ids = visitor_ids(world, c["visitor"][conv])
+    other = second_device(c)[conv]
+    if other.any():
+        uid = world.visitors["uid"][c["visitor"][conv][other]].astype(np.uint64) * SECOND_DEVICE_SALT
+        hexes = render.hex_ids(uid).astype(str)
+        ids = {k: v.astype(object) for k, v in ids.items()}
+        ids["cmc_vid"][other] = np.char.add("cmv", hexes)
+        ids["device_id"][other] = np.char.add("dev-", hexes)
+        ids["wm_tracker_id"][other] = np.char.add("trk", hexes)
+        ids["user_agent"][other] = USER_AGENTS[(world.visitors["ua"][c["visitor"][conv][other]] + 17)
+                                               % len(USER_AGENTS)]
+    return ids
 
 
 def click_tx_ids(world: World, click: np.ndarray) -> np.ndarray:

@@ -30,7 +30,12 @@ from simulator.causal import (  # noqa: F401 (re-exported: the world's channels 
     Journeys,
     journeys,
 )
-from simulator.identity import IDENTITIES, harden  # how hard records are to tie together (serve --identity)
+from simulator.identity import (  # how hard records are to tie together (serve --identity)
+    IDENTITIES,
+    REPEAT_STREAM,
+    harden,
+    repeat_orders,
+)
 
 DAY = 86_400
 HOUR = 3_600
@@ -172,6 +177,8 @@ def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identi
     _visitors(world, rng, n_visitors)
     _touches(world, rng)
     _conversions(world, rng)
+    if identity == "hard":
+        _add_repeat_orders(world)
     _network_records(world, rng)
     _event_platform_records(world, rng)
     if identity == "hard":
@@ -263,18 +270,28 @@ def _conversions(world: World, rng: np.random.Generator) -> None:
     conv_time = last_touch_time + rng.exponential(40 * 60, n).astype(np.int64) + 30
     converts &= conv_time < world.horizon_end
     who = np.flatnonzero(converts)
+    kind = _choice(rng, KIND_P, len(who))
+    world.conversions = in_time_order(_orders(world, rng, who, kind, conv_time[who]))
+
+
+def _orders(world: World, rng: np.random.Generator, who: np.ndarray, kind: np.ndarray, time: np.ndarray,
+            second_device: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The columns of orders placed by visitors `who` (kinds, times): value, refund, which vendors report them and
+    when. `second_device`: placed on a device the visitor's touches never reached (only the hard identity world
+    has such orders, simulator/identity.py), which no tracked click ties to its buyer."""
+    v, t = world.visitors, world.touches
     m = len(who)
-    kind = _choice(rng, KIND_P, m)
+    on_own_device = np.ones(m, dtype=bool) if second_device is None else ~second_device
     revenue = np.where(kind == 0, np.round(rng.lognormal(SALE_LOG_MEAN, SALE_LOG_SD, m), 2), 0.0)
-    time = conv_time[who]
     refunded = (kind == 0) & (rng.random(m) < 0.06)
     refund_at = np.where(refunded, time + rng.integers(1 * DAY, 14 * DAY, m), np.iinfo(np.int64).max)
 
     # Which vendors report the conversion; every real conversion is reported by at least one.
     cm = rng.random(m) < 0.85
-    # Integr8 only hears of conversions from visitors it tracked a click for (postback on its click).
+    # Integr8 only hears of conversions from visitors it tracked a click for (postback on its click), on the
+    # device of that click.
     last_i8 = _last_flagged_touch(t["i8_observed"], v["touch_start"], v["touch_count"])[who]
-    i8 = (last_i8 >= 0) & (kind < 2) & (rng.random(m) < 0.9)
+    i8 = (last_i8 >= 0) & (kind < 2) & (rng.random(m) < 0.9) & on_own_device
     wm = (kind < 2) & (rng.random(m) < 0.75)
     cm |= ~(i8 | wm)
     i8_rejected = i8 & (rng.random(m) < 0.07)
@@ -282,33 +299,51 @@ def _conversions(world: World, rng: np.random.Generator) -> None:
     # Integr8's click was also seen by ClickMagick (s2), or Webmarketer has the email ClickMagick has too.
     i8_linkable = cm & (last_i8 >= 0) & t["cm_observed"][np.maximum(last_i8, 0)]
     wm_linkable = cm & v["has_email"][who]
-    order = np.argsort(time, kind="stable")
-    world.conversions = {
-        k: a[order]
-        for k, a in {
-            "visitor": who,
-            "kind": kind,
-            "time": time,
-            "revenue": revenue,
-            "refund_at": refund_at,
-            "cm": cm,
-            "i8": i8,
-            "wm": wm,
-            "i8_click_touch": last_i8,
-            "cm_last_touch": _last_flagged_touch(t["cm_observed"], v["touch_start"], v["touch_count"])[who],
-            "i8_rejected": i8_rejected,
-            "i8_reason": rng.integers(0, len(REJECTION_REASONS), m),
-            "i8_decided_at": time + rng.integers(2 * HOUR, 3 * DAY, m),
-            "cm_visible_at": time + _delays(rng, m),
-            "i8_visible_at": time + _delays(rng, m),
-            "wm_visible_at": time + _delays(rng, m),
-            "i8_ref_missing": (rng.random(m) < 0.08) & i8_linkable,
-            "wm_ref_missing": (rng.random(m) < 0.05) & wm_linkable,
-            "key": rng.integers(0, 2**63, m, dtype=np.int64),
-            "key2": rng.integers(0, 2**63, m, dtype=np.int64),
-        }.items()
+    cm_last_touch = _last_flagged_touch(t["cm_observed"], v["touch_start"], v["touch_count"])[who]
+    orders = {
+        "visitor": who,
+        "kind": kind,
+        "time": time,
+        "revenue": revenue,
+        "refund_at": refund_at,
+        "cm": cm,
+        "i8": i8,
+        "wm": wm,
+        "i8_click_touch": last_i8,
+        "cm_last_touch": np.where(on_own_device, cm_last_touch, -1),
+        "i8_rejected": i8_rejected,
+        "i8_reason": rng.integers(0, len(REJECTION_REASONS), m),
+        "i8_decided_at": time + rng.integers(2 * HOUR, 3 * DAY, m),
+        "cm_visible_at": time + _delays(rng, m),
+        "i8_visible_at": time + _delays(rng, m),
+        "wm_visible_at": time + _delays(rng, m),
+        "i8_ref_missing": (rng.random(m) < 0.08) & i8_linkable,
+        "wm_ref_missing": (rng.random(m) < 0.05) & wm_linkable,
+        "key": rng.integers(0, 2**63, m, dtype=np.int64),
+        "key2": rng.integers(0, 2**63, m, dtype=np.int64),
     }
-    world.conversions["number"] = np.arange(m) + 100_001  # order number, in time order
+    if second_device is not None:
+        orders["second_device"] = second_device
+    return orders
+
+
+def _add_repeat_orders(world: World) -> None:
+    """The hard identity world's repeat orders (simulator/identity.py), drawn from their own stream and placed
+    among the first orders in time order: every order after the first repeat is numbered anew."""
+    rng = np.random.default_rng([world.seed, REPEAT_STREAM])
+    first = world.conversions
+    who, time, second_device = repeat_orders(first, rng, world.horizon_end)
+    repeats = _orders(world, rng, who, np.zeros(len(who), dtype=first["kind"].dtype), time, second_device)
+    first["second_device"] = np.zeros(len(first["time"]), dtype=bool)
+    world.conversions = in_time_order({k: np.concatenate([first[k], repeats[k]]) for k in repeats})
+
+
+def in_time_order(orders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Orders sorted by time (stable), numbered in that order: the order number behind every order reference."""
+    order = np.argsort(orders["time"], kind="stable")
+    ordered = {k: a[order] for k, a in orders.items() if k != "number"}
+    ordered["number"] = np.arange(len(order)) + 100_001
+    return ordered
 
 
 def _last_flagged_touch(flag: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

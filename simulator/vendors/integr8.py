@@ -266,7 +266,7 @@ class Vendor:
         c = self.ctx.world.conversions
         return self.reported() & c["i8_rejected"] & (c["i8_decided_at"] <= self.ctx.clock)
 
-    def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
+    def observed_touches(self, conv: int, touches: np.ndarray, reported: bool) -> np.ndarray:
         """Which touches Integr8 tracked as clicks that it has shown by now (reported or not)."""
         world = self.ctx.world
         click = world.touches["i8_click"][touches]

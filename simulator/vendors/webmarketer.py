@@ -84,7 +84,7 @@ class Vendor:
         c = self.ctx.world.conversions
         return c["wm"] & (c["wm_visible_at"] <= self.ctx.clock)
 
-    def observed_touches(self, touches: np.ndarray, reported: bool) -> np.ndarray:
+    def observed_touches(self, conv: int, touches: np.ndarray, reported: bool) -> np.ndarray:
         return np.zeros(len(touches), dtype=bool)  # Webmarketer's API shows events, not touches
 
     def record_ids(self, conv: np.ndarray) -> np.ndarray:
@@ -238,7 +238,7 @@ class Vendor:
             return []
         c = world.conversions
         tz, pid, currency = BRANDS[brand].time_zone, BRANDS[brand].wm_project_id, BRANDS[brand].currency
-        ids = views.visitor_ids(world, c["visitor"][page])
+        ids = views.buyer_ids(world, page)
         refs = views.order_refs(world, page)
         event_ids = event_uuids(world, page)
         typos = c.get("wm_email_typo")  # the hard identity world's mistyped emails (simulator/identity.py)

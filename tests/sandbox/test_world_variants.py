@@ -15,7 +15,8 @@ import pytest
 from simulator.causal import CHANNELS, WORLDS, journeys
 from simulator.effects import _effects, channel_effects, journey_credit
 from simulator.identity import as_typed
-from simulator.world import generate, visitor_journeys
+from simulator.views import buyer_ids, visitor_ids
+from simulator.world import DAY, generate, visitor_journeys
 
 pytestmark = pytest.mark.fast
 
@@ -124,14 +125,33 @@ def test_a_journey_whose_channels_add_nothing_is_split_by_its_touches():
     assert credit[1, display] == 0.0 and credit[1, email] == pytest.approx(1.0)
 
 
-def test_the_hard_identity_world_only_drops_references_and_mistypes_emails():
+def test_the_hard_identity_world_keeps_the_easy_orders_and_adds_repeat_orders_on_two_devices():
     easy, hard = generate(7, 1.0), generate(7, 1.0, identity="hard")
     assert digest(easy) == DEFAULT_WORLD_7 and hard.identity == "hard"
-    for column in ("visitor", "kind", "time", "revenue", "cm", "i8", "wm"):  # the same orders, seen by the same
-        assert np.array_equal(hard.conversions[column], easy.conversions[column])  # vendors
+    e, h = easy.conversions, hard.conversions
+    # every easy order is in the hard world, seen by the same vendors; the rest are repeat orders
+    first = {(v, t): i for i, (v, t) in enumerate(zip(h["visitor"], h["time"], strict=True))}
+    at = np.array([first[(v, t)] for v, t in zip(e["visitor"], e["time"], strict=True)])
+    for column in ("kind", "revenue", "cm", "i8", "wm"):
+        assert np.array_equal(h[column][at], e[column])
     for dropped in ("i8_ref_missing", "wm_ref_missing"):
-        assert (hard.conversions[dropped] >= easy.conversions[dropped]).all()
-        assert hard.conversions[dropped].sum() > easy.conversions[dropped].sum()
+        assert (h[dropped][at] >= e[dropped]).all() and h[dropped].sum() > e[dropped].sum()
+    repeat = np.ones(len(h["time"]), dtype=bool)
+    repeat[at] = False
+    assert 0.05 < repeat.sum() / len(e["time"]) < 0.1 and (h["kind"][repeat] == 0).all()
+    assert np.array_equal(h["number"], np.arange(len(h["time"])) + 100_001) and (np.diff(h["time"]) >= 0).all()
+    # each repeat order's buyer bought before; some within minutes of it, some on a second device, days later
+    gap = np.array([t - e["time"][e["visitor"] == v].min() for v, t in zip(h["visitor"][repeat], h["time"][repeat],
+                                                                           strict=True)])
+    assert (gap > 0).all() and 0 < (gap < 30 * 60).sum() < (gap > DAY).sum()
+    other = h["second_device"]
+    assert not other[at].any() and 0 < other.sum() < repeat.sum() and (gap[other[repeat]] > DAY).all()
+    # on the second device ClickMagick has no click of the buyer, and Integr8 no click to post back on
+    assert (h["cm_last_touch"][other] == -1).all() and not h["i8"][other].any()
+    ids, own = buyer_ids(hard, np.flatnonzero(other)), visitor_ids(hard, h["visitor"][other])
+    assert not np.isin(ids["cmc_vid"], own["cmc_vid"]).any() and list(ids["email"]) == list(own["email"])
+    assert list(ids["wm_user_id"]) == list(own["wm_user_id"])  # the same account
+    assert "second_device" not in e
     typo = hard.conversions["wm_email_typo"]
     assert 0 < (typo > 0).mean() < 0.1 and "wm_email_typo" not in easy.conversions
     assert as_typed("u1f@mail.example.com", 0) == "u1f@mail.example.com"
