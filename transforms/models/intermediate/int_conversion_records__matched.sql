@@ -1,6 +1,7 @@
 -- Each vendor record with the order it belongs to. Records sharing an order reference are one order;
 -- a record without a reference joins the referenced order of the same person and type converting
--- within `dedupe_window_minutes`; failing that, the one referenced order of the same brand, type, currency and
+-- within `dedupe_window_minutes` (a repeat buyer may have two: the one of its value, then the nearest in time);
+-- failing that, the one referenced order of the same brand, type, currency and
 -- value converting within the window, if exactly one such order exists (a page that lost the reference still
 -- reports what was bought, when, for how much); anything else stands alone (and is flagged as unmatched).
 with
@@ -26,7 +27,10 @@ orphans_matched as (
     where o.order_ref is null
     qualify row_number() over (
         partition by o.vendor, o.record_id
-        order by abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}), r.order_ref
+        order by
+            case when round(o.revenue * 100) = round(r.revenue * 100) then 0 else 1 end,
+            abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}),
+            r.order_ref
     ) = 1
 ),
 
