@@ -1,6 +1,7 @@
-"""The hard identity world (`serve --identity hard`: records without a shared key, mistyped emails; the
-emails are checked in tests/sandbox/test_identity_world.py): the warehouse still makes one conversion of each
-real order, scored pairwise against the truth's record ids."""
+"""The hard identity world (`serve --identity hard`: records without a shared key, mistyped emails, repeat buyers,
+orders placed on a second device; the world itself is checked in tests/sandbox/test_identity_world.py): the
+warehouse still makes one conversion of each real order, scored pairwise against the truth's record ids, and
+ties an order placed on a second device to its buyer."""
 
 from __future__ import annotations
 
@@ -30,7 +31,20 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(tmp_pa
             where m.order_ref is null and not exists (select 1 from intermediate.int_conversion_records__matched as r
                 where r.order_ref is not null and r.person_id = m.person_id)""").fetchone()[0]
         conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
+        person_of = dict(con.execute("select vendor || ':' || record_id, person_id "
+                                     "from intermediate.int_conversion_records__matched").fetchall())
+        visitor_of = dict(con.execute("select record_id, person_node from intermediate.int_conversions__unioned "
+                                      "where vendor = 'clickmagick'").fetchall())
     assert keyless >= 3
+    # an order placed on a second device (ClickMagick saw another visitor) is the same person as its buyer's
+    # earlier orders, tied by the email ClickMagick has on both devices
+    buyers: dict[str, set[str]] = {}
+    for line in truth:
+        buyers.setdefault(line["person"], set()).update(
+            person_of[f"{vendor}:{record}"] for vendor, record in line["records"].items())
+    elsewhere = [line for line in truth if "clickmagick" in line["records"]
+                 and visitor_of[line["records"]["clickmagick"]] != f"cmv:{line['person']}"]
+    assert elsewhere and all(len(buyers[line["person"]]) == 1 for line in elsewhere if line["email"])
     grouping = record_grouping(str(warehouse), truth)
     assert grouping["found"][0] == grouping["found"][1]  # every record the truth lists was loaded
     assert min(grouping["deduplication"]) >= 0.98, grouping
