@@ -3,7 +3,9 @@
 -- within `dedupe_window_minutes` (a repeat buyer may have two: the one of its value, then the nearest in time);
 -- failing that, the one referenced order of the same brand, type, currency and
 -- value converting within the window, if exactly one such order exists (a page that lost the reference still
--- reports what was bought, when, for how much); anything else stands alone (and is flagged as unmatched).
+-- reports what was bought, when, for how much); failing that, two such records of different vendors, each the
+-- other's only match, are one order (a page that passed the reference to no vendor); anything else stands
+-- alone. Records tied to no referenced order are flagged as unmatched.
 with
 
 records as (
@@ -74,6 +76,53 @@ orphans_matched_by_value as (
     having count(distinct r.order_ref) = 1
 ),
 
+orphans_alone as (
+    -- the orphans no referenced order took, each in the three buckets it looks in
+    select o.*
+    from orphans_looking as o
+    left join orphans_matched_by_value as v on v.vendor = o.vendor and v.record_id = o.record_id
+    where v.record_id is null
+),
+
+orphans_candidates as (
+    -- each orphan's only candidate among the other vendors' orphans of its brand, type, currency and value
+    select
+        o.vendor,
+        o.record_id,
+        min(r.vendor) as other_vendor,
+        min(r.record_id) as other_record_id
+    from orphans_alone as o
+    inner join orphans_alone as r
+        on r.time_bucket = o.look_bucket
+        and r.look_bucket = r.time_bucket  -- each candidate once
+        and r.brand = o.brand
+        and r.conversion_type = o.conversion_type
+        and r.currency = o.currency
+        and r.cents = o.cents
+        and r.vendor <> o.vendor
+        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
+    group by o.vendor, o.record_id
+    having count(*) = 1
+),
+
+orphans_paired as (
+    -- two orphans that are each other's only candidate: one order, keyed by the smaller of their record keys
+    select
+        c.vendor,
+        c.record_id,
+        case
+            when c.vendor || ':' || c.record_id < c.other_vendor || ':' || c.other_record_id
+                then c.vendor || ':' || c.record_id
+            else c.other_vendor || ':' || c.other_record_id
+        end as paired_key
+    from orphans_candidates as c
+    inner join orphans_candidates as back
+        on back.vendor = c.other_vendor
+        and back.record_id = c.other_record_id
+        and back.other_vendor = c.vendor
+        and back.other_record_id = c.record_id
+),
+
 matches as (
     select * from orphans_matched
     union all
@@ -82,7 +131,8 @@ matches as (
 
 select
     records.*,
-    coalesce(records.order_ref, m.matched_ref, records.vendor || ':' || records.record_id) as order_key,
+    coalesce(records.order_ref, m.matched_ref, p.paired_key, records.vendor || ':' || records.record_id) as order_key,
     records.order_ref is null and m.matched_ref is null as is_unmatched
 from records
 left join matches as m using (vendor, record_id)
+left join orphans_paired as p using (vendor, record_id)
