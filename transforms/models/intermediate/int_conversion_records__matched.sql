@@ -6,6 +6,18 @@
 -- reports what was bought, when, for how much); failing that, two such records of different vendors, each the
 -- other's only match, are one order (a page that passed the reference to no vendor); anything else stands
 -- alone. Records tied to no referenced order are flagged as unmatched.
+{#- an orphan `o` (in the time bucket it looks in) and a record `r` another vendor reported for what was bought, when,
+    for how much -#}
+{%- set same_conversion_within_the_window -%}
+    r.time_bucket = o.look_bucket
+        and r.brand = o.brand
+        and r.conversion_type = o.conversion_type
+        and r.currency = o.currency
+        and r.cents = o.cents
+        and r.vendor <> o.vendor  -- a vendor reports an order once
+        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
+{%- endset %}
+
 with
 
 records as (
@@ -64,14 +76,8 @@ orphans_matched_by_value as (
         min(r.order_ref) as matched_ref
     from orphans_looking as o
     inner join keyed as r
-        on r.time_bucket = o.look_bucket
-        and r.brand = o.brand
-        and r.conversion_type = o.conversion_type
-        and r.currency = o.currency
-        and r.cents = o.cents
+        on {{ same_conversion_within_the_window }}
         and r.order_ref is not null
-        and r.vendor <> o.vendor  -- a vendor reports an order once
-        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
     group by o.vendor, o.record_id
     having count(distinct r.order_ref) = 1
 ),
@@ -93,14 +99,8 @@ orphans_candidates as (
         min(r.record_id) as other_record_id
     from orphans_alone as o
     inner join orphans_alone as r
-        on r.time_bucket = o.look_bucket
+        on {{ same_conversion_within_the_window }}
         and r.look_bucket = r.time_bucket  -- each candidate once
-        and r.brand = o.brand
-        and r.conversion_type = o.conversion_type
-        and r.currency = o.currency
-        and r.cents = o.cents
-        and r.vendor <> o.vendor
-        and abs({{ epoch_seconds('o.converted_at') }} - {{ epoch_seconds('r.converted_at') }}) <= {{ var('dedupe_window_minutes') }} * 60
     group by o.vendor, o.record_id
     having count(*) = 1
 ),
