@@ -111,14 +111,13 @@ def buyer_ids(world: World, conv: np.ndarray) -> dict[str, np.ndarray]:
     ids = visitor_ids(world, c["visitor"][conv])
     other = second_device(c)[conv]
     if other.any():
-        uid = world.visitors["uid"][c["visitor"][conv][other]].astype(np.uint64) * SECOND_DEVICE_SALT
-        hexes = render.hex_ids(uid).astype(str)
+        buyer = c["visitor"][conv][other]
+        hexes = render.hex_ids(world.visitors["uid"][buyer].astype(np.uint64) * SECOND_DEVICE_SALT).astype(str)
         ids = {k: v.astype(object) for k, v in ids.items()}
         ids["cmc_vid"][other] = np.char.add("cmv", hexes)
         ids["device_id"][other] = np.char.add("dev-", hexes)
         ids["wm_tracker_id"][other] = np.char.add("trk", hexes)
-        ids["user_agent"][other] = USER_AGENTS[(world.visitors["ua"][c["visitor"][conv][other]] + 17)
-                                               % len(USER_AGENTS)]
+        ids["user_agent"][other] = USER_AGENTS[(world.visitors["ua"][buyer] + 17) % len(USER_AGENTS)]
     return ids
 
 

@@ -271,7 +271,7 @@ def _conversions(world: World, rng: np.random.Generator) -> None:
     converts &= conv_time < world.horizon_end
     who = np.flatnonzero(converts)
     kind = _choice(rng, KIND_P, len(who))
-    world.conversions = in_time_order(_orders(world, rng, who, kind, conv_time[who]))
+    world.conversions = _in_time_order(_orders(world, rng, who, kind, conv_time[who]))
 
 
 def _orders(world: World, rng: np.random.Generator, who: np.ndarray, kind: np.ndarray, time: np.ndarray,
@@ -335,13 +335,13 @@ def _add_repeat_orders(world: World) -> None:
     who, time, second_device = repeat_orders(first, rng, world.horizon_end)
     repeats = _orders(world, rng, who, np.zeros(len(who), dtype=first["kind"].dtype), time, second_device)
     first["second_device"] = np.zeros(len(first["time"]), dtype=bool)
-    world.conversions = in_time_order({k: np.concatenate([first[k], repeats[k]]) for k in repeats})
+    world.conversions = _in_time_order({k: np.concatenate([first[k], repeats[k]]) for k in repeats})
 
 
-def in_time_order(orders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _in_time_order(orders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Orders sorted by time (stable), numbered in that order: the order number behind every order reference."""
     order = np.argsort(orders["time"], kind="stable")
-    ordered = {k: a[order] for k, a in orders.items() if k != "number"}
+    ordered = {k: a[order] for k, a in orders.items()}
     ordered["number"] = np.arange(len(order)) + 100_001
     return ordered
 

@@ -16,7 +16,6 @@ import numpy as np
 
 from simulator import views
 from simulator.http import HttpError, Request, Response
-from simulator.identity import second_device
 from simulator.vendors.common import (
     WorkMeter,
     decode_cursor,
@@ -93,9 +92,9 @@ class Vendor:
 
     def observed_touches(self, conv: int, touches: np.ndarray, reported: bool) -> np.ndarray:
         """Which touches of a conversion's path ClickMagick shows (through its credits, so only when reported, and
-        not for an order placed on a device it saw no click on)."""
-        elsewhere = bool(second_device(self.ctx.world.conversions)[conv])
-        return self.ctx.world.touches["cm_observed"][touches] & reported & (not elsewhere)
+        only for an order with a click ClickMagick tracked: none on a second device, world._orders)."""
+        tracked = bool(self.ctx.world.conversions["cm_last_touch"][conv] >= 0)
+        return self.ctx.world.touches["cm_observed"][touches] & reported & tracked
 
     def record_ids(self, conv: np.ndarray) -> np.ndarray:
         """Each conversion's record id here, as the API shows it (a sale's `id`, as text)."""
@@ -226,7 +225,6 @@ class Vendor:
         world, c = self.ctx.world, self.ctx.world.conversions
         visitor = c["visitor"][page]
         ids = views.buyer_ids(world, page)
-        on_other_device = second_device(c)[page]
         refs = views.order_refs(world, page)
         brand = views.brand_of_conversion(world, page)
         last = c["cm_last_touch"][page]
@@ -255,8 +253,8 @@ class Vendor:
                 **{k: (v[i] if has_last else None) for k, v in utms.items()},
                 **{k: (v[i] if has_last else None) for k, v in click_ids.items()},
                 "attribution_model": model,
-                # a device ClickMagick saw no click on: no click to credit (the touches were on the first device)
-                "clicks": [] if on_other_device[i] else self._clicks(int(visitor[i]), int(c["time"][conv]), model),
+                # no click ClickMagick tracked for the order (on a second device: none), none to credit
+                "clicks": self._clicks(int(visitor[i]), int(c["time"][conv]), model) if has_last else [],
             }
             out.append(record)
         return out
