@@ -1,9 +1,38 @@
 -- How a destination can address each stitched person: the email and the Webmarketer user id their vendor
--- records carry (the most recent record's, when several differ).
-select
-    person_id,
-    max_by(email, converted_at) filter (where email is not null) as email,
-    max_by(user_id, converted_at) filter (where user_id is not null) as user_id
-from {{ ref('int_conversion_records__matched') }}
-where person_id is not null
-group by person_id
+-- records carry. Where records differ (an address changed, a typo in one vendor's form), the most recent
+-- record's; of one order's records (the same time), the most trusted vendor's (the vendor_priorities seed), then
+-- the smallest value, so that every engine picks the same whatever the order of the rows.
+{%- set identifiers = ['email', 'user_id'] %}
+with
+
+records as (
+    select m.person_id, m.email, m.user_id, m.converted_at, p.revenue_priority
+    from {{ ref('int_conversion_records__matched') }} as m
+    left join {{ ref('vendor_priorities') }} as p using (vendor)
+    where m.person_id is not null
+),
+
+people as (
+    select distinct person_id from records
+),
+{% for identifier in identifiers %}
+{{ identifier }}s as (
+    select person_id, {{ identifier }}
+    from (
+        select
+            person_id,
+            {{ identifier }},
+            row_number() over (
+                partition by person_id order by converted_at desc, revenue_priority asc nulls last, {{ identifier }}
+            ) as preference
+        from records
+        where {{ identifier }} is not null
+    ) as ranked
+    where preference = 1
+){{ "," if not loop.last }}
+{% endfor %}
+select p.person_id{% for identifier in identifiers %}, {{ identifier }}s.{{ identifier }}{% endfor %}
+from people as p
+{%- for identifier in identifiers %}
+left join {{ identifier }}s using (person_id)
+{%- endfor %}

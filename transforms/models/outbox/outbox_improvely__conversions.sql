@@ -7,15 +7,25 @@ conversions as (
     {{ conversions_to_send() }}
 ),
 
--- The visit that brought the order (a tracked click's IP and user agent): how Improvely knows a visitor.
+-- The visit that brought the order (a tracked click's IP and user agent): how Improvely knows a visitor. One
+-- record's pair, never one record's IP with another's user agent: the earliest record's, of records at the same
+-- time (one order seen by two vendors) the most trusted vendor's (vendor_priorities), the same on every engine.
 visits as (
-    select
-        order_key as conversion_id,
-        min_by(visit_ip, converted_at) as ip,
-        min_by(visit_user_agent, converted_at) as user_agent
-    from {{ ref('int_conversion_records__matched') }}
-    where visit_ip is not null and visit_user_agent is not null
-    group by order_key
+    select conversion_id, ip, user_agent
+    from (
+        select
+            m.order_key as conversion_id,
+            m.visit_ip as ip,
+            m.visit_user_agent as user_agent,
+            row_number() over (
+                partition by m.order_key
+                order by m.converted_at, p.revenue_priority asc nulls last, m.visit_ip, m.visit_user_agent
+            ) as preference
+        from {{ ref('int_conversion_records__matched') }} as m
+        left join {{ ref('vendor_priorities') }} as p using (vendor)
+        where m.visit_ip is not null and m.visit_user_agent is not null
+    ) as ranked
+    where preference = 1
 ),
 
 sales as (
