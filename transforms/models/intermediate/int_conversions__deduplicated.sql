@@ -48,11 +48,33 @@ trusted as (
     group by order_key
 ),
 
+-- The order's person: that of its records tied to it by its reference (they share one, as the reference is a
+-- node of the identity graph); of an order none of whose records carries it, the trusted vendor's record's. A
+-- record matched by its value alone keeps a person of its own, without the buyer's touches.
+order_people as (
+    select order_key, person_id
+    from (
+        select
+            k.order_key,
+            k.person_id,
+            row_number() over (
+                partition by k.order_key
+                order by
+                    case when k.person_id is null then 1 else 0 end,
+                    case when k.order_ref is null then 1 else 0 end,
+                    p.revenue_priority asc nulls last,
+                    k.person_id
+            ) as preference
+        from keyed as k
+        left join priorities as p using (vendor)
+    ) as ranked
+    where preference = 1
+),
+
 orders as (
     select
         order_key as conversion_id,
         max(order_ref) as order_ref,
-        min(person_id) as person_id,
         min(conversion_type) as conversion_type,
         min(converted_at) as converted_at,
         case
@@ -73,7 +95,7 @@ orders as (
 select
     o.conversion_id,
     o.order_ref,
-    o.person_id,
+    op.person_id,
     o.conversion_type,
     o.converted_at,
     t.brand,
@@ -91,3 +113,4 @@ select
     case when o.status = 'completed' then t.revenue else 0 end as attributed_revenue
 from orders as o
 inner join trusted as t on t.order_key = o.conversion_id
+inner join order_people as op on op.order_key = o.conversion_id
