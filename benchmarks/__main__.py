@@ -2,7 +2,7 @@
 
     python -m benchmarks [--cm-scale 40] [--export-rows 1000000] [--model-scale 117] [--accuracy-scale 5]
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
-                         [--accuracy-identity easy|hard]
+                         [--accuracy-identity hard|easy]
                          [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
                          [--scale 450] [--memory-limit 512MB] [--spark-scale 45] [--quick] [--only NAME ...]
 
@@ -20,7 +20,8 @@
    every heuristic and below 0.10), and how often each data-driven model's 90% share interval
    (marts.attribution_shares) holds the true share (the default's: 80-98%); and, on the conversions seen whole,
    the default's distance beside that of the world's own causal model crediting the same journeys (what the
-   data leave out, whatever the model); `--accuracy-identity hard` scores them on the hard identity world
+   data leave out, whatever the model); in the sandbox's default identity world (hard since 2026-12-05;
+   `--accuracy-identity easy` for the one the figures before then were measured on)
 6b. identity: in each identity world (`serve --identity`: easy, hard) at scale 5, the accuracy seeds: pairwise
    precision and recall of de-duplication and stitching against the truth's record ids (target on the hard
    world: de-duplication >= 0.98 each)
@@ -88,7 +89,7 @@ from pipelines.transform import last_run_results, run_transforms
 from pipelines.vendors import env_key, use_sandbox
 from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
-from simulator.identity import IDENTITIES
+from simulator.identity import DEFAULT_IDENTITY, IDENTITIES
 from simulator.process import SandboxProcess, running_sandbox
 from simulator.vendors.integr8 import clicks_table
 from simulator.world import generate
@@ -520,7 +521,8 @@ def sandbox_after_full_run(warehouse: Path, seed: int, scale: float, **world: st
         yield sb
 
 
-def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path, identity: str = "easy") -> None:
+def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path, identity: str = DEFAULT_IDENTITY
+                   ) -> None:
     """Every model's total-variation distance to the world's true channel shares (0 = exactly right) in each world
     variant (simulator/causal.py), and how often the data-driven models' 90% share intervals hold the true share;
     in the identity world `identity` (simulator/identity.py)."""
@@ -530,7 +532,7 @@ def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path
     for world in worlds:
         for seed in seeds:
             label = f"{world} world, seed {seed}" if world != "default" else f"seed {seed}"
-            label += f", {identity} identity world" if identity != "easy" else ""
+            label += f", {identity} identity world" if identity != DEFAULT_IDENTITY else ""
             print(f"model accuracy at scale {scale}, {label} (full run first) ...", flush=True)
             warehouse = work / f"accuracy-{world}-{seed}.duckdb"
             with sandbox_after_full_run(warehouse, seed, scale, world=world, identity=identity) as sb:
@@ -632,8 +634,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the attribution bench builds at S and 2S (117: about 50,000 and 100,000 conversions)")
     parser.add_argument("--accuracy-scale", type=float, default=5)
     parser.add_argument("--accuracy-seeds", type=int, nargs="*", default=[7, 11, 23])
-    parser.add_argument("--accuracy-identity", default="easy", choices=list(IDENTITIES),
-                        help="the identity world the accuracy runs in (simulator/identity.py)")
+    parser.add_argument("--accuracy-identity", default=DEFAULT_IDENTITY, choices=list(IDENTITIES),
+                        help="the identity world the accuracy runs in (simulator/identity.py; default: the sandbox's)")
     parser.add_argument("--accuracy-worlds", nargs="*", default=list(WORLDS), choices=list(WORLDS),
                         help="the sandbox's world variants to score the models in (default: all)")
     parser.add_argument("--identity-scale", type=float, default=5)

@@ -1,7 +1,7 @@
 """The vendor sandbox.
 
     python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE] [--world NAME]
-                         [--identity easy|hard]
+                         [--identity hard|easy]
     python -m simulator ctl URL advance HOURS | truth | conversions | effects | received
                                 | faults [PROFILE] [KEY=VALUE ...]
 """
@@ -15,7 +15,7 @@ import time
 
 from simulator.causal import WORLDS
 from simulator.faults import PROFILES, config_from
-from simulator.identity import IDENTITIES
+from simulator.identity import DEFAULT_IDENTITY, IDENTITIES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
     serve.add_argument("--world", choices=list(WORLDS), default="default",
                        help="the causal model that makes visitors convert (SCHEMA.md, 'World variants')")
-    serve.add_argument("--identity", choices=list(IDENTITIES), default="easy",
+    serve.add_argument("--identity", choices=list(IDENTITIES), default=DEFAULT_IDENTITY,
                        help="how hard the vendors' records are to tie together (SCHEMA.md: Identity)")
     serve.add_argument("--work-budget", type=int, default=20_000,
                        help="work units allowed per API key per 5 minutes, for vendors that meter work")

@@ -1,9 +1,9 @@
 """How hard the vendors' records of one order or one person are to tie together (`serve --identity NAME`).
 
-- `easy` (the default): every conversion record carries the order reference, or identifiers that tie it to a
-  ClickMagick record of the same order (Integr8's click id seen by ClickMagick as s2; the email ClickMagick
-  has too), so de-duplication can be exact.
-- `hard`: on top of that, two things real data do:
+- `easy`: every conversion record carries the order reference, or identifiers that tie it to a ClickMagick
+  record of the same order (Integr8's click id seen by ClickMagick as s2; the email ClickMagick has too), so
+  de-duplication can be exact. The default until 2026-12-05.
+- `hard` (the default, DEFAULT_IDENTITY): on top of that, what real data do:
   - records without a shared key: KEYLESS_SHARE of Integr8's conversions and of Webmarketer's events come
     without the order reference whatever else they carry (a thank-you page that did not pass it on), so some
     are tied to their order by nothing but their time, type, value and brand;
@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 IDENTITIES = ("easy", "hard")
+DEFAULT_IDENTITY = "hard"  # since 2026-12-05; the easy world is what every figure before then was measured on
 KEYLESS_SHARE = 0.04
 TYPO_SHARE = 0.03
 DOMAIN = "@mail.example.com"

@@ -18,10 +18,11 @@ READY = re.compile(r"sandbox listening on (http://\S+)")
 
 class SandboxProcess:
     def __init__(self, seed: int = 7, scale: float = 1.0, faults: str = "none", work_budget: int | None = None,
-                 startup_timeout_s: float = 120.0, world: str = "default", identity: str = "easy") -> None:
+                 startup_timeout_s: float = 120.0, world: str = "default", identity: str | None = None) -> None:
         args = [sys.executable, "-m", "simulator", "serve", "--host", "127.0.0.1", "--port", "0",
-                "--seed", str(seed), "--scale", str(scale), "--faults", faults, "--world", world,
-                "--identity", identity]
+                "--seed", str(seed), "--scale", str(scale), "--faults", faults, "--world", world]
+        if identity is not None:  # else serve's default (simulator/identity.py, DEFAULT_IDENTITY)
+            args += ["--identity", identity]
         if work_budget is not None:
             args += ["--work-budget", str(work_budget)]
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -10,13 +10,14 @@ from simulator import control
 from simulator.context import VendorContext
 from simulator.faults import FaultConfig, FaultInjector
 from simulator.http import Drop, HttpError, Request, Response, Route, Router, make_server, sleep_ms
+from simulator.identity import DEFAULT_IDENTITY
 from simulator.vendors import MODULES
 from simulator.world import World, generate
 
 
 class Sandbox:
     def __init__(self, seed: int = 7, scale: float = 1.0, faults: FaultConfig | None = None,
-                 work_budget: int = 20_000, world: str = "default", identity: str = "easy") -> None:
+                 work_budget: int = 20_000, world: str = "default", identity: str = DEFAULT_IDENTITY) -> None:
         self.seed = seed
         self.scale = scale
         self.world: World = generate(seed, scale, world, identity)

@@ -31,6 +31,7 @@ from simulator.causal import (  # noqa: F401 (re-exported: the world's channels 
     journeys,
 )
 from simulator.identity import (  # how hard records are to tie together (serve --identity)
+    DEFAULT_IDENTITY,
     IDENTITIES,
     REPEAT_STREAM,
     harden,
@@ -145,7 +146,7 @@ class World:
     scale: float
     clock: int
     causal: CausalModel = WORLDS["default"]  # what makes visitors convert (serve --world)
-    identity: str = "easy"  # how hard records are to tie together (serve --identity, simulator/identity.py)
+    identity: str = DEFAULT_IDENTITY  # how hard records are to tie together (serve --identity, simulator/identity.py)
     touches: dict[str, np.ndarray] = field(default_factory=dict)
     visitors: dict[str, np.ndarray] = field(default_factory=dict)
     conversions: dict[str, np.ndarray] = field(default_factory=dict)
@@ -165,7 +166,8 @@ class World:
         return self.clock
 
 
-def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identity: str = "easy") -> World:
+def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identity: str = DEFAULT_IDENTITY
+             ) -> World:
     if variant not in WORLDS:
         raise ValueError(f"no world {variant!r}; the worlds are {', '.join(WORLDS)}")
     if identity not in IDENTITIES:

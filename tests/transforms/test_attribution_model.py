@@ -66,13 +66,17 @@ def test_deduplicated_conversions_equal_the_truth(built):
 
 
 def test_every_vendor_record_is_grouped_with_its_order_and_its_person(built):
-    """Pairwise against the truth's record ids (the scores the harder identity worlds are held to): every
-    record of one order in one conversion and no other, every record of one person under one person_id."""
+    """Pairwise against the truth's record ids, in the hard identity world (the default): the records of one
+    order in one conversion and no other, the records of one person under one person_id, at the floors the
+    issue sets (`make bench --only identity` prints the same scores at scale 5)."""
     warehouse, truth = built
     assert sum(len(line["records"]) for line in truth) > len(truth)  # orders that several vendors reported
     records = sum(len(line["records"]) for line in truth)
-    assert record_grouping(str(warehouse), truth) == {"deduplication": (1.0, 1.0), "stitching": (1.0, 1.0),
-                                                      "found": (records, records)}
+    grouping = record_grouping(str(warehouse), truth)
+    assert grouping["found"] == (records, records), grouping  # every record the truth lists was loaded
+    # stitching's recall is below 1 by design: a keyless record matched to its order by value alone has no
+    # identifier that ties it to its person
+    assert min(grouping["deduplication"]) >= 0.98 and min(grouping["stitching"]) >= 0.97, grouping
 
 
 def test_touch_paths_equal_the_truths_observed_paths(built):
@@ -85,18 +89,24 @@ def test_touch_paths_equal_the_truths_observed_paths(built):
         "order by conversion_id, touch_number",
     ):
         ours[conversion].append((iso(touched_at), channel, source, medium, campaign))
-    linked = 0
+    # A journey holds the touches since the buyer's previous conversion (a repeat buyer's: the truth's path is every
+    # touch before the order)
+    previous, last = {}, {}
+    for line in sorted(truth, key=lambda line: line["time"]):
+        previous[line["order_ref"]], last[line["person"]] = last.get(line["person"], ""), line["time"]
+    linked = repeated = 0
     for line in truth:
         both = any({"clickmagick", "integr8"} <= set(t["vendors"]) for t in line["path"])
         linkable = "integr8" in line["vendors"] or ("clickmagick" in line["vendors"] and both)
         wanted = [
             (t["time"], t["channel"], t["source"], t["medium"], t["campaign"])
             for t in line["path"]
-            if t["vendors"] and (linkable or "clickmagick" in t["vendors"])
+            if t["vendors"] and (linkable or "clickmagick" in t["vendors"]) and t["time"] >= previous[line["order_ref"]]
         ]
+        repeated += bool(previous[line["order_ref"]])
         assert ours.get(line["order_ref"], []) == wanted, line["order_ref"]
         linked += linkable
-    assert linked > len(truth) / 3
+    assert linked > len(truth) / 3 and repeated > 0
 
 
 def heuristic_credits(journey: list[tuple[str, str, float]]) -> dict[str, dict[str, float]]:
