@@ -46,13 +46,16 @@ lifetime_revenue as (
     group by person_id
 ),
 
+-- A conversion without a touch of its own (a reorder minutes after the first order) leaves the channels to the
+-- person's other conversions: said explicitly, as DuckDB's min_by/max_by skip a NULL value and Spark's keep it.
 journeys as (
     select
         person_id,
         count(*) as conversions,
         max(converted_at) as last_conversion_at,
-        min_by(first_touch_channel, first_touch_at) as first_touch_channel,
-        max_by(last_touch_channel, converted_at) as last_touch_channel
+        min_by(first_touch_channel, first_touch_at) filter (where first_touch_channel is not null)
+            as first_touch_channel,
+        max_by(last_touch_channel, converted_at) filter (where last_touch_channel is not null) as last_touch_channel
     from conversions
     group by person_id
 )
