@@ -52,23 +52,17 @@ trusted as (
 -- node of the identity graph); of an order none of whose records carries it, the trusted vendor's record's. A
 -- record matched by its value alone keeps a person of its own, without the buyer's touches.
 order_people as (
-    select order_key, person_id
-    from (
-        select
-            k.order_key,
-            k.person_id,
-            row_number() over (
-                partition by k.order_key
-                order by
-                    case when k.person_id is null then 1 else 0 end,
-                    case when k.order_ref is null then 1 else 0 end,
-                    p.revenue_priority asc nulls last,
-                    k.person_id
-            ) as preference
-        from keyed as k
-        left join priorities as p using (vendor)
-    ) as ranked
-    where preference = 1
+    select k.order_key, k.person_id
+    from keyed as k
+    left join priorities as p using (vendor)
+    qualify row_number() over (
+        partition by k.order_key
+        order by
+            case when k.person_id is null then 1 else 0 end,
+            case when k.order_ref is null then 1 else 0 end,
+            p.revenue_priority asc nulls last,
+            k.person_id
+    ) = 1
 ),
 
 orders as (

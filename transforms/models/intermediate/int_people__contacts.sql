@@ -18,17 +18,11 @@ people as (
 {% for identifier in identifiers %}
 {{ identifier }}s as (
     select person_id, {{ identifier }}
-    from (
-        select
-            person_id,
-            {{ identifier }},
-            row_number() over (
-                partition by person_id order by converted_at desc, revenue_priority asc nulls last, {{ identifier }}
-            ) as preference
-        from records
-        where {{ identifier }} is not null
-    ) as ranked
-    where preference = 1
+    from records
+    where {{ identifier }} is not null
+    qualify row_number() over (
+        partition by person_id order by converted_at desc, revenue_priority asc nulls last, {{ identifier }}
+    ) = 1
 ){{ "," if not loop.last }}
 {% endfor %}
 select p.person_id{% for identifier in identifiers %}, {{ identifier }}s.{{ identifier }}{% endfor %}

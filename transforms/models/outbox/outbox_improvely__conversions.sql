@@ -11,21 +11,14 @@ conversions as (
 -- record's pair, never one record's IP with another's user agent: the earliest record's, of records at the same
 -- time (one order seen by two vendors) the most trusted vendor's (vendor_priorities), the same on every engine.
 visits as (
-    select conversion_id, ip, user_agent
-    from (
-        select
-            m.order_key as conversion_id,
-            m.visit_ip as ip,
-            m.visit_user_agent as user_agent,
-            row_number() over (
-                partition by m.order_key
-                order by m.converted_at, p.revenue_priority asc nulls last, m.visit_ip, m.visit_user_agent
-            ) as preference
-        from {{ ref('int_conversion_records__matched') }} as m
-        left join {{ ref('vendor_priorities') }} as p using (vendor)
-        where m.visit_ip is not null and m.visit_user_agent is not null
-    ) as ranked
-    where preference = 1
+    select m.order_key as conversion_id, m.visit_ip as ip, m.visit_user_agent as user_agent
+    from {{ ref('int_conversion_records__matched') }} as m
+    left join {{ ref('vendor_priorities') }} as p using (vendor)
+    where m.visit_ip is not null and m.visit_user_agent is not null
+    qualify row_number() over (
+        partition by m.order_key
+        order by m.converted_at, p.revenue_priority asc nulls last, m.visit_ip, m.visit_user_agent
+    ) = 1
 ),
 
 sales as (
