@@ -34,6 +34,11 @@ from warehouse.spark_catalog import HiveMetastore, create_schema, spark_session
 
 LOG_SUFFIX = "__log"
 REGISTERED = "attribution.registered"  # the database property that says what was registered
+REGISTRATION_APP = "attribution-register"
+# Registering is catalog work and reading Parquet footers (a log's columns, merged): the runner's driver does it
+# alone, in local mode, rather than ask the cluster for executors that would start and stop idle (on YARN or
+# Kubernetes, a wait for containers each run that registers). The metastore and the lake are the cluster's.
+REGISTRATION_MASTER = "local[1]"
 
 
 def quoted(name: str) -> str:
@@ -136,7 +141,8 @@ def register(conf: dict[str, str], metastore: HiveMetastore, raw: Path, schemas:
             stale[dataset] = (schema, loaded, mark)
     if not stale:
         return []
-    spark = spark_session(conf, "attribution-register")  # the JVM starts only when something is to be registered
+    # the JVM starts only when something is to be registered, in local mode: see REGISTRATION_MASTER
+    spark = spark_session({**conf, "spark.master": REGISTRATION_MASTER}, REGISTRATION_APP)
     try:
         for dataset, (schema, loaded, mark) in stale.items():
             for sql in registration_sql(schema, dataset, raw, loaded):
