@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.base import PythonJobHelper, available
 from dbt.adapters.spark import SparkAdapter, SparkCredentials
 from dbt.adapters.spark.connections import SparkConnectionManager, SparkConnectionMethod
 from dbt_common.exceptions import DbtRuntimeError
@@ -59,3 +59,24 @@ class SparkSessionAdapter(SparkAdapter):
     @property
     def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
         return {**super().python_submission_helpers, "session": SessionPythonJobHelper}
+
+    @available
+    def set_column_comments(self, relation: Any, comments: dict[str, str]) -> None:
+        """Every column's comment of `relation` (a table of the session's catalog) in one change of the table's
+        schema: what `alter table ... change column ... comment` does for one column (Spark's
+        AlterTableChangeColumnCommand), once for all, so a mart's documented columns cost one update of the
+        metastore's table instead of one each (89 of them took 19 s of a build's query threads here)."""
+        from pyspark.sql import SparkSession  # the session dbt-spark's `session` method made (getOrCreate)
+
+        spark = SparkSession.builder.getOrCreate()
+        session, jvm = spark._jsparkSession, spark._jvm
+        name = f"{relation.schema}.{relation.identifier}"
+        table = session.sessionState().sqlParser().parseTableIdentifier(name)
+        catalog = session.sessionState().catalog()
+        fields = list(catalog.getTableMetadata(table).dataSchema().fields())
+        kept = [field.withComment(comments[field.name()]) if field.name() in comments else field for field in fields]
+        schema = spark.sparkContext._gateway.new_array(jvm.org.apache.spark.sql.types.StructField, len(kept))
+        for i, field in enumerate(kept):
+            schema[i] = field
+        catalog.alterTableDataSchema(table, jvm.org.apache.spark.sql.types.StructType(schema))
+        spark.catalog.refreshTable(name)

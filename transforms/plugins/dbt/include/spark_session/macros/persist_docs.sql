@@ -1,8 +1,8 @@
 {#-
   Descriptions as comments on every table format, for the Python models too. dbt-spark writes a model's
   description only in a SQL model's `create table ... comment`, and column descriptions only for Delta, Hudi and
-  Iceberg tables; Spark's catalog keeps both for a Parquet table as well (COMMENT ON TABLE; ALTER TABLE ... CHANGE
-  COLUMN ... COMMENT changes the comment only), so a reader of the catalog (the publication, a BI tool over the
+  Iceberg tables; Spark's catalog keeps both for a Parquet table as well (COMMENT ON TABLE; the columns' comments in
+  the table's schema, as ALTER TABLE ... CHANGE COLUMN ... COMMENT writes them), so a reader of the catalog (the publication, a BI tool over the
   Thrift server) sees the model's docs as on DuckDB.
 -#}
 {% macro spark_session__persist_docs(relation, model, for_relation, for_columns) -%}
@@ -12,12 +12,14 @@
   {{ spark__persist_docs(relation, model, for_relation, for_columns) }}
 {%- endmacro %}
 
+{#- Every documented column's comment in one change of the table's schema (the adapter's set_column_comments), not
+  one `alter table ... change column ... comment` each: one update of the metastore's table per model. -#}
 {% macro spark_session__alter_column_comment(relation, column_dict) %}
+  {% set comments = {} %}
   {% for column_name in column_dict %}
-    {% set column = adapter.quote(column_name) if column_dict[column_name]['quote'] else column_name %}
-    {% set comment = spark_session__comment_literal(column_dict[column_name]['description']) %}
-    {% do run_query("alter table " ~ relation ~ " change column " ~ column ~ " comment " ~ comment) %}
+    {% do comments.update({column_name: column_dict[column_name]['description']}) %}
   {% endfor %}
+  {% do adapter.set_column_comments(relation, comments) %}
 {% endmacro %}
 
 {#- Spark SQL's string literal of `text` (a backslash escapes). -#}
