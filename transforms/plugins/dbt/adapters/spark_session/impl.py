@@ -74,7 +74,9 @@ class SparkSessionAdapter(SparkAdapter):
         table = session.sessionState().sqlParser().parseTableIdentifier(name)
         catalog = session.sessionState().catalog()
         fields = list(catalog.getTableMetadata(table).dataSchema().fields())
-        kept = [field.withComment(comments[field.name()]) if field.name() in comments else field for field in fields]
+        by_name = {column.lower(): comment for column, comment in comments.items()}  # as Spark resolves names
+        kept = [field.withComment(by_name[field.name().lower()]) if field.name().lower() in by_name else field
+                for field in fields]
         schema = spark.sparkContext._gateway.new_array(jvm.org.apache.spark.sql.types.StructField, len(kept))
         for i, field in enumerate(kept):
             schema[i] = field

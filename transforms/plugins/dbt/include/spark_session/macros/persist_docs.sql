@@ -1,9 +1,9 @@
 {#-
   Descriptions as comments on every table format, for the Python models too. dbt-spark writes a model's
   description only in a SQL model's `create table ... comment`, and column descriptions only for Delta, Hudi and
-  Iceberg tables; Spark's catalog keeps both for a Parquet table as well (COMMENT ON TABLE; the columns' comments in
-  the table's schema, as ALTER TABLE ... CHANGE COLUMN ... COMMENT writes them), so a reader of the catalog (the publication, a BI tool over the
-  Thrift server) sees the model's docs as on DuckDB.
+  Iceberg tables; Spark's catalog keeps both for a Parquet table as well (COMMENT ON TABLE; the columns' comments
+  in the table's schema, as ALTER TABLE ... CHANGE COLUMN ... COMMENT writes them), so a reader of the catalog (the
+  publication, a BI tool over the Thrift server) sees the model's docs as on DuckDB.
 -#}
 {% macro spark_session__persist_docs(relation, model, for_relation, for_columns) -%}
   {% if for_relation and config.persist_relation_docs() and model.description %}
