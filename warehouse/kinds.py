@@ -52,7 +52,7 @@ MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads and builds spill to disk past this instead. 512MB keeps
 # the whole job under 1.5 GiB at scale 450 and 1350 (the build: 1.15 and ~1.2 GiB; at 1GB 1.79 and 1.85) on one
-# DuckDB thread; a bigger machine raises it and gets a thread per 350 MB.
+# DuckDB thread (the loads on two); a bigger machine raises it and gets a thread per 350 MB (256 MB in the loads).
 DEFAULT_MEMORY_LIMIT = "512MB"
 # dbt's models side by side, as many as each one's share of DuckDB's memory limit stays larger than the
 # warehouse file (4, 2, else 1): 19 s instead of 27 s at scale 5 on 2 cores. Side by side they share the limit,
@@ -61,9 +61,14 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 DBT_THREADS = 4
 # DuckDB's working memory grows with its threads (each fills its own buffers of a table being written): at scale
 # 1350, int_conversions__unioned's CREATE TABLE ran out at 512MB on 2 threads (256 MB each) and built on 1, or on 2
-# at 700MB (350 MB each). Below this share of the limit per thread DuckDB gets fewer threads than cores. The price at
-# 512MB on 2 cores: loads on one thread (a million-row Integr8 export ~2 s slower of ~8: `--only export`).
+# at 700MB (350 MB each). Below this share of the limit per thread the build gets fewer DuckDB threads than cores.
 DUCKDB_BYTES_PER_THREAD = 350 * 10**6
+# A load copies Parquet files into tables and picks each merge key's newest row with an aggregate that spills
+# (dlt_adapter.bounded_duckdb): at 512MB, 2 threads against 1, a merge of 4.1M rows onto 4.1M (scale 1350's sale
+# credits) peaked at 0.73 GiB either way; 2.5M rows of 47 columns loaded in 31 s instead of 39 (0.88 GiB against
+# 0.78) and merged onto as many in 29 s instead of 42 (0.77 both); a million-row Integr8 export ~2 s faster of ~8
+# (`--only export`). So the loads get a thread per 256 MB of the limit, the build one per 350 MB.
+LOAD_BYTES_PER_THREAD = 256 * 10**6
 SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 LOADER_FILE_FORMAT = "parquet"  # insert_values is ~10x slower on DuckDB
@@ -344,16 +349,16 @@ class Warehouse:
             return DBT_THREADS
         return next((n for n in (DBT_THREADS, DBT_THREADS // 2) if size * n < limit), 1)
 
-    def duckdb_threads(self) -> int:
-        """DuckDB's threads in the loads and the build: one per core, as long as `memory_limit` leaves each
-        DUCKDB_BYTES_PER_THREAD; at least one."""
+    def duckdb_threads(self, per_thread: int = DUCKDB_BYTES_PER_THREAD) -> int:
+        """DuckDB's threads in the build (in the loads with LOAD_BYTES_PER_THREAD): one per core, as long as
+        `memory_limit` leaves each `per_thread` bytes; at least one."""
         cores = os.cpu_count() or 1
         limit = size_bytes(self.memory_limit)
-        return cores if limit is None else max(1, min(cores, limit // DUCKDB_BYTES_PER_THREAD))
+        return cores if limit is None else max(1, min(cores, limit // per_thread))
 
     def duckdb_settings(self) -> dict[str, Any]:
-        """DuckDB's settings while dlt loads into this warehouse: `memory_limit` and the threads it allows."""
-        return {"memory_limit": self.memory_limit, "threads": self.duckdb_threads()}
+        """DuckDB's settings while dlt loads into this warehouse: `memory_limit` and the threads it allows a load."""
+        return {"memory_limit": self.memory_limit, "threads": self.duckdb_threads(LOAD_BYTES_PER_THREAD)}
 
     def dbt_env(self) -> dict[str, str]:
         """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's

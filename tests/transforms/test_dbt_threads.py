@@ -43,7 +43,7 @@ def test_dbt_run_by_hand_has_the_warehouses_default_memory_limit_and_threads(mon
 
 
 @pytest.mark.fast
-def test_duckdb_gets_a_thread_per_core_while_its_limit_leaves_each_350_mb(monkeypatch, tmp_path):
+def test_duckdb_gets_a_thread_per_core_while_its_limit_leaves_each_350_mb_in_the_build(monkeypatch, tmp_path):
     """At scale 1350 a model's CREATE TABLE ran out of memory at 512MB on 2 threads, and built on 1 (or on 2 at
     700MB): DuckDB's buffers grow with its threads, so a small limit gets fewer, on any machine."""
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
@@ -51,8 +51,21 @@ def test_duckdb_gets_a_thread_per_core_while_its_limit_leaves_each_350_mb(monkey
     assert [Warehouse(path, memory_limit=limit).duckdb_threads() for limit in ("4GB", "1GB", "700MB", "512MB", "64MB")
             ] == [8, 2, 2, 1, 1]
     assert Warehouse(path, memory_limit="512MB").dbt_env()["DBT_DUCKDB_THREADS"] == "1"  # dbt's DuckDB too
-    assert Warehouse(path, memory_limit="1GB").destination().config_params["credentials"].global_config == \
-        {"memory_limit": "1GB", "threads": 2}  # and dlt's in the loads
+
+
+@pytest.mark.fast
+def test_loads_get_a_thread_per_256_mb_so_the_default_loads_on_two_cores(monkeypatch, tmp_path):
+    """A load copies files and picks merge keys' newest rows with an aggregate that spills: at 512MB it peaked no
+    higher on 2 threads than on 1 and loaded an export ~2 s faster of ~8, so the default limit that builds on one
+    thread loads on both of a 2-core machine."""
+    path = str(tmp_path / "w.duckdb")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert Warehouse(path).destination().config_params["credentials"].global_config == \
+        {"memory_limit": DEFAULT_MEMORY_LIMIT, "threads": 2}  # dlt's DuckDB in the loads
+    assert Warehouse(path).dbt_env()["DBT_DUCKDB_THREADS"] == "1"  # and the build's, at the same limit
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert [Warehouse(path, memory_limit=limit).duckdb_settings()["threads"]
+            for limit in ("4GB", "1GB", "700MB", "512MB", "256MB", "64MB")] == [8, 3, 2, 2, 1, 1]
 
 
 @pytest.mark.fast
