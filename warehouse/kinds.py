@@ -51,7 +51,7 @@ POSTGRES = "postgres:"
 MOTHERDUCK = "md:"
 DEFAULT_LAKE_NAME = "lake"
 # DuckDB's own default is 80% of the machine's memory; loads and builds spill to disk past this instead. 512MB keeps
-# the whole job under 1.5 GiB at scale 450 and 1350 (the build: 1.15 and ~1.2 GiB; at 1GB 1.79 and 1.85) on one
+# the build under 1.5 GiB at scale 450 and 1350 (1.15 and ~1.2 GiB with the runner; at 1GB 1.79 and 1.85) on one
 # DuckDB thread (the loads on two); a bigger machine raises it and gets a thread per 350 MB (256 MB in the loads).
 DEFAULT_MEMORY_LIMIT = "512MB"
 # dbt's models side by side, as many as each one's share of DuckDB's memory limit stays larger than the
