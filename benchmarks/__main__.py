@@ -4,7 +4,7 @@
                          [--accuracy-seeds 7 11 23] [--accuracy-worlds default interactions ...]
                          [--accuracy-identity hard|easy]
                          [--identity-scale 5] [--lake-scale 5] [--push-scale 5] [--noop-scale 5] [--increment-scale 45]
-                         [--scale 450] [--memory-limit 512MB] [--spark-scale 45] [--quick] [--only NAME ...]
+                         [--scale 450] [--stages] [--memory-limit 512MB] [--spark-scale 45] [--quick] [--only NAME ...]
 
 1. extraction: N ClickMagick sales through the pipeline vs a bare httpx loop over the same pages (target <= 1.5x)
 2. no-op: wall time of an incremental run that finds nothing new
@@ -33,8 +33,10 @@
    after a first full run
 10. increment: the daily run's dbt build after one simulated day over the sandbox's ~45 days of history at scale 45
    vs a full build of the same data (target <= 0.15)
-11. scale: a first full run at scale 450 (about 1.1M Integr8 clicks), stage by stage: wall time and peak RSS
-   of extract, normalize, load and dbt build (target peak RSS <= 1.5 GiB, #32)
+11. scale: a first full run at scale 450 (about 1.1M Integr8 clicks) as users run it (`python -m pipelines.run`):
+   wall time and peak memory of each phase of the job (the extract process, with every vendor's extract,
+   normalize and load side by side; the dbt build; the runner alone) (target <= 1.5 GiB, #32); `--stages` adds
+   a second run stage by stage, one vendor at a time: which step holds what (no target: not the runner's path)
 12. spill: the models that read every row of a large table (ClickMagick's credits, Integr8's clicks, the
    journeys) over 5M synthetic rows of real width at a 150-250 MB DuckDB limit (target: each builds)
 13. spark: the dbt build of the scale-45 world on a local Spark cluster of 1 vs 2 workers (speed-up printed) and
@@ -53,6 +55,8 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -73,9 +77,9 @@ from attribution import conversion_model
 from attribution.accuracy import accuracy, coverage, record_grouping
 from attribution.datadriven import markov_attribution, shapley_attribution
 from benchmarks.causal_reference import seen_whole_distances
-from benchmarks.memory import PeakRss, tree_memory
+from benchmarks.memory import PeakRss, RunnerPeaks, tree_memory
 from benchmarks.spill import bench_spill
-from benchmarks.suite import run_suite
+from benchmarks.suite import ROOT, run_suite
 from destinations.common.push import outbox_rows
 from destinations.common.spec import Skip
 from pipelines.child import in_child
@@ -86,7 +90,7 @@ from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
 from pipelines.spark import spark_step
 from pipelines.transform import last_run_results, run_transforms
-from pipelines.vendors import env_key, use_sandbox
+from pipelines.vendors import env_key, sandbox_settings, use_sandbox
 from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
 from simulator.identity import DEFAULT_IDENTITY, IDENTITIES
@@ -439,36 +443,61 @@ def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[
     return seconds, peaks
 
 
-def bench_scale(scale: float, work: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
-    """A first full run at `scale`, stage by stage (every vendor's extract, then normalize, then load, then
-    dbt build), in the runner's processes (the loads in a forked child that ends before dbt starts): wall time
-    and peak memory of the whole job, the sandbox's process left out. Target (#32): <= 1.5 GiB in every stage,
-    at scale 450 and flat at 1350, judged on the job's memory (benchmarks/memory.py: the RSS sum would count
-    the pages the forked child shares with the runner twice); both are printed."""
-    print(f"full run at scale {scale}, stage by stage (starting the sandbox) ...", flush=True)
+def runner_job(warehouse: Warehouse, sb: SandboxProcess) -> dict[str, dict[str, float]]:
+    """A first full run as users run it (`python -m pipelines.run`: the vendors side by side in its extract
+    process, then dbt, then the publication; no push): each phase's seconds and peak memory over the runner's
+    whole tree (benchmarks/memory.py, RunnerPeaks), the sandbox not in it."""
+    env = {**os.environ, **sandbox_settings(sb.url, list(SOURCES)), "DESTINATIONS__ENABLED": "false",
+           "WAREHOUSE__MEMORY_LIMIT": warehouse.memory_limit, "PYTHONPATH": str(ROOT)}
+    runner = subprocess.Popen([sys.executable, "-m", "pipelines.run", "--warehouse", warehouse.location], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with RunnerPeaks(runner.pid) as peaks:
+        output = runner.communicate()[0]
+    assert runner.returncode == 0, output[-4000:]
+    return peaks.phases
+
+
+def bench_scale(scale: float, work: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, stages: bool = False) -> None:
+    """A first full run at `scale` as users run it, its peak memory per phase of the job (the extract process with
+    every vendor's extract, normalize and load side by side; dbt's build; the runner alone). Target (#32): <= 1.5
+    GiB in every phase, at scale 450 and flat at 1350, judged on the job's memory (benchmarks/memory.py: the RSS
+    sum would count the pages the forked child shares with the runner twice); both are printed. With `stages`,
+    also a second run stage by stage (every vendor's extract, then normalize, then load, one vendor at a time,
+    then the build): which vendor's step holds what, no target (it is not the runner's path: its vendors' steps
+    run side by side)."""
+    print(f"full run at scale {scale} as the runner runs it (starting the sandbox) ...", flush=True)
     warehouse = Warehouse(str(work / "scale.duckdb"), memory_limit=memory_limit)
     print(f"  DuckDB's memory_limit in the loads and the build: {memory_limit}", flush=True)
     with running_sandbox(seed=7, scale=scale) as sb:
-        use_sandbox(sb.url, list(SOURCES))
-        skip = frozenset({sb.proc.pid})
-        seconds, peaks = in_child(extract_stage_by_stage, warehouse, skip)
-        held = tree_memory(os.getpid(), skip)
-        with PeakRss(skip) as peak:
-            seconds["transform"], result = timed(run_transforms, warehouse)
-        peaks["transform"] = (peak.bytes, peak.job)
-        assert result.status == "built", result.detail
-        print(peak_line("dbt build", seconds["transform"], peak.bytes, peak.job, held), flush=True)
+        phases = runner_job(warehouse, sb)
         report(f"scale {scale}: the build's slowest nodes", slowest_nodes(warehouse))
+        if stages:
+            stage_by_stage(Warehouse(str(work / "stages.duckdb"), memory_limit=memory_limit), sb, scale)
     with duckdb.connect(warehouse.location, read_only=True) as con:
         clicks, conversions = (con.execute(f"select count(*) from {t}").fetchone()[0]
                                for t in ("integr8.clicks", "marts.conversions"))
-    for stage in seconds:
-        rss, job = peaks[stage]
-        met = "met" if job <= 1.5 * 2**30 else "NOT MET"
+    for phase, seen in phases.items():
+        met = "met" if seen["job"] <= 1.5 * 2**30 else "NOT MET"
         report(f"scale {scale} ({clicks:,} Integr8 clicks, {conversions:,} conversions, memory_limit "
-               f"{memory_limit}): {stage} (target peak <= 1.5 GiB)",
-               f"{seconds[stage]:7.1f} s, peak {job / 2**30:.2f} GiB ({rss / 2**30:.2f} GiB RSS summed): {met}")
-    report(f"scale {scale}: full run", f"{sum(seconds.values()):7.1f} s")
+               f"{memory_limit}): {phase} (target peak <= 1.5 GiB)",
+               f"{seen['seconds']:7.1f} s, peak {seen['job'] / 2**30:.2f} GiB "
+               f"({seen['rss'] / 2**30:.2f} GiB RSS summed): {met}")
+    report(f"scale {scale}: full run", f"{sum(seen['seconds'] for seen in phases.values()):7.1f} s")
+
+
+def stage_by_stage(warehouse: Warehouse, sb: SandboxProcess, scale: float) -> None:
+    """The same first run stage by stage in the runner's processes (the loads in a forked child that ends before
+    dbt starts), each vendor's step alone: printed, no target."""
+    print(f"  scale {scale} stage by stage, vendors one at a time (no target: not the runner's path) ...", flush=True)
+    use_sandbox(sb.url, list(SOURCES))
+    skip = frozenset({sb.proc.pid})
+    seconds, _ = in_child(extract_stage_by_stage, warehouse, skip)
+    held = tree_memory(os.getpid(), skip)
+    with PeakRss(skip) as peak:
+        took, result = timed(run_transforms, warehouse)
+    assert result.status == "built", result.detail
+    print(peak_line("dbt build", took, peak.bytes, peak.job, held), flush=True)
+    print(f"    stage by stage: {sum(seconds.values()) + took:.1f} s in all", flush=True)
 
 
 def random_path_summary(paths: int, channels: int, seed: int = 1) -> pd.DataFrame:
@@ -645,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--increment-scale", type=float, default=45,
                         help="the increment bench's world (45: about 45 days of history at about 45x the demo)")
     parser.add_argument("--scale", type=float, default=450, help="the full run of the `scale` bench")
+    parser.add_argument("--stages", action="store_true",
+                        help="the `scale` bench also runs stage by stage, one vendor at a time (no target)")
     parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT,
                         help="[warehouse] memory_limit for the `scale` bench's loads and build")
     parser.add_argument("--spark-scale", type=float, default=45, help="the world the `spark` bench builds")
@@ -685,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         if "increment" in chosen:
             bench_increment(args.increment_scale, work)
         if "scale" in chosen:
-            bench_scale(args.scale, work, args.memory_limit)
+            bench_scale(args.scale, work, args.memory_limit, stages=args.stages)
         if "spill" in chosen:
             bench_spill(work, report)
         if "spark" in chosen:

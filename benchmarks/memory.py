@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -82,3 +83,62 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         self._measure()
+
+
+def _program(pid: int) -> str:
+    """The name of the program a process runs (a Python entry point such as `dbt`: the script, not Python)."""
+    try:
+        argv = [Path(a.decode()).name for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2]]
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return ""
+    return argv[1] if argv[0].startswith("python") and len(argv) > 1 else argv[0]
+
+
+def runner_phase(runner: int) -> str:
+    """What the runner (`python -m pipelines.run`) is doing, from its processes: dbt building (a `dbt` process
+    below it), its extract process (a forked child: every vendor's extract, normalize and load side by side),
+    or the runner alone (starting, publishing, pushing)."""
+    children = _children(runner)
+    todo = list(children)
+    while todo:
+        pid = todo.pop()
+        if _program(pid) == "dbt":
+            return "dbt build"
+        todo += _children(pid)
+    return "extract, normalize and load" if children else "the runner alone"
+
+
+class RunnerPeaks:
+    """`with RunnerPeaks(runner_pid) as peaks: <wait for it>` then `peaks.phases`: for each phase of the runner's
+    job (`runner_phase`), its seconds and the peaks of the RSS sum and of the job's memory over the runner's whole
+    tree while in it."""
+
+    def __init__(self, runner: int, every_s: float = 0.05) -> None:
+        self.runner, self.every_s = runner, every_s
+        self.phases: dict[str, dict[str, float]] = {}
+        self._last = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _measure(self) -> None:
+        phase = runner_phase(self.runner)
+        rss, job = tree_memory(self.runner)
+        now = time.monotonic()
+        seen = self.phases.setdefault(phase, {"seconds": 0.0, "rss": 0, "job": 0})
+        seen["seconds"] += now - self._last
+        seen["rss"], seen["job"] = max(seen["rss"], rss), max(seen["job"], job)
+        self._last = now
+
+    def _sample(self) -> None:
+        while True:
+            self._measure()
+            if self._stop.wait(self.every_s):
+                return
+
+    def __enter__(self) -> RunnerPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
