@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 
 def _memory(pid: int) -> tuple[int, int]:
@@ -54,20 +55,16 @@ def tree_memory(root: int, skip: frozenset[int] = frozenset()) -> tuple[int, int
     return rss, job
 
 
-class PeakRss:
-    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes` (the RSS sum's peak) and `peak.job` (the
-    job memory's): of this process's tree, or of `root`'s (a child measuring the whole job: its parent's tree)."""
+class _Sampled:
+    """Calls `_measure` every `every_s` in a thread, from entering `with` to leaving it (and once more then)."""
 
-    def __init__(self, skip: set[int] | frozenset[int] = frozenset(), every_s: float = 0.05,
-                 root: int | None = None) -> None:
-        self.skip, self.every_s, self.bytes, self.job = frozenset(skip), every_s, 0, 0
-        self.root = os.getpid() if root is None else root
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _measure(self) -> None:
-        rss, job = tree_memory(self.root, self.skip)
-        self.bytes, self.job = max(self.bytes, rss), max(self.job, job)
+        raise NotImplementedError
 
     def _sample(self) -> None:
         while True:
@@ -75,7 +72,7 @@ class PeakRss:
             if self._stop.wait(self.every_s):
                 return
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -83,6 +80,21 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         self._measure()
+
+
+class PeakRss(_Sampled):
+    """`with PeakRss(skip={sandbox_pid}) as peak: ...` then `peak.bytes` (the RSS sum's peak) and `peak.job` (the
+    job memory's): of this process's tree, or of `root`'s (a child measuring the whole job: its parent's tree)."""
+
+    def __init__(self, skip: set[int] | frozenset[int] = frozenset(), every_s: float = 0.05,
+                 root: int | None = None) -> None:
+        super().__init__(every_s)
+        self.skip, self.bytes, self.job = frozenset(skip), 0, 0
+        self.root = os.getpid() if root is None else root
+
+    def _measure(self) -> None:
+        rss, job = tree_memory(self.root, self.skip)
+        self.bytes, self.job = max(self.bytes, rss), max(self.job, job)
 
 
 def _program(pid: int) -> str:
@@ -108,17 +120,16 @@ def runner_phase(runner: int) -> str:
     return "extract, normalize and load" if children else "the runner alone"
 
 
-class RunnerPeaks:
+class RunnerPeaks(_Sampled):
     """`with RunnerPeaks(runner_pid) as peaks: <wait for it>` then `peaks.phases`: for each phase of the runner's
     job (`runner_phase`), its seconds and the peaks of the RSS sum and of the job's memory over the runner's whole
     tree while in it."""
 
     def __init__(self, runner: int, every_s: float = 0.05) -> None:
-        self.runner, self.every_s = runner, every_s
+        super().__init__(every_s)
+        self.runner = runner
         self.phases: dict[str, dict[str, float]] = {}
         self._last = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _measure(self) -> None:
         phase = runner_phase(self.runner)
@@ -128,17 +139,3 @@ class RunnerPeaks:
         seen["seconds"] += now - self._last
         seen["rss"], seen["job"] = max(seen["rss"], rss), max(seen["job"], job)
         self._last = now
-
-    def _sample(self) -> None:
-        while True:
-            self._measure()
-            if self._stop.wait(self.every_s):
-                return
-
-    def __enter__(self) -> RunnerPeaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._stop.set()
-        self._thread.join()
