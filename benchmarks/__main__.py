@@ -410,19 +410,16 @@ def slowest_nodes(warehouse: Warehouse, top: int = 6) -> str:
             + ", ".join(f"{name} {t:.1f}" for t, _, name in took[:top]))
 
 
-Peaks = dict[str, tuple[int, int]]  # stage -> the peaks of (the RSS sum, the job's memory) of its processes
-
-
 def peak_line(label: str, seconds: float, rss: int, job: int, held: tuple[int, int]) -> str:
     return (f"    {label}: {seconds:.1f} s, peak {job / 2**20:,.0f} MiB ({rss / 2**20:,.0f} MiB RSS summed; "
             f"{held[1] / 2**20:,.0f} MiB held when it started)")
 
 
-def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[dict[str, float], Peaks]:
-    """Every vendor's extract, then normalize, then load: wall time and the peak memory of the whole job (the
-    process that called, whose child this runs in as the runner's extract does, and its descendants)."""
+def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> dict[str, float]:
+    """Every vendor's extract, then normalize, then load, each step's wall time and the peak memory of the whole
+    job printed (the process that called, whose child this runs in as the runner's extract does, and its
+    descendants): the seconds of each stage."""
     seconds = dict.fromkeys(("extract", "normalize", "load"), 0.0)
-    peaks = dict.fromkeys(seconds, (0, 0))
     job = os.getppid()
     print(f"  Arrow's pool: {return_arrow_memory_promptly()} (as the runner's extract sets it)", flush=True)
     pipelines = {vendor: make_pipeline(vendor, warehouse) for vendor in SOURCES}
@@ -438,9 +435,8 @@ def extract_stage_by_stage(warehouse: Warehouse, skip: frozenset[int]) -> tuple[
                 took, _ = timed(step, vendor)
             release_memory()  # as the runner does after each step
             seconds[stage] += took
-            peaks[stage] = (max(peaks[stage][0], peak.bytes), max(peaks[stage][1], peak.job))
             print(peak_line(f"{vendor} {stage}", took, peak.bytes, peak.job, held), flush=True)
-    return seconds, peaks
+    return seconds
 
 
 def runner_job(warehouse: Warehouse, sb: SandboxProcess) -> dict[str, dict[str, float]]:
@@ -491,7 +487,7 @@ def stage_by_stage(warehouse: Warehouse, sb: SandboxProcess, scale: float) -> No
     print(f"  scale {scale} stage by stage, vendors one at a time (no target: not the runner's path) ...", flush=True)
     use_sandbox(sb.url, list(SOURCES))
     skip = frozenset({sb.proc.pid})
-    seconds, _ = in_child(extract_stage_by_stage, warehouse, skip)
+    seconds = in_child(extract_stage_by_stage, warehouse, skip)
     held = tree_memory(os.getpid(), skip)
     with PeakRss(skip) as peak:
         took, result = timed(run_transforms, warehouse)

@@ -40,19 +40,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def tree_pids(root: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """`root` and its descendants, `root` first, leaving out the subtrees of `skip` (the sandbox)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in skip:
+            found.append(pid)
+            todo += _children(pid)
+    return found
+
+
+def memory_of(pids: list[int]) -> tuple[int, int]:
+    """(RSS sum, the job's memory) of the processes `pids`."""
+    both = [_memory(pid) for pid in pids]
+    return sum(rss for rss, _ in both), sum(job for _, job in both)
+
+
 def tree_memory(root: int, skip: frozenset[int] = frozenset()) -> tuple[int, int]:
     """(RSS sum, the job's memory) of `root` and its descendants, leaving out the subtrees of `skip` (the
     sandbox)."""
-    rss = job = 0
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        if pid in skip:
-            continue
-        one_rss, one_job = _memory(pid)
-        rss, job = rss + one_rss, job + one_job
-        todo += _children(pid)
-    return rss, job
+    return memory_of(tree_pids(root, skip))
 
 
 class _Sampled:
@@ -106,18 +114,15 @@ def _program(pid: int) -> str:
     return argv[1] if argv[0].startswith("python") and len(argv) > 1 else argv[0]
 
 
-def runner_phase(runner: int) -> str:
-    """What the runner (`python -m pipelines.run`) is doing, from its processes: dbt building (a `dbt` process
-    below it), its extract process (a forked child: every vendor's extract, normalize and load side by side),
-    or the runner alone (starting, publishing, pushing)."""
-    children = _children(runner)
-    todo = list(children)
-    while todo:
-        pid = todo.pop()
-        if _program(pid) == "dbt":
-            return "dbt build"
-        todo += _children(pid)
-    return "extract, normalize and load" if children else "the runner alone"
+def runner_phase(runner: int, pids: list[int] | None = None) -> str:
+    """What the runner (`python -m pipelines.run`) is doing, from its processes (`pids`: its tree, as tree_pids
+    reads it; read here when not given): dbt building (a `dbt` process below it), its extract process (a forked
+    child: every vendor's extract, normalize and load side by side), or the runner alone (starting, publishing,
+    pushing)."""
+    below = (tree_pids(runner) if pids is None else pids)[1:]
+    if any(_program(pid) == "dbt" for pid in below):
+        return "dbt build"
+    return "extract, normalize and load" if below else "the runner alone"
 
 
 class RunnerPeaks(_Sampled):
@@ -132,8 +137,9 @@ class RunnerPeaks(_Sampled):
         self._last = time.monotonic()
 
     def _measure(self) -> None:
-        phase = runner_phase(self.runner)
-        rss, job = tree_memory(self.runner)
+        pids = tree_pids(self.runner)  # one walk of the tree for the phase and the memory
+        phase = runner_phase(self.runner, pids)
+        rss, job = memory_of(pids)
         now = time.monotonic()
         seen = self.phases.setdefault(phase, {"seconds": 0.0, "rss": 0, "job": 0})
         seen["seconds"] += now - self._last
