@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ BUILD_SOURCES = (TRANSFORMS, TRANSFORMS.parent / "attribution")
 BUILD_SOURCE_SKIPPED = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
 BUILDS = "runner.builds"  # one row per successful full build: what it was built from
 PARSE = "partial_parse.msgpack"
+# dbt's heading of a node's error message ("Runtime Error in model x (models/x.sql)"); the cause follows it.
+NODE_ERROR_HEADING = re.compile(r"^[A-Z][A-Za-z ]* in (model|test|seed|snapshot|unit_test|operation|sql_operation) ")
 WHERE_DBT_WRITES = {"DBT_TARGET_PATH", "DBT_LOG_PATH", "PYSPARK_SUBMIT_ARGS"}  # per warehouse, not read by the profile
 
 
@@ -172,13 +175,38 @@ def last_run_results(warehouse: Warehouse | str) -> dict[str, Any]:
 
 def failure_detail(output: str, warehouse: Warehouse) -> str:
     """The one line a failed build ends with: a full disk said as such (dbt reports it as a fragment of whatever
-    it was logging), else dbt's first errors and failures."""
+    it was logging), else each failed node and its cause as dbt recorded them, else dbt's first error lines (a
+    command that failed before running any node records none)."""
     lines = output.splitlines()
     if any(marker in line for line in lines for marker in DISK_FULL):
         where = warehouse.label() if warehouse.is_lake else str(warehouse.path.parent)
         return (f"no space left on device while dbt built: free space where the warehouse and dbt's files are "
                 f"({where}; DuckDB spills to its temp directory there too) and run again")
-    return " | ".join([line for line in lines if "ERROR" in line or "FAIL" in line][:5])
+    return " | ".join(failed_nodes(warehouse) or [line for line in lines if "ERROR" in line or "FAIL" in line][:5])
+
+
+def failed_nodes(warehouse: Warehouse, most: int = 3) -> list[str]:
+    """`<kind> <node>: <cause>` for each node the last dbt command failed, from its run_results.json (run_dbt
+    removes the previous command's first); the cause is the message's first line after dbt's own heading ("Runtime
+    Error in model ..."): what DuckDB or the test said. Running out of memory names the setting that governs it."""
+    try:
+        results = last_run_results(warehouse)["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    found = []
+    for result in results:
+        if result.get("status") not in ("error", "fail"):
+            continue
+        kind, _, name = result["unique_id"].split(".")[:3]
+        message = [line.strip() for line in (result.get("message") or "").splitlines() if line.strip()]
+        if message and NODE_ERROR_HEADING.match(message[0]) and len(message) > 1:
+            message = message[1:]
+        cause = message[0] if message else result["status"]
+        if "Out of Memory" in cause and not warehouse.is_spark:
+            cause += (f" ([warehouse] memory_limit is {warehouse.memory_limit}: give DuckDB more where the machine "
+                      "has it, README: Memory)")
+        found.append(f"{kind} {name}: {cause}")
+    return found[:most] + ([f"and {len(found) - most} more"] if len(found) > most else [])
 
 
 def _stop(child: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
@@ -196,6 +224,9 @@ def run_dbt(command: list[str], warehouse: Warehouse, inherit_fds: tuple[int, ..
     once. Returns its exit code (None when stopped) and its output. A new warehouse starts from the checkout's last
     parse, and a successful command without --vars leaves its parse as that."""
     start_from_shared_parse(warehouse)
+    # What run_results.json says is this command's or nothing: a command that fails before it runs a node writes
+    # none, and the previous command's must not stand for it (failed_nodes).
+    (warehouse.dbt_dir() / "target" / "run_results.json").unlink(missing_ok=True)
     with tempfile.TemporaryFile() as output:
         child = subprocess.Popen(command, env=dbt_environment(warehouse), stdout=output, stderr=subprocess.STDOUT,
                                  cwd=dbt_cwd(warehouse), pass_fds=inherit_fds, preexec_fn=die_with_parent)

@@ -387,3 +387,14 @@ def test_a_dbt_command_on_a_warehouse_not_built_is_one_line_and_makes_nothing(tm
     done = run_cli(["--warehouse", str(missing), "docs", "generate"], {**os.environ}, module="pipelines.dbt")
     assert done.returncode == 2 and f"{missing} does not exist yet" in done.stderr, done.stderr
     assert not missing.exists()
+
+
+def test_a_build_that_runs_out_of_memory_names_the_model_the_cause_and_the_setting(built, tmp_path):
+    """The run's summary carried dbt's "ERROR creating ... model" lines and not why (the cause is on the lines
+    after dbt's "Runtime Error in model ..."): at scale 1350 the build failed in stitching with no reason given.
+    Now each failed node and what DuckDB said, from dbt's run_results.json, and the setting that governs it."""
+    copy = copy_warehouse(built[0], tmp_path)
+    result = run_transforms(Warehouse(str(copy), memory_limit="2MB"), select="int_identity__edges", force=True)
+    assert result.status == "failed", result
+    assert result.detail.startswith("model int_identity__edges: Out of Memory Error:"), result.detail
+    assert "[warehouse] memory_limit is 2MB" in result.detail, result.detail
