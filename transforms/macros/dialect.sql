@@ -353,3 +353,38 @@
     select *, row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as {{ name }}
     from {{ relation }}
 {%- endmacro %}
+
+{#- How many buckets a distinct over `rows` values is split into, each bucket's distinct on its own
+    (bucket_of): DuckDB's hash aggregate asks for one block for a partition's whole hash table, and over 6M
+    identifier strings at 512 MB that block (128 MiB) was refused (macros/connected_components.sql). A bucket holds
+    up to one value per 256 bytes of DuckDB's memory limit (2M at 512 MB: its block under 16 MiB). Spark: one (its
+    aggregates spill by themselves, and each bucket would be a stage of its own). -#}
+{% macro distinct_buckets(rows) -%}
+    {{- return(adapter.dispatch('distinct_buckets')(rows)) -}}
+{%- endmacro %}
+
+{% macro default__distinct_buckets(rows) -%}
+    {%- set found = run_query("
+        select greatest(1, ceil(" ~ rows ~ " * 256 / (split_part(v, ' ', 1)::double * case split_part(v, ' ', 2)
+            when 'KiB' then 1024 when 'MiB' then 1048576 when 'GiB' then 1073741824 when 'TiB' then 1099511627776
+            else 1 end)))::bigint
+        from (select current_setting('memory_limit') as v)") -%}
+    {{- return(found.columns[0].values()[0] | int) -}}
+{%- endmacro %}
+
+{% macro spark__distinct_buckets(rows) -%}
+    {{- return(1) -}}
+{%- endmacro %}
+
+{#- Which of `buckets` buckets the value of `value` falls in: 0 to buckets - 1. -#}
+{% macro bucket_of(value, buckets) -%}
+    {{- return(adapter.dispatch('bucket_of')(value, buckets)) -}}
+{%- endmacro %}
+
+{% macro default__bucket_of(value, buckets) -%}
+    hash({{ value }}) % {{ buckets }}
+{%- endmacro %}
+
+{% macro spark__bucket_of(value, buckets) -%}
+    pmod(xxhash64({{ value }}), {{ buckets }})
+{%- endmacro %}
