@@ -678,7 +678,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="a short run: scale 45 (not 450), model scale 20, 200,000 export rows, one accuracy seed")
     parser.add_argument("--only", nargs="*", choices=BENCHES)
-    parser.add_argument("--keep-work", action="store_true", help="keep the benches' warehouses (to profile them)")
+    parser.add_argument("--keep-work", action="store_true",
+                        help="keep the benches' warehouses (to profile them); kept anyway when a bench fails")
     args = parser.parse_args(argv)
     chosen = set(args.only or BENCHES)
     if args.quick:
@@ -689,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         args.accuracy_worlds = args.accuracy_worlds[:1]
         args.model_scale = min(args.model_scale, 20)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
+    failed = True  # a bench that fails leaves its warehouses and dbt's logs to look into (a scale-1350 run: ~30 min)
     try:
         if "extraction" in chosen:
             bench_extraction(args.cm_scale, work)
@@ -719,9 +721,10 @@ def main(argv: list[str] | None = None) -> int:
             bench_spark(args.spark_scale, work)
         if "suite" in chosen:  # last: it starts every other process the tests need, and must have the machine
             run_suite(report)
+        failed = False
     finally:
-        if args.keep_work:
-            print(f"warehouses kept in {work}")
+        if args.keep_work or failed:
+            print(f"warehouses kept in {work}{' (a bench failed)' if failed else ''}")
         else:
             shutil.rmtree(work, ignore_errors=True)
     print("\nsummary")
