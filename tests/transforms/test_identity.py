@@ -93,3 +93,15 @@ def test_stitching_spills_under_a_small_memory_limit(tmp_path):
     assert len(people) == 375_000 and len(set(people.values())) == 75_000
     log = (tmp_path / ".wh.duckdb.dbt" / "logs" / "dbt.log").read_text()
     assert "hash(node) % 5 = 4" in log and "hash(node) % 5 = 5" not in log  # the nodes made distinct in 5 buckets
+
+
+def test_the_buckets_of_a_distinct_follow_the_memory_limit_at_any_count(tmp_path):
+    """12.9M values (stitching's nodes at scale 1350) in buckets of one value per 256 bytes of DuckDB's memory
+    limit: 7 at 512MB (488.2 MiB), 1 at 4GB. The count reached SQL as a 32-bit integer and 12.9M x 256 overflowed,
+    failing the build at scale 1350."""
+    warehouse = tmp_path / "wh.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    for limit, buckets in (("512MB", 7), ("4GB", 1)):
+        done = dbt(Warehouse(str(warehouse), memory_limit=limit), "show", "--inline",
+                   "select {{ distinct_buckets(12922194) }} as buckets", "--output", "json")
+        assert done.returncode == 0 and f'"buckets": {buckets}' in done.stdout, done.stdout + done.stderr

@@ -364,8 +364,9 @@
 {%- endmacro %}
 
 {% macro default__distinct_buckets(rows) -%}
+    {%- if not execute -%}{{ return(1) }}{%- endif -%}
     {%- set found = run_query("
-        select greatest(1, ceil(" ~ rows ~ " * 256 / (split_part(v, ' ', 1)::double * case split_part(v, ' ', 2)
+        select greatest(1, ceil(" ~ rows ~ "::double * 256 / (split_part(v, ' ', 1)::double * case split_part(v, ' ', 2)
             when 'KiB' then 1024 when 'MiB' then 1048576 when 'GiB' then 1073741824 when 'TiB' then 1099511627776
             else 1 end)))::bigint
         from (select current_setting('memory_limit') as v)") -%}
