@@ -449,8 +449,9 @@ def runner_job(warehouse: Warehouse, sb: SandboxProcess) -> dict[str, dict[str, 
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with RunnerPeaks(runner.pid) as peaks:
         output = runner.communicate()[0]
-    for phase, seen in peaks.phases.items():  # printed before a failure too: a failed build's run measured the rest
-        print(f"  {phase}: {seen['seconds']:.1f} s, peak {seen['job'] / 2**30:.2f} GiB", flush=True)
+    if runner.returncode != 0:  # what the phases before the failure measured (bench_scale reports a run that passed)
+        for phase, seen in peaks.phases.items():
+            print(f"  {phase}: {seen['seconds']:.1f} s, peak {seen['job'] / 2**30:.2f} GiB", flush=True)
     assert runner.returncode == 0, output[-4000:]
     return peaks.phases
 
