@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 
 from sources.common.drift import with_undocumented
 from sources.common.polling import poll_until
+from sources.common.prefetch import prefetched
 from sources.integr8 import helpers, settings
 from vendor_http import VendorClient, VendorError
 
@@ -34,6 +35,8 @@ log = logging.getLogger("sources.integr8")
 # the raw CSV is 32 blocks: 64 MB at 2 MB, 256 MB at 8 MB (~0.3 GiB of Integr8's extract at scale 1350). A block's
 # size does not change the parse's speed; the tables handed on keep EXPORT_BATCH_ROWS rows whatever it is.
 CSV_BLOCK = 2 * 2**20
+# Parsed blocks held ready beyond the one being consumed (a few MB of Arrow).
+PARSED_AHEAD = 4
 
 
 @dataclass(frozen=True)
@@ -194,14 +197,17 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
         rows = 0
         with zf.open(member) as csv, _damage_first(zf, member, limits.max_bytes):
             bounded = io.BufferedReader(_Bounded(csv, limits.max_bytes, too_large))  # type: ignore[arg-type]
-            parsed_blocks = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
-            for parsed in _rechunked(parsed_blocks, batch_rows):
-                rows += parsed.num_rows
+            parsed = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
+            # The next blocks are parsed and typed on a thread of their own while the caller writes this table
+            # (dlt's Parquet): both outside the GIL, so the export's read overlaps its write.
+            typed = prefetched(_conformed(parsed, table, fields, schema, tz), PARSED_AHEAD)
+            for conformed in _rechunked(typed, batch_rows):
+                rows += conformed.num_rows
                 if rows > limits.max_rows:
                     raise VendorError(settings.VENDOR, endpoint, f"the {table} export holds more than "
                                       f"{limits.max_rows:,} rows, past max_export_rows ({limits.max_rows:,}) "
                                       "in [sources.integr8]")
-                yield with_undocumented(helpers.conform(table, parsed.select(fields).cast(schema), tz), undocumented)
+                yield with_undocumented(conformed, undocumented)
         if not rows:  # no rows: the columns still say what the export holds (drift)
             yield with_undocumented(helpers.conform(table, schema.empty_table(), tz), undocumented)
 
@@ -274,6 +280,14 @@ def _parsed(csv: Any, table: str, header: list[str], fields: list[str], schema: 
         if "conversion error" in str(exc):
             raise helpers.csv_column_error(table, header, exc, endpoint) from exc
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
+
+
+def _conformed(blocks: Iterator[pa.RecordBatch], table: str, fields: list[str], schema: pa.Schema,
+               tz: str) -> Iterator[pa.RecordBatch]:
+    """Each parsed block as its requested fields, typed, with times in UTC (helpers.conform)."""
+    for block in blocks:
+        typed = pa.Table.from_batches([block]).select(fields).cast(schema)
+        yield from helpers.conform(table, typed, tz).to_batches()
 
 
 def _rechunked(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
