@@ -200,7 +200,7 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
             parsed = _parsed(bounded, table, header, fields, schema, delimiter, endpoint, block_bytes)
             # The next blocks are parsed and typed on a thread of their own while the caller writes this table
             # (dlt's Parquet): both outside the GIL, so the export's read overlaps its write.
-            typed = prefetched(_conformed(parsed, table, fields, schema, tz), PARSED_AHEAD)
+            typed = prefetched(_conformed(parsed, table, fields, schema, tz, endpoint), PARSED_AHEAD)
             for conformed in _rechunked(typed, batch_rows):
                 rows += conformed.num_rows
                 if rows > limits.max_rows:
@@ -209,7 +209,7 @@ def read_export(archive: bytes | BinaryIO, table: str, fields: list[str], delimi
                                       "in [sources.integr8]")
                 yield with_undocumented(conformed, undocumented)
         if not rows:  # no rows: the columns still say what the export holds (drift)
-            yield with_undocumented(helpers.conform(table, schema.empty_table(), tz), undocumented)
+            yield with_undocumented(helpers.conform(table, schema.empty_table(), tz, endpoint), undocumented)
 
 
 def after(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
@@ -282,12 +282,12 @@ def _parsed(csv: Any, table: str, header: list[str], fields: list[str], schema: 
         raise VendorError(settings.VENDOR, endpoint, f"CSV does not match the requested fields: {exc}") from exc
 
 
-def _conformed(blocks: Iterator[pa.RecordBatch], table: str, fields: list[str], schema: pa.Schema,
-               tz: str) -> Iterator[pa.RecordBatch]:
+def _conformed(blocks: Iterator[pa.RecordBatch], table: str, fields: list[str], schema: pa.Schema, tz: str,
+               endpoint: str) -> Iterator[pa.RecordBatch]:
     """Each parsed block as its requested fields, typed, with times in UTC (helpers.conform)."""
     for block in blocks:
         typed = pa.Table.from_batches([block]).select(fields).cast(schema)
-        yield from helpers.conform(table, typed, tz).to_batches()
+        yield from helpers.conform(table, typed, tz, endpoint).to_batches()
 
 
 def _rechunked(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:

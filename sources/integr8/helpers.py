@@ -60,13 +60,17 @@ def raw_schema(table: str, fields: list[str]) -> pa.Schema:
     )
 
 
-def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
-    """Wall-clock times in `tz` become UTC timestamps; everything else already has its type."""
+def conform(table: str, data: pa.Table, tz: str, endpoint: str) -> pa.Table:
+    """Wall-clock times in `tz` become UTC timestamps; everything else already has its type. A time that is no
+    time fails naming its column, record and value, as any value that does not fit its type on this path."""
     columns = []
     for name in data.column_names:
         column = data.column(name)
         if settings.FIELDS[table][name] == settings.WALL_TIME:
-            naive = pc.strptime(column, format=settings.TIME_FORMAT, unit="s", error_is_null=False)
+            naive = pc.strptime(column, format=settings.TIME_FORMAT, unit="s", error_is_null=True)
+            if naive.null_count > column.null_count:
+                raise unreadable_time(table, name, data.filter(pc.and_(pc.is_valid(column), pc.is_null(naive))),
+                                      endpoint)
             local = pc.assume_timezone(naive, timezone=tz, ambiguous="earliest", nonexistent="earliest")
             column = local.cast(pa.timestamp("us", tz="UTC"))
         columns.append(column)
@@ -75,6 +79,14 @@ def conform(table: str, data: pa.Table, tz: str) -> pa.Table:
         [pa.field(name, col.type, nullable=name != key) for name, col in zip(data.column_names, columns, strict=True)]
     )
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def unreadable_time(table: str, column: str, rows: pa.Table, endpoint: str) -> VendorError:
+    key = settings.TABLES[table].primary_key
+    first = rows.slice(0, 1).to_pylist()[0]
+    others = f" (and {rows.num_rows - 1:,} more records)" if rows.num_rows > 1 else ""
+    return VendorError(settings.VENDOR, endpoint, f"column {table}.{column} of record {first.get(key)!r}: "
+                       f"{first[column]!r} is not a time as documented ({settings.TIME_FORMAT}){others}")
 
 
 def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz: str,
@@ -88,7 +100,7 @@ def rows_to_arrow(table: str, rows: list[dict[str, Any]], fields: list[str], tz:
     projected = [{f: row.get(f) for f in fields} for row in rows]
     schema = raw_schema(table, fields)
     try:
-        typed = conform(table, pa.Table.from_pylist(projected, schema=schema), tz)
+        typed = conform(table, pa.Table.from_pylist(projected, schema=schema), tz, endpoint)
         return with_undocumented(typed, sent - set(settings.FIELDS[table]))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise mistyped(table, schema, projected, endpoint) or VendorError(settings.VENDOR, endpoint,

@@ -13,6 +13,8 @@ import pytest
 
 from sources.integr8 import settings
 from sources.integr8.exports import DamagedArchive, after, read_export
+from sources.integr8.helpers import rows_to_arrow
+from vendor_http import VendorError
 
 pytestmark = pytest.mark.fast
 
@@ -104,3 +106,42 @@ def test_a_slow_reader_of_a_large_export_holds_a_bounded_part_of_its_csv():
         tracemalloc.stop()
     assert rows == 1_500_000
     assert held < 96 * 2**20, f"{held / 2**20:.0f} MB of the CSV held at once"
+
+
+def with_click_time(data: bytes, record: str, when: str) -> bytes:
+    """`data` with one record's click time replaced."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        lines = zf.read("clicks.csv").decode().splitlines()
+    column = FIELDS.index("click_time")
+    for i, line in enumerate(lines):
+        cells = line.split(",")
+        if cells[0] == record:
+            cells[column] = when
+            lines[i] = ",".join(cells)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("clicks.csv", "\n".join(lines) + "\n")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("when", ["2026-09-31 25:00:00", "last Tuesday"])
+def test_a_time_that_is_no_time_fails_the_export_naming_column_record_and_value(when):
+    """It raised Arrow's own error, naming neither the vendor nor the record, from inside the extract."""
+    data = with_click_time(archive(5_000), "tx4321", when)
+    with pytest.raises(VendorError) as failure:
+        list(read_export(data, "clicks", FIELDS, ",", "UTC", endpoint="POST downloadcenter/export"))
+    message = str(failure.value)
+    assert "Integr8" in message and "POST downloadcenter/export" in message, message
+    assert "column clicks.click_time of record 'tx4321'" in message and repr(when) in message, message
+
+
+def test_a_report_row_whose_time_is_no_time_fails_naming_column_record_and_value():
+    as_json = {settings.FLOAT: float, settings.INT: int, settings.BOOL: lambda text: text == "true"}
+    rows = [{f: f"tx{i}" if f == "real_tx_id" else as_json.get(kind, str)(value(kind, i))
+             for f, kind in settings.FIELDS["clicks"].items()} for i in range(3)]
+    rows[1]["click_time"] = "last Tuesday"
+    with pytest.raises(VendorError) as failure:
+        rows_to_arrow("clicks", rows, FIELDS, "UTC", endpoint="GET reports/v2/click-table")
+    message = str(failure.value)
+    assert "GET reports/v2/click-table" in message, message
+    assert "column clicks.click_time of record 'tx1'" in message and "'last Tuesday'" in message, message
