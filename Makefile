@@ -31,7 +31,7 @@ test: test-fast  ## the fast tier first, then every other test (after it even un
 	@$(MAKE) --no-print-directory test-slow
 
 test-slow:  ## every test not marked fast, against sandboxes on loopback (`make bench ARGS="--only suite"` measures it)
-	$(PY) -m pytest -m "not fast" -n 3 --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -m "not fast" -n 3 --dist loadfile --no-loadscope-reorder --durations=20
 
 demo:  ## start a sandbox on a free port, run the pipeline against it, print the headline
 	$(PY) -m pipelines.demo
