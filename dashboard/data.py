@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -89,8 +90,10 @@ class DashboardData:
         return sorted(frame["model"].unique()) if not frame.empty else []
 
 
-def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData:
-    """The frames of `snapshot` (shown on the page as `label`, e.g. where it will be once swapped in)."""
+def load(snapshot: str | Path, label: str | Path | None = None,
+         duckdb_config: dict[str, Any] | None = None) -> DashboardData:
+    """The frames of `snapshot` (shown on the page as `label`, e.g. where it will be once swapped in), read with
+    DuckDB's settings `duckdb_config` (e.g. a memory limit) when given."""
     path = Path(snapshot)
     data = DashboardData(str(label or path))
     if not path.exists():
@@ -99,7 +102,7 @@ def load(snapshot: str | Path, label: str | Path | None = None) -> DashboardData
     built = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC")
     data.published_at, data.built_iso = built.strftime("%Y-%m-%d %H:%M UTC"), built.isoformat()
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True, config=duckdb_config or {})
     except duckdb.Error as exc:
         raise SnapshotError(f"{path} is not a DuckDB snapshot the dashboard can read: {str(exc).splitlines()[0]}"
                             ) from exc

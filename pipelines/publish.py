@@ -56,10 +56,12 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     dashboard_tmp = directory / f".{DASHBOARD}.{generation}.tmp"
     parquet_dir = directory / f".{PARQUET}-{generation}"
     parquet_dir.mkdir()
+    source = as_warehouse(warehouse)
     try:
-        rows, build = _write_snapshot(as_warehouse(warehouse), snapshot_tmp, parquet_dir)
+        rows, build = _write_snapshot(source, snapshot_tmp, parquet_dir)
         # The page of this snapshot, written before anything is swapped: a publication never has a stale page.
-        build_dashboard(snapshot_tmp, dashboard_tmp, label=directory / SNAPSHOT)
+        build_dashboard(snapshot_tmp, dashboard_tmp, label=directory / SNAPSHOT,
+                        duckdb_config=source.duckdb_settings())
         _swap_symlink(directory / PARQUET, parquet_dir.name)
         os.replace(snapshot_tmp, directory / SNAPSHOT)
         os.replace(dashboard_tmp, directory / DASHBOARD)
@@ -95,7 +97,9 @@ def is_current(warehouse: Warehouse | str | os.PathLike[str], target: str | os.P
 def _write_snapshot(warehouse: Warehouse, snapshot: Path, parquet_dir: Path) -> tuple[dict[str, int], str | None]:
     """The marts into `snapshot` and Parquet files; which build they are."""
     rows: dict[str, int] = {}
-    with duckdb.connect(str(snapshot)) as con:
+    # Within the warehouse's memory limit, as its loads and builds: unbounded, DuckDB kept the copy's blocks in its
+    # buffer pool (scale 1350: 2.6 GiB for 12.5M attribution rows).
+    with duckdb.connect(str(snapshot), config=warehouse.duckdb_settings()) as con:
         con.execute(f"create schema {MARTS_SCHEMA}")
         tables, build = _copy_spark_marts(warehouse, con) if warehouse.is_spark else _copy_marts(warehouse, con)
         if not tables:
