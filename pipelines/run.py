@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,10 +103,11 @@ class RunSummary:
 
 
 def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backfill_from: str | None = None,
-            load_lock: threading.Lock | None = None) -> VendorResult:
+            load_lock: threading.Lock | None = None, after_load: Callable[[], None] | None = None) -> VendorResult:
     """One vendor's dlt pipeline: what dlt's `run` does, with the steps that write to the warehouse (state
     sync, a package a killed run left, the load) under `load_lock`, so vendors extract side by side and
-    load one at a time."""
+    load one at a time; `after_load` is called under it once the load is done (extract_vendors: DuckDB's cache
+    of the load's blocks dropped)."""
     started = time.monotonic()
     if signal_received():
         return VendorResult(vendor, "skipped", 0.0, error=stopped_by())
@@ -140,6 +142,8 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                         abort_pending_packages(pipeline)
                     else:
                         pipeline.load()
+                        if after_load is not None:
+                            after_load()
                         release_memory()
         else:
             info = pipeline.last_trace.last_normalize_info
@@ -175,8 +179,9 @@ def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool
                     backfill_from: str | None = None) -> list[VendorResult]:
     """Every vendor side by side (waiting on their APIs overlaps), loads one at a time (one DuckDB writer)."""
     load_lock = threading.Lock()
-    with warehouse.kept_open(), ThreadPoolExecutor(max_workers=len(vendors), thread_name_prefix="vendor") as pool:
-        futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock)
+    with warehouse.kept_open() as reopen, ThreadPoolExecutor(max_workers=len(vendors),
+                                                            thread_name_prefix="vendor") as pool:
+        futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock, reopen)
                    for vendor in vendors]
         return [future.result() for future in futures]
 
