@@ -82,9 +82,10 @@ def conform(table: str, data: pa.Table, tz: str, endpoint: str) -> pa.Table:
 
 
 def unreadable_time(table: str, column: str, rows: pa.Table, endpoint: str) -> VendorError:
+    """The error for `rows`, whose `column` holds text that is no time: the first named, the others counted."""
     key = settings.TABLES[table].primary_key
     first = rows.slice(0, 1).to_pylist()[0]
-    others = f" (and {rows.num_rows - 1:,} more records)" if rows.num_rows > 1 else ""
+    others = f" (and {rows.num_rows - 1:,} more in the same batch)" if rows.num_rows > 1 else ""
     return VendorError(settings.VENDOR, endpoint, f"column {table}.{column} of record {first.get(key)!r}: "
                        f"{first[column]!r} is not a time as documented ({settings.TIME_FORMAT}){others}")
 
