@@ -325,18 +325,19 @@ class Warehouse:
         vendors' extracts (scale 1350: ClickMagick's normalize ran on top of what Integr8's load left)."""
         # The configuration dlt's connections use: read-write, no options. A lake is attached per connection.
         # A file another process holds fails here, once for the run, before any vendor starts.
-        held = [None if self.is_lake or self.is_spark else duckdb.connect(str(self.path))]
+        con = None if self.is_lake or self.is_spark else duckdb.connect(str(self.path))
 
         def reopen() -> None:
-            if held[0] is not None:
-                held[0].close()  # the database closes here unless another connection still holds it
-                held[0] = duckdb.connect(str(self.path))
+            nonlocal con
+            if con is not None:
+                con.close()  # the database closes here unless another connection still holds it
+                con = duckdb.connect(str(self.path))
 
         try:
             yield reopen
         finally:
-            if held[0] is not None:
-                held[0].close()
+            if con is not None:
+                con.close()
 
     def dbt_workdir(self) -> Path | None:
         """Where dbt runs for a warehouse file: beside it, so that the profile names it without a directory.
