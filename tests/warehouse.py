@@ -155,7 +155,7 @@ def current(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> str:
         return f'"{dataset}"."{table}"'
     return (f'(select logged.* from "{dataset}"."{table}" as logged semi join "{dataset}"._dlt_loads as loads '
             "on logged._dlt_load_id = loads.load_id and loads.status = 0 qualify row_number() over (partition by "
-            + ", ".join(f'logged."{k}"' for k in key) + " order by logged._dlt_load_id desc) = 1)")
+            + ", ".join(f'logged."{k}"' for k in key) + " order by logged._dlt_load_id desc, logged.rowid desc) = 1)")
 
 
 def snapshot(warehouse: str | Path, dataset: str, logs: bool = False) -> dict[str, list[tuple[Any, ...]]]:

@@ -2,7 +2,9 @@
   Of each `key`, the newest row of `relations`: a relation, or with `tag`, {tag value: relation} read as one
   (union by name) with the tag value in the column `tag` (ClickMagick's sales, actions and engagements). Newest by the
   columns `newest_by` in turn, each descending with NULL last, as `row_number() over (partition by key order by
-  ... desc nulls last) = 1`; ties, and an empty `newest_by`, keep any one row. `where` (SQL over a relation's
+  ... desc nulls last) = 1`. Ties (two versions of a key in one load), and an empty `newest_by`, keep the row stored
+  last on DuckDB (the later of a vendor's versions: a table keeps the order rows were appended in), so the same
+  data always give the same rows; on other engines any one row. `where` (SQL over a relation's
   columns) leaves rows out before the newest is picked. `columns` ({name: type}): those of a relation that may be
   source_or_empty's empty relation (union_all_by_name).
 -#}
@@ -51,8 +53,9 @@
             select
                 {{ count }} * rowid + {{ place }} as _newest_row,
                 {{ key | join(', ') }},
-                {#- true before false, then the value: a NULL ranks below every value, as NULLS LAST descending -#}
-                {'_': true{% for column in newest_by %}, 'present_{{ loop.index }}': {{ column }} is not null, 'value_{{ loop.index }}': {{ column }}{% endfor %}} as _newest_rank
+                {#- true before false, then the value: a NULL ranks below every value, as NULLS LAST descending;
+                    last the row's number, as arg_max keeps whichever tied row its threads met first -#}
+                {'_': true{% for column in newest_by %}, 'present_{{ loop.index }}': {{ column }} is not null, 'value_{{ loop.index }}': {{ column }}{% endfor %}, 'row': {{ count }} * rowid + {{ place }}} as _newest_rank
             from {{ relation }}
             {%- if where %} where {{ where }}{% endif %}
             {% if not loop.last %}union all{% endif %}
