@@ -42,7 +42,6 @@ LONGEST_FIRST = (
     "tests/dashboard/test_dashboard.py",  # 53
     "tests/sources/test_clickmagick.py",  # 52
     "tests/pipelines/test_kill_points.py",  # 49
-    "tests/orchestration/test_dagster_ducklake.py",  # 45
     "tests/sources/test_restatements.py",  # 40
     "tests/pipelines/test_push.py",  # 40
     "tests/sources/test_data_contract.py",  # 33

@@ -1,6 +1,7 @@
 """The shared warehouse: the same pipelines and models into a DuckLake whose catalog is a real Postgres
-(a throwaway cluster), checked against the sandbox's truth with the same helper as the DuckDB file;
-readers keep reading during a run, and a second runner on the same catalog is refused."""
+(a throwaway cluster): the whole Dagster job builds the runner's marts there, which hold the sandbox's truth (the
+same helper as the DuckDB file); readers keep reading during a run of the runner, and a second runner on the same
+catalog is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.definitions import build_definitions
+from pipelines.fingerprint import fingerprints, table_fingerprints
 from pipelines.registry import SOURCES
+from tests.orchestration.test_dagster import materialized, run_job, step_outcomes
 from tests.pausepoint import resume, start_paused
 from tests.truths import assert_warehouse_truths
 from tests.warehouse import ROOT, run_cli, sandbox_env
@@ -45,27 +49,37 @@ with log.open("w") as out:
 
 @pytest.fixture(scope="module")
 def lake(sandbox, tmp_path_factory):
+    """A lake the whole Dagster job (in this process, configured as `dagster dev` would be) loaded and built."""
     base = tmp_path_factory.mktemp("lake")
     with running_postgres() as postgres:
         location = f"ducklake:postgres:{postgres.create_database('lake')}"
         env = sandbox_env(sandbox, list(SOURCES), WAREHOUSE__LOCATION=location,
                           WAREHOUSE__DATA_PATH=str(base / "data") + "/", WAREHOUSE__STATE_DIR=str(base / "state"),
                           PUBLISH__PATH=str(base / "published"))
-        first = run_cli(["--summary-json", str(base / "summary.json")], env)
-        assert first.returncode == 0, first.stdout + first.stderr
-        yield Warehouse(location, data_path=str(base / "data") + "/"), env, base, sandbox, first
+        with pytest.MonkeyPatch.context() as patch:
+            for key in os.environ.keys() - env.keys():
+                patch.delenv(key)
+            for key, value in env.items():
+                patch.setenv(key, value)
+            warehouse = Warehouse.configured()
+            done = run_job(build_definitions(warehouse))
+        assert done.success, step_outcomes(done)
+        yield warehouse, env, base, sandbox, done
 
 
-def test_the_pipeline_and_models_on_ducklake_hold_the_same_truths(lake):
-    warehouse, _, base, sandbox, first = lake
-    summary = json.loads((base / "summary.json").read_text())
-    assert summary["warehouse"].startswith("DuckLake lake (catalog postgres:") and "transforms   built" in first.stdout
+def test_the_dagster_job_on_ducklake_builds_the_runners_marts_holding_the_same_truths(lake, full_run):
+    warehouse, _, base, sandbox, done = lake
+    assert "published_marts" in materialized(done)
     with warehouse.connect(read_only=True) as con:
         assert_warehouse_truths(con, sandbox.control("GET", "truth/conversions"))
         conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
         schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables() "
                                              "where database_name = current_database()").fetchall()}
+        lake_marts = table_fingerprints(con, ["marts"])
     assert {*SOURCES, "intermediate", "marts"} <= schemas
+    # `full_run` is the runner on a DuckDB file, on a sandbox of the same world
+    assert lake_marts and lake_marts == {table: fingerprint for table, fingerprint in
+                                         fingerprints(str(full_run.warehouse)).items() if table.startswith("marts.")}
     assert list((base / "data").rglob("*.parquet")), "the lake's data are Parquet files under data_path"
     # Publishing for BI works from the lake too.
     with duckdb.connect(str(base / "published" / SNAPSHOT), read_only=True) as snapshot:
@@ -83,7 +97,8 @@ def test_readers_keep_reading_during_a_run_and_a_second_runner_is_refused(lake, 
             time.sleep(0.1)
         # A quick load, then the whole dbt build, held before the build with the lake's lock taken: the third
         # run certainly overlaps it, and the readers read on through the build that follows.
-        second = start_paused("before-transform", ["--vendors", "webmarketer", "--force-transform"], env,
+        second = start_paused("before-transform", ["--vendors", "webmarketer", "--force-transform",
+                                                   "--summary-json", str(tmp_path / "summary.json")], env,
                               tmp_path / "pause")
         try:
             third = run_cli([], env)
@@ -97,6 +112,8 @@ def test_readers_keep_reading_during_a_run_and_a_second_runner_is_refused(lake, 
     assert third.returncode == 75, third.stdout + third.stderr
     assert "another run is writing the DuckLake" in third.stderr
     assert second.returncode == 0 and "transforms   built" in second_out, second_out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["warehouse"].startswith("DuckLake lake (catalog postgres:"), summary["warehouse"]
     readings = log.read_text().splitlines()
     errors = [line for line in readings if not line.startswith("ok ")]
     assert not errors and len(readings) > 20, (errors[:3], len(readings))
