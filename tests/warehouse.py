@@ -17,10 +17,11 @@ import dlt
 import duckdb
 
 from pipelines.registry import DESTINATIONS, SOURCES
+from pipelines.transform import dbt_command, run_dbt
 from pipelines.vendors import env_key, sandbox_settings
 from simulator.process import SandboxProcess
 from tests import forked
-from warehouse import as_warehouse, pipelines_dir
+from warehouse import Warehouse, as_warehouse, pipelines_dir
 from warehouse.lock import WarehouseBusy, WarehouseLock
 
 ROOT = forked.ROOT  # the repository, where CLI runs start
@@ -181,3 +182,11 @@ def count_current(warehouse: str | Path, dataset: str, table: str, where: str = 
 def count(warehouse: str | Path, sql: str) -> int:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()[0][0]
+
+
+def dbt_show(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
+    """The rows of `sql` (Jinja: the project's macros and sources) as dbt compiles and runs it on `warehouse`."""
+    code, output = run_dbt(dbt_command("--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1"),
+                           warehouse)
+    assert code == 0, output
+    return json.loads(output[output.index("{"):])["show"]

@@ -3,11 +3,9 @@ versions of a key in one load, the later one is current, whatever order DuckDB's
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 
-from pipelines.transform import dbt_command, run_dbt
+from tests.warehouse import dbt_show
 from warehouse import Warehouse
 
 KEYS = 200_000  # enough rows that DuckDB's threads split them
@@ -29,9 +27,7 @@ def test_of_two_versions_in_one_load_the_one_stored_last_is_current(tmp_path):
            f"from {{{{ newest_rows({relation}, ['k'], newest_by=['loaded']) }}}} where k like 'k%' "
            f"union all select 'last of each key, no ranking', count(*) filter (where v = 2) "
            f"from {{{{ newest_rows({relation}, ['k']) }}}} where k like 'k%'")
-    code, output = run_dbt(dbt_command("--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1"),
-                           Warehouse(str(path), memory_limit="2GB"))  # DuckDB on every core
-    assert code == 0, output
-    rows = {row["k"]: row["v"] for row in json.loads(output[output.index("{"):])["show"]}
+    shown = dbt_show(Warehouse(str(path), memory_limit="2GB"), sql)  # DuckDB on every core
+    rows = {row["k"]: row["v"] for row in shown}
     # the newest load's later version; a version without a load ranks below every load
     assert rows == {"a": 3, "b": 2, "last of each key": KEYS, "last of each key, no ranking": KEYS}, rows
