@@ -204,9 +204,11 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
                                "where schema_name = 'marts' and database_name = current_database() order by 1"
                                ).fetchall()
             content = {mart: rows(con, f"select * from marts.{mart}", skipped=DIFFER_BY_ENGINE) for mart in marts}
+            types = con.execute("select table_name, column_name, data_type from duckdb_columns() where schema_name = "
+                                "'marts' and database_name = current_database() order by 1, 2").fetchall()
             if database == "duck":
-                expected = marts, docs, content
-    assert (marts, docs, content) == expected and len(marts) == 8
+                expected = marts, docs, content, types
+    assert (marts, docs, content, types) == expected and len(marts) == 8
     assert all(comment for _, comment in docs), [name for name, comment in docs if not comment]
     assert versions > 0  # the log holds restated versions that the views left out
     assert spoiled and resolved == 1 and still_rejected == 0  # a rejection, resolved: hard-deleted in both

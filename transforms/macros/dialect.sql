@@ -93,7 +93,7 @@
 {%- endmacro %}
 
 {% macro spark__epoch_seconds(value) -%}
-    (unix_micros({{ value }}) / 1000000.0)
+    (cast(unix_micros({{ value }}) as double) / 1000000)  {#- a double, as DuckDB's: / 1000000.0 is a decimal -#}
 {%- endmacro %}
 
 {#- A list (array) of the SQL expressions `items`. -#}

@@ -35,7 +35,7 @@ all_vendors as (
     select
         'all vendors summed' as vendor,
         currency,
-        sum(reported_conversions) as reported_conversions,
+        cast(sum(reported_conversions) as bigint) as reported_conversions,  -- DuckDB sums to hugeint
         sum(reported_revenue) as reported_revenue,
         max(t.orders) as orders_seen,
         null as orders_shared,
