@@ -17,7 +17,7 @@ import dlt
 import duckdb
 
 from pipelines.registry import DESTINATIONS, SOURCES
-from pipelines.transform import dbt_command, run_dbt
+from pipelines.transform import dbt_command, dbt_cwd, dbt_environment, start_from_shared_parse
 from pipelines.vendors import env_key, sandbox_settings
 from simulator.process import SandboxProcess
 from tests import forked
@@ -184,9 +184,17 @@ def count(warehouse: str | Path, sql: str) -> int:
         return con.execute(sql).fetchall()[0][0]
 
 
+def dbt(warehouse: Path | Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
+    target = as_warehouse(warehouse)
+    return subprocess.run(dbt_command(*args), env=dbt_environment(target), cwd=dbt_cwd(target),
+                          capture_output=True, text=True, timeout=300)
+
+
 def dbt_show(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
-    """The rows of `sql` (Jinja: the project's macros and sources) as dbt compiles and runs it on `warehouse`."""
-    code, output = run_dbt(dbt_command("--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1"),
-                           warehouse)
-    assert code == 0, output
-    return json.loads(output[output.index("{"):])["show"]
+    """The rows of `sql` (Jinja: the project's macros and sources) as dbt compiles and runs it on `warehouse`, a
+    new one starting from the checkout's last parse as the runner's commands do."""
+    start_from_shared_parse(warehouse)
+    done = dbt(warehouse, "--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)["show"]

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,15 +15,12 @@ import yaml
 
 from attribution.accuracy import accuracy, record_grouping, total_variation, true_shares
 from pipelines.transform import (
-    dbt_command,
-    dbt_cwd,
-    dbt_environment,
     last_run_results,
     run_transforms,
     shared_parse,
 )
 from tests.truths import assert_warehouse_truths
-from tests.warehouse import copy_warehouse, count, run_cli
+from tests.warehouse import copy_warehouse, count, dbt, run_cli
 from warehouse import Warehouse, as_warehouse
 from warehouse.project import TRANSFORMS
 
@@ -36,13 +31,6 @@ HALF_LIFE_S = 7 * 86400
 def built(full_run, sandbox):
     assert "transforms   built" in full_run.stdout
     return full_run.warehouse, sandbox.control("GET", "truth/conversions")
-
-
-def dbt(warehouse: Path | Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
-    """A dbt command on this project against `warehouse`, as the runner sets it up (its target, the repo)."""
-    target = as_warehouse(warehouse)
-    return subprocess.run(dbt_command(*args), env=dbt_environment(target), cwd=dbt_cwd(target),
-                          capture_output=True, text=True, timeout=300)
 
 
 def run_results(warehouse) -> list[dict]:

@@ -10,7 +10,7 @@ import hashlib
 
 import duckdb
 
-from tests.transforms.test_attribution_model import dbt
+from tests.warehouse import dbt
 from warehouse import Warehouse
 from warehouse.kinds import DEFAULT_MEMORY_LIMIT
 
