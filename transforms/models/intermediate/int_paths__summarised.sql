@@ -2,8 +2,8 @@
 -- with its conversions, attributed revenue and non-converting journeys ("nulls"), every currency together.
 select
     path,
-    sum(conversions) as conversions,
+    cast(sum(conversions) as bigint) as conversions,  -- bigint on every engine: DuckDB sums to hugeint
     sum(value) as value,
-    sum(nulls) as nulls
+    cast(sum(nulls) as bigint) as nulls
 from {{ ref('int_paths__by_currency') }}
 group by path

@@ -26,13 +26,13 @@ observed_paths as (
 
 select
     s.path,
-    -- counts as bigint on every engine (DuckDB sums to hugeint, Spark's list length is an int)
+    -- a bigint on every engine, as the counts (Spark's list length is an int)
     cast(case when s.path = '' then 0 else {{ list_length(split_to_list('s.path', ' > ')) }} end as bigint)
         as path_length,
-    cast(s.conversions as bigint) as conversions,
+    s.conversions,
     s.value as revenue,
-    cast(s.nulls as bigint) as non_conversions,
-    cast(s.conversions + s.nulls as bigint) as journeys,
+    s.nulls as non_conversions,
+    s.conversions + s.nulls as journeys,
     coalesce(o.non_conversions_observed, false) as non_conversions_observed,
     case when o.non_conversions_observed then s.conversions / nullif(s.conversions + s.nulls, 0) end
         as conversion_rate
