@@ -415,7 +415,7 @@ def slowest_nodes(warehouse: Warehouse, top: int = 6) -> str:
     took = sorted(((r["execution_time"], r["unique_id"].split(".", 1)[0], r["unique_id"].rsplit(".", 1)[-1])
                    for r in results), reverse=True)
     totals = {kind: sum(t for t, k, _ in took if k == kind) for kind in ("model", "test")}
-    threads = len({r["thread_id"] for r in results})  # dbt's threads follow the file's size (Warehouse.dbt_threads)
+    threads = len({r["thread_id"] for r in results})  # dbt's threads follow the file's data (Warehouse.dbt_threads)
     return (f"{threads} dbt thread(s); models {totals['model']:.1f} s, tests {totals['test']:.1f} s; "
             + ", ".join(f"{name} {t:.1f}" for t, _, name in took[:top]))
 
