@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ log = logging.getLogger("pipelines.run")
 @dataclass
 class VendorResult:
     vendor: str
-    status: str  # "loaded", "failed", "interrupted" or "skipped"
+    status: str  # "loaded", "failed", "interrupted" or "skipped" ("normalized" between extract and load)
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
     rejected: int = 0  # records waiting in <vendor>.rejected_records for a value that fits
@@ -103,11 +103,13 @@ class RunSummary:
 
 
 def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backfill_from: str | None = None,
-            load_lock: threading.Lock | None = None, after_load: Callable[[], None] | None = None) -> VendorResult:
+            load_lock: threading.Lock | None = None, after_load: Callable[[], None] | None = None,
+            load: bool = True) -> VendorResult:
     """One vendor's dlt pipeline: what dlt's `run` does, with the steps that write to the warehouse (state
     sync, a package a killed run left, the load) under `load_lock`, so vendors extract side by side and
     load one at a time; `after_load` is called under it once the load is done (extract_vendors: DuckDB's cache
-    of the load's blocks dropped)."""
+    of the load's blocks dropped). Without `load` it stops once the new data are normalized (status
+    "normalized"): load_normalized loads them, in another process (extract_in_child)."""
     started = time.monotonic()
     if signal_received():
         return VendorResult(vendor, "skipped", 0.0, error=stopped_by())
@@ -140,6 +142,9 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                     # no-op test recorded a load without this check).
                     if carries_nothing(pipeline, sum(info.row_counts.values())):
                         abort_pending_packages(pipeline)
+                    elif not load:
+                        return VendorResult(vendor, "normalized", time.monotonic() - started,
+                                            rows=data_rows(info.row_counts))
                     else:
                         pipeline.load()
                         if after_load is not None:
@@ -155,10 +160,38 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
         message = describe(exc, vendor)
         log.error("%s failed: %s", vendor, message)
         return VendorResult(vendor, "failed", time.monotonic() - started, error=message)
-    # Data tables only: `_dlt_*` is dlt's bookkeeping, `_fingerprints_*` the change filter's.
-    rows = {t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_")}
-    return VendorResult(vendor, "loaded", time.monotonic() - started, rows=dict(sorted(rows.items())),
+    return VendorResult(vendor, "loaded", time.monotonic() - started, rows=data_rows(info.row_counts if info else {}),
                         rejected=open_rejections(pipeline), drift=open_drift(pipeline))
+
+
+def load_normalized(extracted: VendorResult, warehouse: Warehouse, after_load: Callable[[], None] | None = None
+                    ) -> VendorResult:
+    """The load of what `extract(..., load=False)` normalized: the vendor's result, now "loaded" (or failed,
+    interrupted), its rejections and drift read once loaded. A failed load leaves the package for the next run,
+    which loads it first (as a killed run's)."""
+    vendor, started = extracted.vendor, time.monotonic()
+    spent = lambda: extracted.seconds + time.monotonic() - started  # noqa: E731
+    try:
+        pipeline = make_pipeline(vendor, warehouse)
+        pipeline.load()
+        if after_load is not None:
+            after_load()
+        release_memory()
+    except SignalReceived:
+        return replace(extracted, status="interrupted", seconds=spent(), error=stopped_by())
+    except Exception as exc:  # one vendor failing must not stop the others
+        if signal_received():
+            return replace(extracted, status="interrupted", seconds=spent(), error=stopped_by())
+        message = describe(exc, vendor)
+        log.error("%s failed: %s", vendor, message)
+        return replace(extracted, status="failed", seconds=spent(), error=message)
+    return replace(extracted, status="loaded", seconds=spent(), rejected=open_rejections(pipeline),
+                   drift=open_drift(pipeline))
+
+
+def data_rows(row_counts: dict[str, int]) -> dict[str, int]:
+    """Rows per data table: `_dlt_*` is dlt's bookkeeping, `_fingerprints_*` the change filter's."""
+    return {t: n for t, n in sorted(row_counts.items()) if not t.startswith("_")}
 
 
 def carries_nothing(pipeline: Pipeline, rows: int) -> bool:
@@ -177,27 +210,55 @@ def extracted_rows(info: ExtractInfo) -> int:
 
 def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool = False,
                     backfill_from: str | None = None) -> list[VendorResult]:
-    """Every vendor side by side (waiting on their APIs overlaps), loads one at a time (one DuckDB writer)."""
+    """Every vendor extracted and normalized side by side (waiting on their APIs overlaps); a package a killed
+    run left is loaded first, one vendor at a time (one DuckDB writer); the new data are left normalized for
+    load_vendors."""
     load_lock = threading.Lock()
     with warehouse.kept_open() as reopen, ThreadPoolExecutor(max_workers=len(vendors),
                                                             thread_name_prefix="vendor") as pool:
-        futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock, reopen)
+        futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock, reopen, False)
                    for vendor in vendors]
         return [future.result() for future in futures]
 
 
+def load_vendors(extracted: list[VendorResult], warehouse: Warehouse) -> list[VendorResult]:
+    """Each normalized vendor's load, one after another; DuckDB's cache of a finished load is dropped before the
+    next (Warehouse.kept_open)."""
+    with warehouse.kept_open() as reopen:
+        return [load_normalized(result, warehouse, reopen) if result.status == "normalized" and not signal_received()
+                else result for result in extracted]
+
+
 def extract_in_child(vendors: list[str], warehouse: Warehouse, full_refresh: bool = False,
                      backfill_from: str | None = None) -> list[VendorResult]:
-    """extract_vendors in a child process (pipelines/child.py): the memory the extract and loads leave behind
-    goes with it, so dbt does not build beside it. What it raises is raised here; a child that dies (the
-    kernel's OOM killer) fails every vendor with the cause: what it loaded stays, and the next run resumes."""
+    """extract_vendors in a child process, then load_vendors in another (pipelines/child.py): the memory the
+    extract leaves behind (Python's heap, fragmented by millions of rows read as dicts: ~1 GiB after
+    ClickMagick's extract at scale 1350) is gone before the loads copy their files into DuckDB, and what the
+    loads leave is gone before dbt builds. What a child raises is raised here; a child that dies (the kernel's
+    OOM killer) fails every vendor it had with the cause: what was loaded stays, and the next run resumes (a
+    normalized package not loaded is loaded first). A signal between the two stops before the loads."""
     started = time.monotonic()
     try:
-        return in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from)
+        extracted = in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from)
     except ChildDied as died:
-        cause = f"the extract process {died}"
-        log.error("%s", cause)
-        return [VendorResult(vendor, "failed", time.monotonic() - started, error=cause) for vendor in vendors]
+        return died_in(f"the extract process {died}", vendors, started)
+    if not any(result.status == "normalized" for result in extracted):
+        return extracted
+    if signal_received():  # the normalized packages wait for the next run
+        return [replace(r, status="interrupted", error=stopped_by()) if r.status == "normalized" else r
+                for r in extracted]
+    try:
+        results = in_child(load_vendors, extracted, warehouse)
+    except ChildDied as died:
+        failed = died_in(f"the load process {died}", [r.vendor for r in extracted], started)
+        return [f if r.status == "normalized" else r for r, f in zip(extracted, failed, strict=True)]
+    return [replace(r, status="interrupted", error=stopped_by()) if r.status == "normalized" else r
+            for r in results]
+
+
+def died_in(cause: str, vendors: list[str], started: float) -> list[VendorResult]:
+    log.error("%s", cause)
+    return [VendorResult(vendor, "failed", time.monotonic() - started, error=cause) for vendor in vendors]
 
 
 def contract_table_rows(pipeline: Pipeline, table: str, select: str) -> list[Any]:

@@ -1,5 +1,6 @@
-"""Run the runner and SIGKILL its extract process (pipelines/child.py: the process that runs dlt's steps) at a
-named point inside a dlt pipeline run, as the OOM killer or a power cut would.
+"""Run the runner and SIGKILL the process that runs dlt's steps (pipelines/child.py: its extract process, or its
+load process for a point inside the load) at a named point inside a dlt pipeline run, as the OOM killer or a
+power cut would.
 
     python -m tests.killpoint after-extract -- <runner args>
     python -m tests.killpoint after-normalize -- <runner args>

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HOLD_LIMIT_S = 600
-POINTS = {"before-extract": "extract_vendors", "before-transform": "run_transforms"}
+POINTS = {"before-extract": "extract_vendors", "before-load": "load_vendors", "before-transform": "run_transforms"}
 
 
 def _pause_before(name: str, directory: Path) -> None:
