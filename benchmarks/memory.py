@@ -16,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from pipelines.child import LOAD_PROCESS
+
 
 def _memory(pid: int) -> tuple[int, int]:
     """(RSS, RSS with its anonymous pages counted by their share) of one process in bytes; zeros once it ended."""
@@ -114,15 +116,26 @@ def _program(pid: int) -> str:
     return argv[1] if argv[0].startswith("python") and len(argv) > 1 else argv[0]
 
 
+def _name(pid: int) -> str:
+    """A process's name (/proc/<pid>/comm), which the runner sets for its forked children."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return ""
+
+
 def runner_phase(runner: int, pids: list[int] | None = None) -> str:
     """What the runner (`python -m pipelines.run`) is doing, from its processes (`pids`: its tree, as tree_pids
     reads it; read here when not given): dbt building (a `dbt` process below it), its extract process (a forked
-    child: every vendor's extract, normalize and load side by side), or the runner alone (starting, publishing,
-    pushing)."""
+    child: every vendor's extract and normalize side by side), its load process (the next: the loads one after
+    another), or the runner alone (starting, publishing, pushing)."""
     below = (tree_pids(runner) if pids is None else pids)[1:]
     if any(_program(pid) == "dbt" for pid in below):
         return "dbt build"
-    return "extract, normalize and load" if below else "the runner alone"
+    names = {_name(pid) for pid in below}
+    if LOAD_PROCESS in names:
+        return "load"
+    return "extract and normalize" if below else "the runner alone"
 
 
 class RunnerPeaks(_Sampled):

@@ -27,7 +27,8 @@ from typing import TypeVar
 from dlt_adapter import received_signal, signal_received
 
 T = TypeVar("T")
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15  # <linux/prctl.h>
+EXTRACT_PROCESS, LOAD_PROCESS = "run-extract", "run-load"  # the runner's children, as `ps` names them
 POLL_S = 0.2  # how soon a signal the runner received reaches the child
 
 
@@ -46,10 +47,18 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _child(step: Callable[..., T], args: tuple[object, ...], answer: int) -> None:
+def name_process(name: str) -> None:
+    """The process's name as `ps` and /proc/<pid>/comm show it (15 bytes at most), e.g. the runner's `run-extract`."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the name stays the runner's
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15])
+
+
+def _child(step: Callable[..., T], args: tuple[object, ...], answer: int, name: str | None) -> None:
     code = 0
     try:
         die_with_parent()
+        if name:
+            name_process(name)
         os.setpgid(0, 0)
         try:
             payload = pickle.dumps((True, step(*args)))
@@ -76,8 +85,9 @@ def _status(pid: int) -> str:
     return f"exited with code {os.waitstatus_to_exitcode(status)} without an answer"
 
 
-def in_child(step: Callable[..., T], *args: object) -> T:
-    """`step(*args)` in a forked child; its return value (pickled) comes back, or what it raised is raised here.
+def in_child(step: Callable[..., T], *args: object, name: str | None = None) -> T:
+    """`step(*args)` in a forked child (named `name`); its return value (pickled) comes back, or what it raised is
+    raised here.
     Raises ChildDied when the child ends without an answer. Call it from the main thread, before the step's threads
     start: fork copies only the calling thread (a thread that only reads a pipe, as the sandbox's, is harmless)."""
     for stream in (sys.stdout, sys.stderr):  # or the child would print what the runner buffered again
@@ -86,7 +96,7 @@ def in_child(step: Callable[..., T], *args: object) -> T:
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _child(step, args, write_end)
+        _child(step, args, write_end, name)
     os.close(write_end)
     forwarded, chunks = False, []
     try:

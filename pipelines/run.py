@@ -44,7 +44,7 @@ from dlt_adapter import (
     schema_is_stored,
     signal_received,
 )
-from pipelines.child import ChildDied, in_child
+from pipelines.child import EXTRACT_PROCESS, LOAD_PROCESS, ChildDied, in_child
 from pipelines.errors import describe
 from pipelines.heap import release_memory, return_arrow_memory_promptly
 from pipelines.publish import PublishResult, is_current
@@ -239,7 +239,7 @@ def extract_in_child(vendors: list[str], warehouse: Warehouse, full_refresh: boo
     normalized package not loaded is loaded first). A signal between the two stops before the loads."""
     started = time.monotonic()
     try:
-        extracted = in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from)
+        extracted = in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from, name=EXTRACT_PROCESS)
     except ChildDied as died:
         return died_in(f"the extract process {died}", vendors, started)
     if not any(result.status == "normalized" for result in extracted):
@@ -248,7 +248,7 @@ def extract_in_child(vendors: list[str], warehouse: Warehouse, full_refresh: boo
         return [replace(r, status="interrupted", error=stopped_by()) if r.status == "normalized" else r
                 for r in extracted]
     try:
-        results = in_child(load_vendors, extracted, warehouse)
+        results = in_child(load_vendors, extracted, warehouse, name=LOAD_PROCESS)
     except ChildDied as died:
         failed = died_in(f"the load process {died}", [r.vendor for r in extracted], started)
         return [f if r.status == "normalized" else r for r, f in zip(extracted, failed, strict=True)]

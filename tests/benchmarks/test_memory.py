@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.memory import runner_phase
+from pipelines.child import LOAD_PROCESS
 
 SLEEP = "import time; time.sleep(60)"
 
@@ -32,12 +33,15 @@ def settled_phase(parent_code: str, expected: str, timeout_s: float = 20) -> str
 
 @pytest.mark.fast
 def test_the_runners_phase_is_read_from_its_processes(tmp_path: Path):
-    """The runner alone; with a child (its forked extract process); with a `dbt` entry point below it (a Python
-    script run by the interpreter, as a virtualenv's console script is)."""
+    """The runner alone; with a child (its forked extract process); with its load process (a child it names
+    so); with a `dbt` entry point below it (a Python script run by the interpreter, as a virtualenv's console
+    script is)."""
     dbt = tmp_path / "dbt"
     dbt.write_text(SLEEP)
+    loader = f"from pipelines.child import name_process; name_process({LOAD_PROCESS!r}); {SLEEP}"
     spawn = "import subprocess, sys, time; subprocess.Popen({argv}); time.sleep(60)"
     for code, phase in ((SLEEP, "the runner alone"),
-                        (spawn.format(argv=[sys.executable, "-c", SLEEP]), "extract, normalize and load"),
+                        (spawn.format(argv=[sys.executable, "-c", SLEEP]), "extract and normalize"),
+                        (spawn.format(argv=[sys.executable, "-c", loader]), "load"),
                         (spawn.format(argv=[sys.executable, str(dbt)]), "dbt build")):
         assert settled_phase(code, phase) == phase, code

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.child import LOAD_PROCESS
 from pipelines.registry import SOURCES
 from pipelines.transform import inputs_digest
 from tests.pausepoint import resume, start_paused
@@ -61,6 +62,7 @@ def test_the_loads_start_once_the_extract_process_has_ended(sandbox, tmp_path):
     try:
         loader = int((tmp_path / "pause" / "paused").read_text())
         assert children(run.pid) == {loader}  # the extract process is gone; nothing is loaded yet
+        assert Path(f"/proc/{loader}/comm").read_text().strip() == LOAD_PROCESS  # as `ps` shows it
     finally:
         resume(tmp_path / "pause")
         run.wait(300)
