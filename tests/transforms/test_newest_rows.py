@@ -31,3 +31,17 @@ def test_of_two_versions_in_one_load_the_one_stored_last_is_current(tmp_path):
     rows = {row["k"]: row["v"] for row in shown}
     # the newest load's later version; a version without a load ranks below every load
     assert rows == {"a": 3, "b": 2, "last of each key": KEYS, "last of each key, no ranking": KEYS}, rows
+
+
+def test_a_relation_dbt_build_empty_reads_has_no_rows_to_rank(tmp_path):
+    """`dbt build --empty` (a dry run of the project on no rows) reads every ref and source as a subquery of no rows,
+    which has no row ids: the staging models of Integr8's logs and ClickMagick's conversions failed ("Referenced
+    column rowid not found"). Such a relation takes the window."""
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.versions as select 'a' as k, 1 as loaded, 1 as v")
+    relation = "api.Relation.create(database='w', schema='raw', identifier='versions', limit=0)"  # as --empty makes it
+    shown = dbt_show(Warehouse(str(path)), f"select count(*) as n from {{{{ newest_rows({relation}, ['k'], "
+                                           f"newest_by=['loaded']) }}}}")
+    assert shown == [{"n": 0}], shown

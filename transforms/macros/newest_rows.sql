@@ -30,13 +30,14 @@
 
 {#- DuckDB: the newest row of each key is found from the keys, the ranking columns and DuckDB's row ids alone
     (an aggregate, which spills), and the rows are read once more by row id (a semi-join on integers). A unit
-    test's fixture (a CTE) has no row ids: it takes the window, which ranks alike. source_or_empty's empty relation
+    test's fixture (a CTE) and a relation `dbt build --empty` reads (a subquery of no rows) have no row ids: they
+    take the window, which ranks alike. source_or_empty's empty relation
     (text, not a relation) has no rows to rank. -#}
 {% macro duckdb__newest_rows(parts, key, newest_by, tag, where, columns) -%}
     {%- set ranked = [] -%}
     {%- for value, relation in parts -%}
         {%- if relation is not string -%}
-            {%- if relation.is_cte -%}
+            {%- if relation.is_cte or relation.limit is not none -%}
                 {{- return(default__newest_rows(parts, key, newest_by, tag, where, columns)) -}}
             {%- endif -%}
             {%- do ranked.append((loop.index0, relation)) -%}
