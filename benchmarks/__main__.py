@@ -89,7 +89,7 @@ from pipelines.pushes import settings as destination_settings
 from pipelines.registry import DESTINATIONS, SOURCES
 from pipelines.run import run
 from pipelines.spark import spark_step
-from pipelines.transform import last_run_results, run_transforms
+from pipelines.transform import dbt_command, last_run_results, run_dbt, run_transforms
 from pipelines.vendors import env_key, sandbox_settings, use_sandbox
 from simulator.causal import WORLDS
 from simulator.credentials import CREDENTIALS
@@ -397,6 +397,11 @@ def bench_increment(scale: float, work: Path) -> None:
     report("the full build's slowest nodes", slowest_nodes(warehouse))
     with duckdb.connect(warehouse.location, read_only=True) as con:
         conversions = con.execute("select count(*) from marts.conversions").fetchone()[0]
+    # dbt's own cost for this project: every model and test on no rows (--empty; it empties the models: last)
+    empty_s, (code, output) = timed(run_dbt, dbt_command("build", "--empty", "--exclude-resource-type", "unit_test"),
+                                    warehouse)
+    assert code == 0, output[-3000:]
+    report("dbt build --empty (every node on no rows: dbt's own cost)", f"{empty_s:5.1f} s; {slowest_nodes(warehouse)}")
     loaded = sum(n for v in daily.vendors for n in v.rows.values())
     report(f"scale {scale} ({conversions:,} conversions): first full run; the daily run after 24 h "
            f"({loaded:,} rows loaded)", f"{first_s:7.1f} s; {daily_s:7.1f} s")
