@@ -350,7 +350,8 @@
 {%- endmacro %}
 
 {% macro spark__number_within(relation, partition_by, order_by, name) -%}
-    select *, row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as {{ name }}
+    {#- a bigint, as DuckDB's: Spark's row_number is an int -#}
+    select *, cast(row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as bigint) as {{ name }}
     from {{ relation }}
 {%- endmacro %}
 

@@ -57,7 +57,8 @@ numbered as (
 
 select
     {{ star_except(['steps_from_end']) }},
-    row_number() over (partition by journey_id order by original_touch_number) as touch_number,
+    -- a bigint on every engine (Spark's row_number is an int)
+    cast(row_number() over (partition by journey_id order by original_touch_number) as bigint) as touch_number,
     count(*) over (partition by journey_id) as journey_touches
 from numbered
 {% if var('path_lookback_steps') | int > 0 %}

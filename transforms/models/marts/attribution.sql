@@ -46,7 +46,7 @@ select
     c.person_id,
     k.attribution_model,
     k.touch_id,
-    cast(t.touch_number as bigint) as touch_number,  -- Spark numbers rows as int
+    t.touch_number,
     t.touched_at,
     coalesce(t.channel, k.channel) as channel,
     k.touch_id is null as inferred,
