@@ -103,13 +103,22 @@ class RunSummary:
 
 
 def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backfill_from: str | None = None,
-            load_lock: threading.Lock | None = None, after_load: Callable[[], None] | None = None,
-            load: bool = True) -> VendorResult:
-    """One vendor's dlt pipeline: what dlt's `run` does, with the steps that write to the warehouse (state
-    sync, a package a killed run left, the load) under `load_lock`, so vendors extract side by side and
-    load one at a time; `after_load` is called under it once the load is done (extract_vendors: DuckDB's cache
-    of the load's blocks dropped). Without `load` it stops once the new data are normalized (status
-    "normalized"): load_normalized loads them, in another process (extract_in_child)."""
+            load_lock: threading.Lock | None = None, after_load: Callable[[], None] | None = None) -> VendorResult:
+    """One vendor's dlt pipeline: what dlt's `run` does (extract_normalized, then load_normalized under
+    `load_lock`, with `after_load` called under it once the load is done), in one process (Dagster's assets)."""
+    result = extract_normalized(vendor, warehouse, full_refresh, backfill_from, load_lock)
+    if result.status != "normalized":
+        return result
+    with load_lock or contextlib.nullcontext():
+        return load_normalized(result, warehouse, after_load)
+
+
+def extract_normalized(vendor: str, warehouse: Warehouse, full_refresh: bool = False,
+                       backfill_from: str | None = None, load_lock: threading.Lock | None = None) -> VendorResult:
+    """One vendor's extract and normalize, with the steps that write to the warehouse (state sync, a package a
+    killed run left) under `load_lock`, so vendors extract side by side and write one at a time: "normalized"
+    with the rows to load (load_normalized loads them), "loaded" when a killed run's package was loaded instead
+    or nothing new came, else failed, interrupted or skipped."""
     started = time.monotonic()
     if signal_received():
         return VendorResult(vendor, "skipped", 0.0, error=stopped_by())
@@ -142,51 +151,43 @@ def extract(vendor: str, warehouse: Warehouse, full_refresh: bool = False, backf
                     # no-op test recorded a load without this check).
                     if carries_nothing(pipeline, sum(info.row_counts.values())):
                         abort_pending_packages(pipeline)
-                    elif not load:
+                    else:
                         return VendorResult(vendor, "normalized", time.monotonic() - started,
                                             rows=data_rows(info.row_counts))
-                    else:
-                        pipeline.load()
-                        if after_load is not None:
-                            after_load()
-                        release_memory()
         else:
             info = pipeline.last_trace.last_normalize_info
-    except SignalReceived:
-        return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
-    except Exception as exc:  # one vendor failing must not stop the others
-        if signal_received():  # a step cut short by the signal, wrapped by dlt
-            return VendorResult(vendor, "interrupted", time.monotonic() - started, error=stopped_by())
-        message = describe(exc, vendor)
-        log.error("%s failed: %s", vendor, message)
-        return VendorResult(vendor, "failed", time.monotonic() - started, error=message)
+    except (SignalReceived, Exception) as exc:  # one vendor failing must not stop the others
+        return stopped_or_failed(vendor, exc, time.monotonic() - started)
     return VendorResult(vendor, "loaded", time.monotonic() - started, rows=data_rows(info.row_counts if info else {}),
                         rejected=open_rejections(pipeline), drift=open_drift(pipeline))
 
 
 def load_normalized(extracted: VendorResult, warehouse: Warehouse, after_load: Callable[[], None] | None = None
                     ) -> VendorResult:
-    """The load of what `extract(..., load=False)` normalized: the vendor's result, now "loaded" (or failed,
-    interrupted), its rejections and drift read once loaded. A failed load leaves the package for the next run,
-    which loads it first (as a killed run's)."""
+    """The load of what extract_normalized left: the vendor's result, now "loaded" with its rejections and drift
+    read once loaded, or failed or interrupted (no rows: none was loaded). A failed load leaves the package for the
+    next run, which loads it first (as a killed run's)."""
     vendor, started = extracted.vendor, time.monotonic()
-    spent = lambda: extracted.seconds + time.monotonic() - started  # noqa: E731
     try:
         pipeline = make_pipeline(vendor, warehouse)
         pipeline.load()
         if after_load is not None:
             after_load()
         release_memory()
-    except SignalReceived:
-        return replace(extracted, status="interrupted", seconds=spent(), error=stopped_by())
-    except Exception as exc:  # one vendor failing must not stop the others
-        if signal_received():
-            return replace(extracted, status="interrupted", seconds=spent(), error=stopped_by())
-        message = describe(exc, vendor)
-        log.error("%s failed: %s", vendor, message)
-        return replace(extracted, status="failed", seconds=spent(), error=message)
-    return replace(extracted, status="loaded", seconds=spent(), rejected=open_rejections(pipeline),
-                   drift=open_drift(pipeline))
+    except (SignalReceived, Exception) as exc:  # one vendor failing must not stop the others
+        return stopped_or_failed(vendor, exc, extracted.seconds + time.monotonic() - started)
+    return replace(extracted, status="loaded", seconds=extracted.seconds + time.monotonic() - started,
+                   rejected=open_rejections(pipeline), drift=open_drift(pipeline))
+
+
+def stopped_or_failed(vendor: str, exc: BaseException, seconds: float) -> VendorResult:
+    """A vendor's result once one of its steps raised `exc`: interrupted when a signal stopped it (dlt's own
+    exception, or a step cut short by the signal and wrapped by dlt), else failed with the cause."""
+    if isinstance(exc, SignalReceived) or signal_received():
+        return VendorResult(vendor, "interrupted", seconds, error=stopped_by())
+    message = describe(exc, vendor)
+    log.error("%s failed: %s", vendor, message)
+    return VendorResult(vendor, "failed", seconds, error=message)
 
 
 def data_rows(row_counts: dict[str, int]) -> dict[str, int]:
@@ -214,9 +215,8 @@ def extract_vendors(vendors: list[str], warehouse: Warehouse, full_refresh: bool
     run left is loaded first, one vendor at a time (one DuckDB writer); the new data are left normalized for
     load_vendors."""
     load_lock = threading.Lock()
-    with warehouse.kept_open() as reopen, ThreadPoolExecutor(max_workers=len(vendors),
-                                                            thread_name_prefix="vendor") as pool:
-        futures = [pool.submit(extract, vendor, warehouse, full_refresh, backfill_from, load_lock, reopen, False)
+    with warehouse.kept_open(), ThreadPoolExecutor(max_workers=len(vendors), thread_name_prefix="vendor") as pool:
+        futures = [pool.submit(extract_normalized, vendor, warehouse, full_refresh, backfill_from, load_lock)
                    for vendor in vendors]
         return [future.result() for future in futures]
 
@@ -242,17 +242,15 @@ def extract_in_child(vendors: list[str], warehouse: Warehouse, full_refresh: boo
         extracted = in_child(extract_vendors, vendors, warehouse, full_refresh, backfill_from, name=EXTRACT_PROCESS)
     except ChildDied as died:
         return died_in(f"the extract process {died}", vendors, started)
-    if not any(result.status == "normalized" for result in extracted):
-        return extracted
-    if signal_received():  # the normalized packages wait for the next run
-        return [replace(r, status="interrupted", error=stopped_by()) if r.status == "normalized" else r
-                for r in extracted]
-    try:
-        results = in_child(load_vendors, extracted, warehouse, name=LOAD_PROCESS)
-    except ChildDied as died:
-        failed = died_in(f"the load process {died}", [r.vendor for r in extracted], started)
-        return [f if r.status == "normalized" else r for r, f in zip(extracted, failed, strict=True)]
-    return [replace(r, status="interrupted", error=stopped_by()) if r.status == "normalized" else r
+    results = extracted
+    if any(result.status == "normalized" for result in extracted) and not signal_received():
+        try:
+            results = in_child(load_vendors, extracted, warehouse, name=LOAD_PROCESS)
+        except ChildDied as died:
+            failed = died_in(f"the load process {died}", [r.vendor for r in extracted], started)
+            return [f if r.status == "normalized" else r for r, f in zip(extracted, failed, strict=True)]
+    # what a signal left normalized waits for the next run, which loads it first
+    return [replace(r, status="interrupted", rows={}, error=stopped_by()) if r.status == "normalized" else r
             for r in results]
 
 

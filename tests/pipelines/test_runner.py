@@ -6,11 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 
+from benchmarks.memory import tree_pids
 from pipelines.child import LOAD_PROCESS
 from pipelines.registry import SOURCES
+from pipelines.run import VendorResult, load_normalized
 from pipelines.transform import inputs_digest
 from tests.pausepoint import resume, start_paused
 from tests.warehouse import (
@@ -23,6 +26,7 @@ from tests.warehouse import (
     snapshot,
     uninterrupted,
 )
+from warehouse import LOADER_FILE_FORMAT, Warehouse, make_pipeline
 from warehouse.lock import WarehouseLock
 
 ALL = list(SOURCES)
@@ -45,11 +49,6 @@ def test_overlapping_run_is_refused_with_its_own_exit_code(sandbox, tmp_path):
         pass
 
 
-def children(pid: int) -> set[int]:
-    return {int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()}
-
-
 def test_the_loads_start_once_the_extract_process_has_ended(sandbox, tmp_path):
     """The extract leaves Python's heap fragmented by millions of rows read as dicts (~1 GiB after ClickMagick's
     extract at scale 1350), and its last vendor's load copied 4.3M sale credits into DuckDB on top of it: the
@@ -61,7 +60,7 @@ def test_the_loads_start_once_the_extract_process_has_ended(sandbox, tmp_path):
                        env, tmp_path / "pause")
     try:
         loader = int((tmp_path / "pause" / "paused").read_text())
-        assert children(run.pid) == {loader}  # the extract process is gone; nothing is loaded yet
+        assert tree_pids(run.pid)[1:] == [loader]  # the extract process is gone; nothing is loaded yet
         assert Path(f"/proc/{loader}/comm").read_text().strip() == LOAD_PROCESS  # as `ps` shows it
     finally:
         resume(tmp_path / "pause")
@@ -70,6 +69,18 @@ def test_the_loads_start_once_the_extract_process_has_ended(sandbox, tmp_path):
     report = json.loads(summary.read_text())
     assert {v["vendor"]: v["status"] for v in report["vendors"]} == dict.fromkeys(ALL, "loaded")
     assert count(wh, "select count(*) from webmarketer.events") == sandbox.truth()["webmarketer"]["events"]
+
+
+def test_a_load_that_fails_reports_no_rows_loaded(tmp_path):
+    """A vendor whose load fails says so with no rows: the rows it normalized were not loaded (the summary
+    printed them under a failed vendor when the load moved to a process of its own)."""
+    warehouse = Warehouse(str(tmp_path / "wh.duckdb"))
+    pipeline = make_pipeline("webmarketer", warehouse)
+    pipeline.extract(dlt.resource([{"id": 1}], name="t"), loader_file_format=LOADER_FILE_FORMAT)
+    pipeline.normalize()
+    (tmp_path / "wh.duckdb").write_bytes(b"not a database" * 1000)
+    failed = load_normalized(VendorResult("webmarketer", "normalized", 1.0, rows={"t": 1}), warehouse)
+    assert failed.status == "failed" and "not a valid DuckDB database" in failed.error and failed.rows == {}
 
 
 def test_a_vendor_down_gives_a_partial_run_with_the_others_loaded(sandbox, tmp_path):
