@@ -12,11 +12,11 @@
   them under a small memory limit where the strings' joins ran out of memory (2M nodes under 512 MB), and the
   whole takes a little less time despite the numbering and the way back (scale 450: 12.8 s, was 14.3 s).
   A round: each node takes the smallest label among itself and its neighbours (one aggregate), then the label of
-  that label (pointer jumping, which halves the distance to the smallest node), each a statement of its own; the rounds stop when no label changed. Labels
-  only fall and stay inside the component, so the fixed point is the same label everywhere in a component
-  (its smallest number); rounds grow with the log of a component's diameter (a chain of 200 identifiers: 8).
-  Scratch tables are the model's name + __cc_ids, __cc_graph, __cc_a, __cc_b, __cc_propagated; the model's post-hook
-  drops the labels.
+  that label (pointer jumping, which halves the distance to the smallest node), each a statement of its own; the
+  rounds stop when no label changed. Labels only fall and stay inside the component, so the fixed point is the
+  same label everywhere in a component (its smallest number); rounds grow with the log of a component's diameter
+  (a chain of 200 identifiers: 8). Scratch tables are the model's name + __cc_ids, __cc_graph, __cc_a, __cc_b,
+  __cc_propagated; the model's post-hook drops the labels.
 -#}
 {% macro component_labels(model) -%}
     {{- return(model.incorporate(path={'identifier': model.identifier ~ '__labels'}, type='table')) -}}
