@@ -170,28 +170,49 @@ def shapley_credit(model: ConversionModel, journeys: pd.DataFrame) -> pd.DataFra
     return _long(ids, channels, shapley_matrix(model, counts, channels))
 
 
-def shapley_matrix(model: ConversionModel, counts: np.ndarray, channels: list[str]) -> np.ndarray:
+@dataclass(frozen=True)
+class Coalitions:
+    """The rows of a touch-count matrix with `m` channels present (`rows`), each row's present channels
+    left-aligned (`cols`: rows x m), and what the Shapley values of m players need: every coalition's members
+    (`member`: 2^m x m), the weight of a coalition of each size without the player, and the coalitions' sizes."""
+    rows: np.ndarray
+    cols: np.ndarray
+    member: np.ndarray
+    weight: np.ndarray
+    size: np.ndarray
+
+
+def coalitions(counts: np.ndarray) -> list[Coalitions]:
+    """The rows of `counts` by how many channels they show: what `shapley_matrix` computes for any model over the
+    same rows, worked out once (a bootstrap credits the same rows under 100 refitted models)."""
+    present = counts > 0
+    sizes = present.sum(axis=1)
+    found = []
+    for m in np.unique(sizes[sizes > 0]):
+        rows = np.flatnonzero(sizes == m)
+        cols = np.argsort(~present[rows], axis=1, kind="stable")[:, :m]
+        member = ((np.arange(1 << m)[:, None] >> np.arange(m)) & 1).astype(float)  # coalitions x m
+        weight = np.array([factorial(s) * factorial(m - s - 1) / factorial(m) for s in range(m)])
+        found.append(Coalitions(rows, cols, member, weight, member.sum(axis=1).astype(int)))
+    return found
+
+
+def shapley_matrix(model: ConversionModel, counts: np.ndarray, channels: list[str],
+                   layout: list[Coalitions] | None = None) -> np.ndarray:
     """`shapley_credit` over a matrix of touch counts (rows: conversions, columns: `channels`); rows sum to 1
-    (a row without touches to 0)."""
+    (a row without touches to 0). `layout`: `coalitions(counts)`, when the caller keeps it."""
     lifts = np.array([model.lifts.get(c, 0.0) for c in channels])
     known = np.array([c in model.lifts for c in channels])
     credit = np.zeros_like(counts, dtype=float)
-    present = counts > 0
-    sizes = present.sum(axis=1)
-    for m in np.unique(sizes[sizes > 0]):
-        rows = np.flatnonzero(sizes == m)
-        # Each row's present channels, left-aligned: m columns per row.
-        cols = np.argsort(~present[rows], axis=1, kind="stable")[:, :m]
+    for group in coalitions(counts) if layout is None else layout:
+        rows, cols, member, m = group.rows, group.cols, group.member, group.cols.shape[1]
         lift = lifts[cols]
         touch = counts[rows[:, None], cols]
-        member = ((np.arange(1 << m)[:, None] >> np.arange(m)) & 1).astype(float)  # coalitions x m
         p = _sigmoid(model.intercept + lift @ member.T + model.touch_lift * (touch @ member.T))
-        weight = np.array([factorial(s) * factorial(m - s - 1) / factorial(m) for s in range(m)])
-        size = member.sum(axis=1).astype(int)
         masks = np.arange(1 << m)
         for j in range(m):
             without = masks[(masks >> j) & 1 == 0]
-            phi = (p[:, without | (1 << j)] - p[:, without]) @ weight[size[without]]
+            phi = (p[:, without | (1 << j)] - p[:, without]) @ group.weight[group.size[without]]
             credit[rows, cols[:, j]] = np.clip(phi, 0.0, None) * known[cols[:, j]]
     return normalised(credit, counts)
 
@@ -229,21 +250,42 @@ def expected_credit(model: ConversionModel, whole_credit: pd.DataFrame, whole_se
     return _long(ids, channels, expected_matrix(model, credit, visible, many, counts, channels))
 
 
-def expected_matrix(model: ConversionModel, credit: np.ndarray, visible: np.ndarray, many: np.ndarray,
-                    partial: np.ndarray, channels: list[str]) -> np.ndarray:
-    """`expected_credit` over matrices (columns: `channels`): the whole conversions' credit, the channels the
-    network saw on each, how many conversions each row stands for; the partial conversions' touch counts."""
+@dataclass(frozen=True)
+class VisibleSets:
+    """The conversions seen whole grouped by the channels the network saw on them (`codes`: each whole row's
+    group, of `groups`), and each partial conversion's group by the channels it shows (`found`; -1: none)."""
+    codes: np.ndarray
+    groups: int
+    found: np.ndarray
+
+
+def group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """groups x columns: the sum of `values`' rows in each group (`codes`), a column at a time (numpy's
+    `add.at` is ~10x slower)."""
+    return np.stack([np.bincount(codes, weights=values[:, j], minlength=groups) for j in range(values.shape[1])],
+                    axis=1).reshape(groups, values.shape[1])
+
+
+def visible_sets(visible: np.ndarray, partial: np.ndarray) -> VisibleSets:
+    """What `expected_matrix` matches whatever the model and weights, worked out once (see `coalitions`)."""
     keys, codes = np.unique(visible, axis=0, return_inverse=True)
-    codes = codes.reshape(-1)
-    sums = np.zeros((len(keys), len(channels)))
-    np.add.at(sums, codes, credit * many[:, None])
-    mass = np.bincount(codes, weights=many, minlength=len(keys))
     lookup = {row.tobytes(): i for i, row in enumerate(keys)}
     found = np.array([lookup.get(row.tobytes(), -1) for row in partial > 0], dtype=int)
+    return VisibleSets(codes.reshape(-1), len(keys), found)
+
+
+def expected_matrix(model: ConversionModel, credit: np.ndarray, visible: np.ndarray, many: np.ndarray,
+                    partial: np.ndarray, channels: list[str], sets: VisibleSets | None = None) -> np.ndarray:
+    """`expected_credit` over matrices (columns: `channels`): the whole conversions' credit, the channels the
+    network saw on each, how many conversions each row stands for; the partial conversions' touch counts.
+    `sets`: `visible_sets(visible, partial)`, when the caller keeps it."""
+    sets = visible_sets(visible, partial) if sets is None else sets
+    codes, found = sets.codes, sets.found
+    sums = group_sums(codes, credit * many[:, None], sets.groups)
+    mass = np.bincount(codes, weights=many, minlength=sets.groups)
     matched = found >= 0
     matched[matched] = mass[found[matched]] >= MIN_MATCHES
     out = np.zeros((len(partial), len(channels)))
     out[matched] = sums[found[matched]] / mass[found[matched], None]
     out[~matched] = shapley_matrix(model, partial[~matched], channels)
     return out
-

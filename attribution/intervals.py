@@ -91,7 +91,7 @@ def as_built(sample: Sample) -> pd.DataFrame:
 def _shares(credit: np.ndarray, codes: np.ndarray, groups: int) -> np.ndarray:
     """(groups + 1) x channels: each currency's shares, then every currency's together; nan without credit."""
     sums = np.zeros((groups + 1, credit.shape[1]))
-    np.add.at(sums, codes, credit)
+    sums[:groups] = conversion_model.group_sums(codes, credit, groups)
     sums[groups] = sums[:groups].sum(axis=0)
     totals = sums.sum(axis=1, keepdims=True)
     return np.divide(sums, totals, out=np.full_like(sums, np.nan), where=totals > 0)
@@ -184,6 +184,9 @@ class ConversionModelSample:
         self.touches = matrix["touches"]
         self.tracker = _columns(matrix["tracker_touches"][self.whole], self.channels, self.fitted_channels)
         self.visible = matrix["network_touches"][self.whole] > 0
+        # what crediting these rows needs whatever the fit, worked out once for every draw
+        self.layout = conversion_model.coalitions(self.touches[self.whole])
+        self.sets = conversion_model.visible_sets(self.visible, self.touches[~self.whole])
         self.near = self._fit(self.many)  # the model as built
 
     def credit(self, weight: np.ndarray) -> np.ndarray | None:
@@ -194,9 +197,9 @@ class ConversionModelSample:
         if fitted is None:
             return None  # too thin to fit (the model itself would split by touches)
         credit = np.zeros_like(self.touches)
-        credit[whole] = conversion_model.shapley_matrix(fitted, self.touches[whole], self.channels)
+        credit[whole] = conversion_model.shapley_matrix(fitted, self.touches[whole], self.channels, self.layout)
         credit[~whole] = conversion_model.expected_matrix(fitted, credit[whole], self.visible, weight[whole],
-                                                          self.touches[~whole], self.channels)
+                                                          self.touches[~whole], self.channels, self.sets)
         return credit * weight[:, None]
 
     def _fit(self, weight: np.ndarray) -> conversion_model.ConversionModel | None:
