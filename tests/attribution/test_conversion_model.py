@@ -99,6 +99,18 @@ def test_a_journey_seen_in_part_gets_the_split_of_journeys_seen_whole_with_the_s
     assert q.to_dict() == {"display": 1.0}
 
 
+def test_no_journeys_give_no_credit():
+    """A warehouse without conversions yet (or `dbt build --empty`): no credit, no error. Summing the whole
+    journeys' credit per visible set failed on no channels at all (numpy's stack of no columns)."""
+    model = conversion_model.ConversionModel(-2.0, {}, 0.0, 0.0)
+    none = pd.DataFrame({"conversion_id": pd.Series(dtype=object), "channel": pd.Series(dtype=object),
+                         "touches": pd.Series(dtype=float)})
+    whole_credit = conversion_model.shapley_credit(model, none)
+    credit = conversion_model.expected_credit(model, whole_credit, none[["conversion_id", "channel"]], none)
+    assert credit.empty and list(credit.columns) == ["conversion_id", "channel", "credit"]
+    assert conversion_model.group_sums(np.array([0, 1, 1]), np.zeros((3, 0)), 2).shape == (2, 0)
+
+
 def test_bad_inputs_are_refused_with_the_reason():
     converters, exposure, visitors, clicks, _ = synthetic(2_000, seen=1.0)
     with pytest.raises(ValueError, match="seen_share"):
