@@ -11,13 +11,13 @@ reports as (
 ),
 
 mediums as (
-    select vendor || '|' || coalesce(value, '') as medium_key, value as medium, '' as source, visitors, clicks
+    select value as medium, '' as source, visitors, clicks
     from reports
     where dimension = 'utm_medium'
 ),
 
 channels as (
-    {{ channel_of('mediums', 'medium_key') }}
+    {{ with_channel('mediums') }}
 ),
 
 totals as (
@@ -26,11 +26,10 @@ totals as (
 
 select
     c.channel,
-    cast(sum(m.visitors) as bigint) as visitors,
-    cast(sum(m.clicks) as bigint) as clicks,
+    cast(sum(c.visitors) as bigint) as visitors,
+    cast(sum(c.clicks) as bigint) as clicks,
     cast(any_value(t.all_visitors) as bigint) as all_visitors,
     cast(any_value(t.all_clicks) as bigint) as all_clicks
-from mediums as m
-inner join channels as c using (medium_key)
+from channels as c
 cross join totals as t
 group by c.channel

@@ -4,12 +4,6 @@ with
 
 touches as (
     {{ with_person(ref('int_touches__unified')) }}
-),
-
-channels as (
-    {{ channel_of('touches', 'touch_id') }}
 )
 
-select touches.*, channels.channel
-from touches
-inner join channels using (touch_id)
+{{ with_channel('touches', pairs_from=ref('int_touches__unified')) }}
