@@ -7,6 +7,8 @@ stitching itself on hand-made graphs."""
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 
 import duckdb
 
@@ -106,6 +108,53 @@ def test_a_run_labels_again_only_the_components_whose_edges_changed(tmp_path):
     log.write_text("")
     assert stitched(warehouse, after[::-1] + untouched)[0] == people
     assert "rounds over int_identities__stitched__cc_subgraph, 0 nodes labelled" in log.read_text()
+
+
+def logged_statements(log: str, node: str) -> list[str]:
+    """The SQL dbt ran for `node`, in order, from its debug log (each statement follows "On <node>: /* ... */" and
+    ends where the next log line starts)."""
+    found, current = [], None
+    for line in log.splitlines():
+        if re.match(r"\d\d:\d\d:\d\d\.\d+ \[", line):
+            if current is not None:
+                found.append("\n".join(current).strip())
+            current = [] if f"On {node}: /*" in line else None
+        elif current is not None:
+            current.append(line)
+    return [sql for sql in found if sql]
+
+
+def test_stitching_never_asks_duckdb_for_a_distinct_over_every_node(tmp_path):
+    """Every statement an incremental stitching run sends, replayed in order on the warehouse as it was and explained
+    by DuckDB first, is planned without a delim join: a `not exists` against the kept numbers is one, whose distinct
+    over every node ran the first build at scale 1350 out of memory under 512 MB (as one distinct over the nodes did
+    before they were bucketed), and the edges' comparison had two more over every pair."""
+    edges = [(f"email:{i:05d}", f"dev:{i // 3:05d}") for i in range(3000)]
+    warehouse = tmp_path / "run" / "wh.duckdb"
+    warehouse.parent.mkdir()
+    stitched(warehouse, edges)
+    before = tmp_path / "replay" / "wh.duckdb"  # the same name: the statements name its catalog
+    before.parent.mkdir()
+    shutil.copy(warehouse, before)
+    log = tmp_path / "run" / ".wh.duckdb.dbt" / "logs" / "dbt.log"
+    log.write_text("")
+    changed = [*edges[100:], ("email:00000", "email:02999"), ("ref:new", "dev:00001")]
+    stitched(warehouse, changed)
+    statements = logged_statements(log.read_text(), "model.attribution.int_identities__stitched")
+    assert any("anti join" in sql for sql in statements)
+    with duckdb.connect(str(before)) as con:
+        con.execute("delete from intermediate.int_identity__edges")
+        con.executemany("insert into intermediate.int_identity__edges values (?, ?)", changed)
+        delim = []
+        for sql in statements:
+            if sql.split(None, 1)[0].lower() in ("begin", "commit", "rollback"):
+                continue
+            if sql.split(None, 1)[0].lower() in ("insert", "create", "select", "delete"):
+                plan = str(con.execute("explain " + sql).fetchall())
+                if "DELIM" in plan:
+                    delim.append(sql[:300])
+            con.execute(sql)
+    assert delim == []
 
 
 def test_stitching_spills_under_a_small_memory_limit(tmp_path):
