@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from pathlib import Path
 
 import duckdb
 
@@ -41,6 +42,10 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(full_r
                  and visitor_of[line["records"]["clickmagick"]] != f"cmv:{line['person']}"]
     assert elsewhere and all(len(buyers[line["person"]]) == 1 for line in elsewhere if line["email"])
     assert conversions == len(truth)  # the pairwise scores: tests/transforms/test_attribution_model.py
+
+
+def dbt_log(warehouse: Path) -> Path:
+    return Warehouse(str(warehouse)).dbt_dir() / "logs" / "dbt.log"
 
 
 def stitched(warehouse, edges: list[tuple[str, str]] | str, memory_limit: str = DEFAULT_MEMORY_LIMIT
@@ -95,7 +100,7 @@ def test_a_run_labels_again_only_the_components_whose_edges_changed(tmp_path):
              ("n:1", "n:2")]
     warehouse = tmp_path / "wh.duckdb"
     stitched(warehouse, before + untouched)
-    log = tmp_path / ".wh.duckdb.dbt" / "logs" / "dbt.log"
+    log = dbt_log(warehouse)
     log.write_text("")
     people, _ = stitched(warehouse, untouched + after)
     assert "rounds over int_identities__stitched__cc_subgraph, 10 nodes labelled" in log.read_text()
@@ -136,7 +141,7 @@ def test_stitching_never_asks_duckdb_for_a_distinct_over_every_node(tmp_path):
     before = tmp_path / "replay" / "wh.duckdb"  # the same name: the statements name its catalog
     before.parent.mkdir()
     shutil.copy(warehouse, before)
-    log = tmp_path / "run" / ".wh.duckdb.dbt" / "logs" / "dbt.log"
+    log = dbt_log(warehouse)
     log.write_text("")
     changed = [*edges[100:], ("email:00000", "email:02999"), ("ref:new", "dev:00001")]
     stitched(warehouse, changed)
@@ -169,7 +174,7 @@ def test_stitching_spills_under_a_small_memory_limit(tmp_path):
                          "'device:' || md5((i // 4)::varchar) from range(300000) as t(i), range(2) as r(k)",
                          memory_limit="48MB")
     assert len(people) == 375_000 and len(set(people.values())) == 75_000
-    log = (tmp_path / ".wh.duckdb.dbt" / "logs" / "dbt.log").read_text()
+    log = dbt_log(tmp_path / "wh.duckdb").read_text()
     assert "hash(node) % 7 = 6" in log and "hash(node) % 7 = 7" not in log  # the nodes made distinct in 7 buckets
 
 

@@ -47,7 +47,7 @@
     {%- set named = _component_scratch(model) -%}
     {%- set state = component_state(model) -%}
     {%- set labels = component_labels(model) -%}
-    {%- for relation in named.values() | list + [labels] %}{% do adapter.drop_relation(relation) %}{% endfor -%}
+    {%- do stitching_scratch_dropped(model) -%}  {#- what a failed run left -#}
     {%- set kept = config.get('materialized') == 'incremental' -%}
     {#- both kept before this run, or the numbers and the graph may not belong together: everything is labelled -#}
     {%- set compare = kept and is_incremental() and _relation_exists(state['nodes'])
