@@ -3,6 +3,8 @@
 -- Each click's description is one of its credits', chosen by a number (an aggregate of fixed-size values, which
 -- spills) and joined back: aggregates holding the ten text columns did not spill, and at scale 1350 (5.9M
 -- credits) ran DuckDB out of memory at 512MB.
+{{ config(materialized=diffed_materialization(), unique_key='click_id') }}
+
 {%- set described = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'gclid', 'msclkid',
                      'fbclid', 'ttclid', 'integr8_tx_id'] %}
 with

@@ -8,6 +8,8 @@
 -- alone. Records tied to no referenced order are flagged as unmatched.
 {#- an orphan `o` (in the time bucket it looks in) and a record `r` another vendor reported for what was bought, when,
     for how much -#}
+{{ config(materialized=diffed_materialization(), unique_key=['vendor', 'record_id']) }}
+
 {%- set same_conversion_within_the_window -%}
     r.time_bucket = o.look_bucket
         and r.brand = o.brand

@@ -2,6 +2,8 @@
 -- with every vendor's view of it. Revenue and currency come from the most trusted vendor that reported
 -- them (the vendor_priorities seed), and so does the brand (the brands seed). Refunds and fraud rejections
 -- stay visible but earn no attributed revenue.
+{{ config(materialized=diffed_materialization(), unique_key='conversion_id') }}
+
 with
 
 keyed as (

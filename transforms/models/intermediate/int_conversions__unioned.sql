@@ -1,4 +1,6 @@
 -- Every vendor's conversion records in one shape, with the identifiers that can tie them to an order.
+{{ config(materialized=diffed_materialization(), unique_key=['vendor', 'record_id']) }}
+
 with
 
 clickmagick as (

@@ -2,6 +2,8 @@
 -- clicks (bots excluded) are the same touch when ClickMagick's s2 carries the Integr8 transaction id,
 -- or failing that when both saw the same ad click id. UTMs come from the site tracker (ClickMagick)
 -- when it saw the touch; otherwise from Integr8's publisher and offer.
+{{ config(materialized=diffed_materialization(), unique_key='touch_id') }}
+
 with
 
 clickmagick_clicks as (

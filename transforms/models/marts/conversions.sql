@@ -1,4 +1,6 @@
 -- One row per real order across vendors: what was bought, by whom, how it ended, who reported it.
+{{ config(materialized=diffed_materialization(), unique_key='conversion_id') }}
+
 with
 
 conversions as (

@@ -1,6 +1,8 @@
 -- What ConvertLoop receives as event logs: one per completed or refunded order, named after its type, with
 -- the order, its value and each channel's credit under the default data-driven model. ConvertLoop keeps
 -- events as an append-only log, so an event is sent once; later changes reach the person's attributes.
+{{ config(materialized=diffed_materialization(), unique_key='row_key') }}
+
 {%- set default_model = var('attribution_models')['data_driven'][0] %}
 with
 

@@ -2,6 +2,8 @@
 -- their journey's channels, their value, and one segment per top channel (the channel the default
 -- data-driven model credits most for their conversions). A person ConvertLoop cannot address (no email
 -- and no user id) is skipped with the reason.
+{{ config(materialized=diffed_materialization(), unique_key='row_key') }}
+
 {%- set default_model = var('attribution_models')['data_driven'][0] %}
 with
 

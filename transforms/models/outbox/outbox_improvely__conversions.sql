@@ -1,6 +1,8 @@
 -- What Improvely receives: every completed or refunded order once as a sale, and a refunded one once more
 -- as a negative-revenue `refund` goal with reference `<reference>-refund` (Improvely cannot change a
 -- conversion it has). Rows with a skip_reason are not sent.
+{{ config(materialized=diffed_materialization(), unique_key='row_key') }}
+
 with
 
 conversions as (

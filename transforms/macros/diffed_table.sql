@@ -1,0 +1,88 @@
+{#-
+  A table whose later builds write only the rows that changed. DuckDB spends most of a large table's rebuild writing
+  it (compressing every column): at scale 450, int_touches__classified (1.24M rows) took 3.8 s to build as a table
+  and 0.4 s to read. Here a build computes the model's query once, compares it with the table by `unique_key`
+  through a hash of each row, and deletes and inserts only the rows new, changed or gone, in one transaction: the
+  same model took 1.5 s with nothing changed, and a daily run writes what the day changed. The table equals the
+  query's result after each build (a changed row keeps its old hash with odds of 2^-64).
+
+  The first build, `--full-refresh` and a query whose columns (names, order, types) differ from the table's build
+  it whole as `table` does; so does every engine but DuckDB (diffed_materialization).
+
+  Usage: config(materialized=diffed_materialization(), unique_key=[...]): the model's grain, also tested.
+-#}
+{% materialization diffed_table, adapter="duckdb" %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- if existing_relation is none or not existing_relation.is_table or should_full_refresh()
+        or not _same_columns(compiled_code, target_relation) -%}
+    {{- return(materialization_table_duckdb()) -}}
+  {%- endif -%}
+  {%- set unique_key = config.require('unique_key') -%}
+  {%- set key = [unique_key] if unique_key is string else unique_key -%}
+  {%- set changed_relation = make_temp_relation(target_relation, '__dbt_changed') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  -- `BEGIN` happens here:
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {#- One pass over the query: the rows that differ from the table's (new or changed: the query's row; gone: the
+      table's key alone, in `_gone_<key>`), so the query is computed once and only what differs is held. -#}
+  {% call statement('changed_rows') -%}
+    create or replace temp table {{ changed_relation }} as
+    select
+      n.* exclude (_row_hash),
+      {%- for column in key %}
+      o.{{ column }} as _gone_{{ column }},
+      {%- endfor %}
+      n._row_hash is not null as _in_query
+    from (select *, {{ row_hash('n') }} as _row_hash from ({{ compiled_code }}) as n) as n
+    full outer join (select {{ key | join(', ') }}, {{ row_hash('o') }} as _row_hash from {{ target_relation }} as o) as o
+      on {{ _key_matches(key, 'n', 'o') }}
+    where n._row_hash is distinct from o._row_hash
+  {%- endcall %}
+  {%- set changed = run_query("select count(*) from " ~ changed_relation).columns[0].values()[0] -%}
+  {{ log(this ~ ": " ~ changed ~ " rows rewritten (keys new, changed or gone)") }}
+  {% call statement('main') -%}
+    delete from {{ target_relation }} as t using {{ changed_relation }} as c
+    where {% for column in key %}t.{{ column }} is not distinct from (case when c._in_query then c.{{ column }} else c._gone_{{ column }} end){{ " and " if not loop.last }}{% endfor %};
+    insert into {{ target_relation }} by name
+    select * exclude ({% for column in key %}_gone_{{ column }}, {% endfor %}_in_query) from {{ changed_relation }}
+    where _in_query;
+  {%- endcall %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  -- `COMMIT` happens here
+  {{ adapter.commit() }}
+  {% call statement('diffed_scratch_dropped', auto_begin=False) -%}
+    drop table if exists {{ changed_relation }}
+  {%- endcall %}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+{#- Whether `sql`'s result has the columns of `relation`, by name, order and type. -#}
+{% macro _same_columns(sql, relation) -%}
+  {%- set described = "select column_name, column_type from (describe " -%}
+  {%- set new = run_query(described ~ sql ~ ")") -%}
+  {%- set old = run_query(described ~ relation ~ ")") -%}
+  {{- return(new.rows | map('list') | list == old.rows | map('list') | list) -}}
+{%- endmacro %}
+
+{#- A join condition: every column of `key` equal (NULL equal to NULL) in the relations aliased `left` and `right`. -#}
+{% macro _key_matches(key, left, right) -%}
+  {%- for column in key %}{{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}{{ " and " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{#- How a model that may be a diffed_table is materialized: one where DuckDB builds, a table on other engines. -#}
+{% macro diffed_materialization() -%}
+  {{- return(adapter.dispatch('diffed_materialization')()) -}}
+{%- endmacro %}
+
+{% macro default__diffed_materialization() -%}
+  {{- return('table') -}}
+{%- endmacro %}
+
+{% macro duckdb__diffed_materialization() -%}
+  {{- return('diffed_table') -}}
+{%- endmacro %}
