@@ -188,18 +188,23 @@
     xxhash64(struct({{ alias }}.*))
 {%- endmacro %}
 
-{#- How a person-local incremental model (macros/people_incremental.sql) is materialized: incremental where rows
-    can be deleted; on Spark's plain Parquet tables (no table format: no delete) a table rebuilt each run. -#}
-{% macro people_materialization() -%}
-    {{- return(adapter.dispatch('people_materialization')()) -}}
+{#- `materialization` (one that deletes rows: incremental, diffed_table) where the engine can delete rows; on
+    Spark's plain Parquet tables (no table format: no delete) a table rebuilt each run. -#}
+{% macro where_rows_delete(materialization) -%}
+    {{- return(adapter.dispatch('where_rows_delete')(materialization)) -}}
 {%- endmacro %}
 
-{% macro default__people_materialization() -%}
-    {{- return('incremental') -}}
+{% macro default__where_rows_delete(materialization) -%}
+    {{- return(materialization) -}}
 {%- endmacro %}
 
-{% macro spark__people_materialization() -%}
+{% macro spark__where_rows_delete(materialization) -%}
     {{- return('table') -}}
+{%- endmacro %}
+
+{#- How a person-local incremental model (macros/people_incremental.sql) is materialized. -#}
+{% macro people_materialization() -%}
+    {{- return(where_rows_delete('incremental')) -}}
 {%- endmacro %}
 
 {#- Every column of the relation in scope but `columns`: `select {{ star_except(['a']) }} from ...`. -#}

@@ -7,7 +7,7 @@
   query's result after each build (a changed row keeps its old hash with odds of 2^-64).
 
   The first build, `--full-refresh` and a query whose columns (names, order, types) differ from the table's build
-  it whole as `table` does; so does every engine but DuckDB (diffed_materialization).
+  it whole as `table` does; Spark builds a table (diffed_materialization).
 
   Usage: config(materialized=diffed_materialization(), unique_key=[...]): the model's grain, also tested.
 -#}
@@ -74,15 +74,7 @@
   {%- for column in key %}{{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}{{ " and " if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
-{#- How a model that may be a diffed_table is materialized: one where DuckDB builds, a table on other engines. -#}
+{#- How a model that may be a diffed_table is materialized: a table where rows cannot be deleted (Spark). -#}
 {% macro diffed_materialization() -%}
-  {{- return(adapter.dispatch('diffed_materialization')()) -}}
-{%- endmacro %}
-
-{% macro default__diffed_materialization() -%}
-  {{- return('table') -}}
-{%- endmacro %}
-
-{% macro duckdb__diffed_materialization() -%}
-  {{- return('diffed_table') -}}
+  {{- return(where_rows_delete('diffed_table')) -}}
 {%- endmacro %}
