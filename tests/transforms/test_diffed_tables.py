@@ -9,7 +9,7 @@ import re
 import duckdb
 
 from pipelines.fingerprint import table_fingerprints
-from tests.transforms.test_identity import dbt_log
+from tests.transforms.test_identity import dbt_log, logged_statements
 from tests.warehouse import copy_warehouse, dbt
 from warehouse import Warehouse
 
@@ -59,3 +59,17 @@ def test_a_table_whose_columns_differ_from_its_query_is_built_whole(full_run, tm
     rebuilt(warehouse)
     assert fingerprint(warehouse) == built
     assert rows_rewritten(warehouse) == []  # built as a table, not compared
+
+
+def test_the_query_is_computed_alone_and_compared_as_stored_rows(full_run, tmp_path):
+    """The model's query runs by itself into a temporary table, and the comparison joins stored rows only: one
+    statement computing the query while it joined the table's keys ran the daily build at scale 1350 out of memory
+    under 512MB in int_touches__unified, whose query alone builds there."""
+    warehouse = copy_warehouse(full_run.warehouse, tmp_path)
+    rebuilt(warehouse)
+    statements = logged_statements(dbt_log(warehouse).read_text(), f"model.attribution.{MODEL}")
+    upstream = "int_touches__unified"  # what the model's query reads
+    queries = [sql for sql in statements if upstream in sql and not sql.startswith("select column_name")]
+    compared = [sql for sql in statements if sql.startswith("create") and "__dbt_changed" in sql]
+    assert len(queries) == 1 and f'"{MODEL}"' not in queries[0].split(" as\n", 1)[1], queries
+    assert len(compared) == 1 and upstream not in compared[0], compared
