@@ -31,14 +31,20 @@ conversions as (
     select * from {{ ref('int_conversions__deduplicated') }}
 ),
 
+-- one row per conversion and touch (the first, should a journey hold a touch twice), chosen by an aggregate joined
+-- back: a window over every converting touch holds its rows' columns in memory, and ran the daily build at scale 1350
+-- out of memory at 512MB; aggregates and joins spill
+first_copies as (
+    select conversion_id, touch_id, min(touch_number) as touch_number
+    from {{ ref('int_journeys__transformed') }}
+    where conversion_id is not null
+    group by conversion_id, touch_id
+),
+
 touches as (
-    -- one row per conversion and touch (the first, should a journey hold a touch twice)
-    select * from (
-        select *, row_number() over (partition by conversion_id, touch_id order by touch_number) as copy_number
-        from {{ ref('int_journeys__transformed') }}
-        where conversion_id is not null
-    )
-    where copy_number = 1
+    select t.*
+    from {{ ref('int_journeys__transformed') }} as t
+    inner join first_copies using (conversion_id, touch_id, touch_number)
 )
 
 select

@@ -1,0 +1,24 @@
+"""How DuckDB plans the models that read a row per touch: under `memory_limit` it spills aggregates, joins and sorts,
+but a window holds its partitions' rows with every column they carry, so a model over every touch must not need one
+(the incremental models' own deletes and ledgers are tested in test_incremental and test_diffed_tables)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse import Warehouse
+
+
+def compiled(warehouse, path: str) -> str:
+    return (Warehouse(str(warehouse)).dbt_dir() / "target" / "compiled" / "attribution" / "models" / path).read_text()
+
+
+def test_the_attribution_mart_reads_every_converting_touch_without_a_window(full_run):
+    """The mart's first copy of each conversion's touch: a window over every converting touch ran the daily build at
+    scale 1350 out of memory at 512MB (its rows with every column held at once), where an aggregate joined back
+    builds."""
+    sql = compiled(full_run.warehouse, "marts/attribution.sql")
+    with duckdb.connect(str(full_run.warehouse), read_only=True) as con:
+        plan = "\n".join(row[1] for row in con.execute("explain " + sql).fetchall())
+    assert "int_journeys__transformed" in sql
+    assert "WINDOW" not in plan, plan
