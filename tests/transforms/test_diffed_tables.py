@@ -46,6 +46,15 @@ def test_a_build_rewrites_only_the_rows_that_differ_and_equals_its_query(full_ru
     rebuilt(warehouse)
     assert fingerprint(warehouse) == built
     assert rows_rewritten(warehouse)[-1:] == [3]
+    # The query runs alone into a temporary table and the comparison joins stored rows only: one statement that
+    # computed the query while it joined the table's keys ran the daily build at scale 1350 out of memory under
+    # 512MB in int_touches__unified, whose query alone builds there.
+    statements = logged_statements(dbt_log(warehouse).read_text(), f"model.attribution.{MODEL}")
+    upstream = "int_touches__unified"  # what the model's query reads
+    queries = [sql for sql in statements if upstream in sql and not sql.startswith("select column_name")]
+    compared = [sql for sql in statements if sql.startswith("create") and "__dbt_changed" in sql]
+    assert len(queries) == 1 and f'"{MODEL}"' not in queries[0].split(" as\n", 1)[1], queries
+    assert len(compared) == 1 and upstream not in compared[0], compared
     rebuilt(warehouse)  # nothing differs now
     assert rows_rewritten(warehouse)[-1:] == [0]
     assert fingerprint(warehouse) == built
@@ -60,16 +69,3 @@ def test_a_table_whose_columns_differ_from_its_query_is_built_whole(full_run, tm
     assert fingerprint(warehouse) == built
     assert rows_rewritten(warehouse) == []  # built as a table, not compared
 
-
-def test_the_query_is_computed_alone_and_compared_as_stored_rows(full_run, tmp_path):
-    """The model's query runs by itself into a temporary table, and the comparison joins stored rows only: one
-    statement computing the query while it joined the table's keys ran the daily build at scale 1350 out of memory
-    under 512MB in int_touches__unified, whose query alone builds there."""
-    warehouse = copy_warehouse(full_run.warehouse, tmp_path)
-    rebuilt(warehouse)
-    statements = logged_statements(dbt_log(warehouse).read_text(), f"model.attribution.{MODEL}")
-    upstream = "int_touches__unified"  # what the model's query reads
-    queries = [sql for sql in statements if upstream in sql and not sql.startswith("select column_name")]
-    compared = [sql for sql in statements if sql.startswith("create") and "__dbt_changed" in sql]
-    assert len(queries) == 1 and f'"{MODEL}"' not in queries[0].split(" as\n", 1)[1], queries
-    assert len(compared) == 1 and upstream not in compared[0], compared
