@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -189,6 +190,25 @@ def dbt(warehouse: Path | Warehouse, *args: str) -> subprocess.CompletedProcess[
     target = as_warehouse(warehouse)
     return subprocess.run(dbt_command(*args), env=dbt_environment(target), cwd=dbt_cwd(target),
                           capture_output=True, text=True, timeout=300)
+
+
+def dbt_log(warehouse: Path) -> Path:
+    """dbt's debug log of the commands run on `warehouse` (beside it, as the runner sets up)."""
+    return as_warehouse(warehouse).dbt_dir() / "logs" / "dbt.log"
+
+
+def logged_statements(log: str, node: str) -> list[str]:
+    """The SQL dbt ran for `node`, in order, from its debug log (each statement follows "On <node>: /* ... */" and
+    ends where the next log line starts)."""
+    found, current = [], None
+    for line in log.splitlines():
+        if re.match(r"\d\d:\d\d:\d\d\.\d+ \[", line):
+            if current is not None:
+                found.append("\n".join(current).strip())
+            current = [] if f"On {node}: /*" in line else None
+        elif current is not None:
+            current.append(line)
+    return [sql for sql in found if sql]
 
 
 def dbt_show(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:

@@ -9,8 +9,7 @@ import re
 import duckdb
 
 from pipelines.fingerprint import table_fingerprints
-from tests.transforms.test_identity import dbt_log, logged_statements
-from tests.warehouse import copy_warehouse, dbt
+from tests.warehouse import dbt, dbt_log, logged_statements
 from warehouse import Warehouse
 
 MODEL = "int_touches__classified"
@@ -32,7 +31,7 @@ def rows_rewritten(warehouse) -> list[int]:
 
 
 def test_a_build_rewrites_only_the_rows_that_differ_and_equals_its_query(full_run, tmp_path):
-    warehouse = copy_warehouse(full_run.warehouse, tmp_path)
+    warehouse = full_run.copy_to(tmp_path)
     built = fingerprint(warehouse)
     with duckdb.connect(str(warehouse)) as con:
         ids = con.execute(f"select touch_id from {TABLE} order by touch_id limit 2").fetchall()
@@ -61,7 +60,7 @@ def test_a_build_rewrites_only_the_rows_that_differ_and_equals_its_query(full_ru
 
 
 def test_a_table_whose_columns_differ_from_its_query_is_built_whole(full_run, tmp_path):
-    warehouse = copy_warehouse(full_run.warehouse, tmp_path)
+    warehouse = full_run.copy_to(tmp_path)
     built = fingerprint(warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"alter table {TABLE} drop column channel")  # as a model's logic changed since its last build

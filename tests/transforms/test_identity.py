@@ -7,13 +7,11 @@ stitching itself on hand-made graphs."""
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
-from pathlib import Path
 
 import duckdb
 
-from tests.warehouse import dbt
+from tests.warehouse import dbt, dbt_log, logged_statements
 from warehouse import Warehouse
 from warehouse.kinds import DEFAULT_MEMORY_LIMIT
 
@@ -42,10 +40,6 @@ def test_records_without_a_shared_key_still_make_one_conversion_per_order(full_r
                  and visitor_of[line["records"]["clickmagick"]] != f"cmv:{line['person']}"]
     assert elsewhere and all(len(buyers[line["person"]]) == 1 for line in elsewhere if line["email"])
     assert conversions == len(truth)  # the pairwise scores: tests/transforms/test_attribution_model.py
-
-
-def dbt_log(warehouse: Path) -> Path:
-    return Warehouse(str(warehouse)).dbt_dir() / "logs" / "dbt.log"
 
 
 def stitched(warehouse, edges: list[tuple[str, str]] | str, memory_limit: str = DEFAULT_MEMORY_LIMIT
@@ -113,20 +107,6 @@ def test_a_run_labels_again_only_the_components_whose_edges_changed(tmp_path):
     log.write_text("")
     assert stitched(warehouse, after[::-1] + untouched)[0] == people
     assert "rounds over int_identities__stitched__cc_subgraph, 0 nodes labelled" in log.read_text()
-
-
-def logged_statements(log: str, node: str) -> list[str]:
-    """The SQL dbt ran for `node`, in order, from its debug log (each statement follows "On <node>: /* ... */" and
-    ends where the next log line starts)."""
-    found, current = [], None
-    for line in log.splitlines():
-        if re.match(r"\d\d:\d\d:\d\d\.\d+ \[", line):
-            if current is not None:
-                found.append("\n".join(current).strip())
-            current = [] if f"On {node}: /*" in line else None
-        elif current is not None:
-            current.append(line)
-    return [sql for sql in found if sql]
 
 
 def test_stitching_never_asks_duckdb_for_a_distinct_over_every_node(tmp_path):
