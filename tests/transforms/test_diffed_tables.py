@@ -67,4 +67,3 @@ def test_a_table_whose_columns_differ_from_its_query_is_built_whole(full_run, tm
     rebuilt(warehouse)
     assert fingerprint(warehouse) == built
     assert rows_rewritten(warehouse) == []  # built as a table, not compared
-

@@ -14,12 +14,16 @@
     DuckLake, whose CHECKPOINT is its maintenance (merging files, expiring snapshots).
 -#}
 {% macro release_build_memory() -%}
-    {%- if execute and target.type == 'duckdb' and config.get('materialized') in ('incremental', 'diffed_table') -%}
-        {%- set scratch = run_query("select table_name from duckdb_tables() where temporary and starts_with(table_name, "
-                                    ~ dbt.string_literal(this.identifier ~ '__dbt_tmp') ~ ")") -%}
-        {%- for row in scratch.rows %}
+    {%- set materialized = config.get('materialized') -%}
+    {%- if execute and target.type == 'duckdb' and materialized in ('incremental', 'diffed_table') -%}
+        {#- a diffed table drops its own scratch (macros/diffed_table.sql) -#}
+        {%- if materialized == 'incremental' -%}
+            {%- set scratch = run_query("select table_name from duckdb_tables() where temporary and starts_with(table_name, "
+                                        ~ dbt.string_literal(this.identifier ~ '__dbt_tmp') ~ ")") -%}
+            {%- for row in scratch.rows %}
     drop table if exists temp.main.{{ adapter.quote(row[0]) }};
-        {%- endfor %}
+            {%- endfor %}
+        {%- endif -%}
         {%- if target.threads == 1 and not should_full_refresh() and not adapter.is_ducklake(this) %}
     checkpoint {{ adapter.quote(this.database) }};
         {%- endif -%}
