@@ -24,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import build as build_dashboard
 from pipelines.transform import last_build_id
 from warehouse import Warehouse, as_warehouse, literal, quote
 from warehouse.extensions import ensure_extensions
@@ -60,6 +59,9 @@ def publish(warehouse: Warehouse | str | os.PathLike[str],
     try:
         rows, build = _write_snapshot(source, snapshot_tmp, parquet_dir)
         # The page of this snapshot, written before anything is swapped: a publication never has a stale page.
+        # Imported here: its pandas and Plotly (~30 MiB) are not the runner's while dbt builds.
+        from dashboard import build as build_dashboard
+
         build_dashboard(snapshot_tmp, dashboard_tmp, label=directory / SNAPSHOT,
                         duckdb_config=source.duckdb_settings())
         _swap_symlink(directory / PARQUET, parquet_dir.name)

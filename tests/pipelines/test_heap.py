@@ -84,3 +84,12 @@ def test_the_database_kept_open_for_the_loads_drops_their_blocks_when_reopened(t
         other.close()
         reopen()
         assert cached_mib(path) < 5
+
+
+def test_the_runner_holds_no_dashboard_libraries_while_dbt_builds():
+    """The runner process waits beside dbt, and the job's peak is their sum: the dashboard's pandas and Plotly
+    (~30 MiB) load only when a run publishes (pipelines/publish.py), after the build."""
+    probe = "import sys, pipelines.run; print(sorted({'pandas', 'plotly'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
