@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+import duckdb
+
+from pipelines.fingerprint import table_fingerprints
 from tests.warehouse import dbt, dbt_log, logged_statements
 from warehouse import Warehouse
 
@@ -49,3 +52,20 @@ def test_a_model_drops_its_temporary_tables_and_checkpoints_after_deleting_when_
         ran = logged_statements(last, f"model.attribution.{model}")
         assert any("drop table if exists" in sql for sql in ran), (model, ran)
         assert not any(checkpoints(sql) for sql in ran), (model, ran)
+
+
+def test_a_build_that_opens_the_warehouse_for_each_node_builds_the_same_tables(full_run, tmp_path):
+    """Past `memory_limit` dbt opens the warehouse anew for each node (Warehouse.dbt_keep_open): nothing a node
+    builds may depend on what an earlier node left on the connection (a temporary table, a setting), and the
+    incremental paths must find their state in the file. The test world is small, so it keeps the file open unless
+    told otherwise: its daily-path build, told, passes every test and leaves the tables it found."""
+    warehouse = full_run.copy_to(tmp_path)
+    marts = ["marts", "outbox"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        before = table_fingerprints(con, marts)
+    reopened = Warehouse(str(warehouse), keep_open=False)
+    assert reopened.dbt_env()["DBT_DUCKDB_KEEP_OPEN"] == "False"
+    done = dbt(reopened, "build", "--exclude-resource-type", "unit_test")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert table_fingerprints(con, marts) == before

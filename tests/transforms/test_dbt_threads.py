@@ -31,6 +31,22 @@ def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_each
     assert Warehouse("ducklake:lake.ducklake", threads=4).dbt_threads() == 1
 
 
+
+@pytest.mark.fast
+def test_dbt_opens_the_warehouse_anew_for_each_node_once_its_data_pass_the_limit(tmp_path):
+    """What DuckDB keeps of the tables a node touched stays outside `memory_limit` until the database closes, and
+    grows with the data (a daily build at scale 450 sat 0.2-0.4 GiB higher between nodes with the file kept open):
+    past the limit dbt opens the file for each node. The profile run by hand keeps it open (a small warehouse)."""
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"x" * 3_000_000)
+    assert Warehouse(str(path), memory_limit="4MB").dbt_env()["DBT_DUCKDB_KEEP_OPEN"] == "True"
+    assert Warehouse(str(path), memory_limit="2MB").dbt_env()["DBT_DUCKDB_KEEP_OPEN"] == "False"
+    assert Warehouse(str(path), memory_limit="2MB", keep_open=True).dbt_keep_open()  # [warehouse] keep_open
+    assert not Warehouse(str(path), memory_limit="1GB", keep_open=False).dbt_keep_open()
+    assert Warehouse(str(tmp_path / "new.duckdb"), memory_limit="1MB").dbt_keep_open()
+    profile = yaml.safe_load((TRANSFORMS / "profiles.yml").read_text())["attribution"]["outputs"]["warehouse"]
+    assert profile["keep_open"] == "{{ env_var('DBT_DUCKDB_KEEP_OPEN', 'True') | as_bool }}", profile
+
 @pytest.mark.fast
 def test_the_warehouses_size_is_its_data_not_the_free_blocks_a_rebuild_left(tmp_path):
     """A full rebuild leaves the old tables' blocks free in the file (DuckDB reuses them, the file does not shrink):
