@@ -369,7 +369,7 @@ class Warehouse:
         `keep_open` when set, else while the file's data (data_bytes) fit in `memory_limit`. Past that, dbt opens it
         anew for each node and closes it after: what DuckDB keeps of the tables a node read or wrote (their row
         groups' metadata, the marks of deleted rows, what a checkpoint loads) lives outside `memory_limit` for as
-        long as the database is open, and grows with the data; a daily build at scale 450 left 0.3-0.5 GiB of it
+        long as the database is open, and grows with the data; a daily build at scale 450 left 0.2-0.4 GiB of it
         between nodes (2026-12-06). The price is each node's open and a cold cache: a build at scale 450 took a
         third longer."""
         if self.keep_open is not None:
