@@ -1,5 +1,6 @@
-"""What a daily build leaves in dbt's DuckDB between models (macros/release_build_memory.sql): dbt keeps one DuckDB
-connection for the whole build, so whatever a model leaves on it stays until the build ends. A daily build at
+"""What a daily build leaves in dbt's DuckDB between models (macros/release_build_memory.sql): while the warehouse's
+data fit in `memory_limit` dbt keeps one DuckDB connection for the whole build (past it, one per node:
+Warehouse.dbt_keep_open), so whatever a model leaves on it stays until the build ends. A daily build at
 scale 1350 peaked 0.4 GiB over its first run's build (2026-12-06) from two such leftovers: the temporary tables
 dbt-duckdb's incremental materialization never drops (one per person-local model, the `attribution` mart's of
 every data-driven credit), and the marks of rows deleted, which DuckDB holds outside `memory_limit` until a
