@@ -347,11 +347,11 @@ class Warehouse:
         its parse (a full parse costs a build about 7 s). None for a lake: its settings are used as given."""
         return None if self.is_lake else self.path.parent
 
-    def dbt_threads(self) -> int:
+    def dbt_threads(self, data_bytes: int | None = None) -> int:
         """How many models dbt builds side by side: for a lake 1 (more is not tested against a shared catalog); for
         a file `threads` when set, else DBT_THREADS, or half as many, while the file's data (data_bytes) are
         smaller than each model's share of `memory_limit` (the limit / threads), else 1; on Spark `threads`, else
-        DBT_THREADS (the cluster holds the data and does the work)."""
+        DBT_THREADS (the cluster holds the data and does the work). `data_bytes`: the file's, when already measured."""
         if self.is_lake:
             return 1
         if self.threads:
@@ -361,21 +361,21 @@ class Warehouse:
         limit = size_bytes(self.memory_limit)
         if limit is None:
             return DBT_THREADS
-        size = self.data_bytes()
+        size = self.data_bytes() if data_bytes is None else data_bytes
         return next((n for n in (DBT_THREADS, DBT_THREADS // 2) if size * n < limit), 1)
 
-    def dbt_keep_open(self) -> bool:
+    def dbt_keep_open(self, data_bytes: int | None = None) -> bool:
         """Whether dbt keeps the warehouse file open from its first node to its last (dbt-duckdb's `keep_open`):
         `keep_open` when set, else while the file's data (data_bytes) fit in `memory_limit`. Past that, dbt opens it
         anew for each node and closes it after: what DuckDB keeps of the tables a node read or wrote (their row
         groups' metadata, the marks of deleted rows, what a checkpoint loads) lives outside `memory_limit` for as
         long as the database is open, and grows with the data; a daily build at scale 450 left 0.2-0.4 GiB of it
         between nodes (2026-12-06). The price is each node's open and a cold cache: a build at scale 450 took a
-        third longer."""
+        third longer. `data_bytes`: the file's, when already measured."""
         if self.keep_open is not None:
             return self.keep_open
         limit = size_bytes(self.memory_limit)
-        return limit is None or self.data_bytes() <= limit
+        return limit is None or (self.data_bytes() if data_bytes is None else data_bytes) <= limit
 
     def data_bytes(self) -> int:
         """The bytes a DuckDB file's data take: its used blocks and its WAL. A rebuild leaves the old tables' blocks
@@ -407,9 +407,10 @@ class Warehouse:
     def dbt_env(self) -> dict[str, str]:
         """The variables transforms/profiles.yml reads for this warehouse's target, where dbt writes, and DuckDB's
         memory limit in dbt (the loads' own: one setting)."""
+        size = None if self.is_lake or self.is_spark else self.data_bytes()  # a file's, measured once for both
         paths = {"DBT_TARGET_PATH": str(self.dbt_dir() / "target"), "DBT_LOG_PATH": str(self.dbt_dir() / "logs"),
                  "DBT_DUCKDB_MEMORY_LIMIT": self.memory_limit, "DBT_DUCKDB_THREADS": str(self.duckdb_threads()),
-                 "DBT_THREADS": str(self.dbt_threads())}
+                 "DBT_THREADS": str(self.dbt_threads(size))}
         if self.is_spark:
             # dbt's Spark session is launched with the file the runner writes (write_spark_defaults) as its
             # properties, not with a conf directory of its own: SPARK_CONF_DIR would come first on the driver's
@@ -421,7 +422,7 @@ class Warehouse:
             return {**paths, "DBT_TARGET": "spark", "PYSPARK_SUBMIT_ARGS": shlex.join(launch)}
         if not self.is_lake:  # the bare name: dbt runs in dbt_workdir()
             return {**paths, "WAREHOUSE_PATH": self.path.name, "DBT_TARGET": "warehouse",
-                    "DBT_DUCKDB_KEEP_OPEN": str(self.dbt_keep_open())}
+                    "DBT_DUCKDB_KEEP_OPEN": str(self.dbt_keep_open(size))}
         return {**paths, "DBT_TARGET": "ducklake", "WAREHOUSE_LAKE_CATALOG": self.location,
                 "WAREHOUSE_LAKE_NAME": self.name, "WAREHOUSE_LAKE_DATA_PATH": self.lake_data_path,
                 "WAREHOUSE_LAKE_METADATA_SCHEMA": self.name if self.is_postgres else "main"}

@@ -31,7 +31,6 @@ def test_dbt_builds_models_side_by_side_while_the_warehouse_is_smaller_than_each
     assert Warehouse("ducklake:lake.ducklake", threads=4).dbt_threads() == 1
 
 
-
 @pytest.mark.fast
 def test_dbt_opens_the_warehouse_anew_for_each_node_once_its_data_pass_the_limit(tmp_path):
     """What DuckDB keeps of the tables a node touched stays outside `memory_limit` until the database closes, and
@@ -46,6 +45,7 @@ def test_dbt_opens_the_warehouse_anew_for_each_node_once_its_data_pass_the_limit
     assert Warehouse(str(tmp_path / "new.duckdb"), memory_limit="1MB").dbt_keep_open()
     profile = yaml.safe_load((TRANSFORMS / "profiles.yml").read_text())["attribution"]["outputs"]["warehouse"]
     assert profile["keep_open"] == "{{ env_var('DBT_DUCKDB_KEEP_OPEN', 'True') | as_bool }}", profile
+
 
 @pytest.mark.fast
 def test_the_warehouses_size_is_its_data_not_the_free_blocks_a_rebuild_left(tmp_path):
