@@ -28,6 +28,13 @@ def checkpoints(sql: str) -> bool:
     return re.search(r"^\s*checkpoint\b", sql, re.MULTILINE) is not None
 
 
+def checkpoints_with_empty_buffer_pool(sql: str) -> bool:
+    """A checkpoint reads every table's version info (outside `memory_limit`): DuckDB's buffer pool is emptied
+    before it (a low limit) and the profile's limit set back after, in that order."""
+    found = re.search(r"set memory_limit = '64MB';\s*checkpoint \S+;\s*set memory_limit = '[^']+';", sql)
+    return found is not None
+
+
 def built_incrementally(warehouse, threads: int) -> None:
     done = dbt(Warehouse(str(warehouse), threads=threads), "run", "--select", *MODELS)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -44,7 +51,7 @@ def test_a_model_drops_its_temporary_tables_and_checkpoints_after_deleting_when_
         dropped = {name for sql in ran for name in re.findall(r'drop table if exists (?:temp\.main\.)?"?(\w+)"?', sql)}
         assert created <= dropped, (model, created - dropped)
         deleted = max(i for i, sql in enumerate(ran) if sql.startswith("delete from"))
-        assert any(checkpoints(sql) for sql in ran[deleted:]), (model, ran[deleted:])
+        assert any(checkpoints_with_empty_buffer_pool(sql) for sql in ran[deleted:]), (model, ran[deleted:])
     # side by side, another model's transaction may be open: a checkpoint would fail (the data are small there)
     built_incrementally(warehouse, threads=2)
     log = dbt_log(warehouse).read_text()
@@ -64,9 +71,15 @@ def test_a_build_that_opens_the_warehouse_for_each_node_builds_the_same_tables(f
     marts = ["marts", "outbox"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         before = table_fingerprints(con, marts)
-    reopened = Warehouse(str(warehouse), keep_open=False)
+    reopened = Warehouse(str(warehouse), keep_open=False, threads=1)  # as past `memory_limit` (Warehouse.dbt_threads)
     assert reopened.dbt_env()["DBT_DUCKDB_KEEP_OPEN"] == "False"
     done = dbt(reopened, "build", "--exclude-resource-type", "unit_test")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert table_fingerprints(con, marts) == before
+    # the file closes after each node, with a checkpoint: each model's own, once the buffer pool is emptied (a
+    # table rebuilt whole, a view, a Python model and a person-local incremental model alike)
+    for model in ["int_spend__daily", "attribution", "int_channel_weights__markov",
+                  "int_attribution__heuristic_joined"]:
+        ran = statements(warehouse, model)
+        assert any(checkpoints_with_empty_buffer_pool(sql) for sql in ran), (model, ran[-3:])
