@@ -395,3 +395,9 @@
 {% macro spark__bucket_of(value, buckets) -%}
     pmod(xxhash64({{ value }}), {{ buckets }})
 {%- endmacro %}
+
+{#- How a mart that is the union of tables is materialized: a view on a DuckDB file (no rows copied); a table on
+    Spark (every model rebuilt whole there) and in a DuckLake, whose views take no column comments (persist_docs). -#}
+{% macro union_materialization() -%}
+    {{- return('view' if target.type == 'duckdb' and not adapter.is_ducklake(this) else 'table') -}}
+{%- endmacro %}
