@@ -23,3 +23,14 @@ def test_the_attribution_mart_reads_every_converting_touch_without_a_window(full
             plan = "\n".join(row[1] for row in con.execute("explain " + sql).fetchall())
         assert "int_journeys__transformed" in sql
         assert "WINDOW" not in plan, plan
+
+
+def test_the_journeys_number_every_touch_under_no_other_window_over_the_touches(full_run):
+    """Journeys: the window numbering every touch (macros/dialect.sql: number_within) and the window over each
+    person's conversions (the previous one) are the plan's only windows. An open journey's end as a window over the
+    person's touches as well, under the numbering one, held the touches with the columns both carry and ran a full
+    build at scale 1350 out of memory at 512MB, where an aggregate joined back builds (2026-12-06)."""
+    sql = compiled(full_run.warehouse, "intermediate/int_journeys__assembled.sql")
+    with duckdb.connect(str(full_run.warehouse), read_only=True) as con:
+        plan = "\n".join(row[1] for row in con.execute("explain " + sql).fetchall())
+    assert plan.count("WINDOW") == 2, plan

@@ -42,16 +42,31 @@ converting as (
         and (c.previous_at is null or t.touched_at >= c.previous_at)
 ),
 
-open_journeys as (
-    select
-        'open:' || t.person_id as journey_id,
-        cast(null as {{ dbt.type_string() }}) as conversion_id,
-        max(t.touched_at) over (partition by t.person_id) as ends_at,
-        t.touch_id,
-        t.touched_at
+open_touches as (
+    select t.person_id, t.touch_id, t.touched_at
     from touches as t
     left join last_conversion as l using (person_id)
     where l.last_converted_at is null or t.touched_at >= l.last_converted_at
+),
+
+-- an open journey ends at its last touch: an aggregate joined back, not a window over the person's touches; that
+-- window under the one numbering every touch below held the touches with the columns both carry, and ran a full
+-- build at scale 1350 out of memory at 512MB (2026-12-06; each window alone, or this aggregate, builds)
+open_ends as (
+    select person_id, max(touched_at) as ends_at
+    from open_touches
+    group by person_id
+),
+
+open_journeys as (
+    select
+        'open:' || o.person_id as journey_id,
+        cast(null as {{ dbt.type_string() }}) as conversion_id,
+        e.ends_at,
+        o.touch_id,
+        o.touched_at
+    from open_touches as o
+    inner join open_ends as e using (person_id)
 ),
 
 -- a touch is in one journey at most: converting journeys end where the next begins, the open one after the last
