@@ -190,7 +190,8 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             assert set(viewed[0]) == set(merged[0]), (schema, model)
             order = [viewed[0].index(name) for name in merged[0]]
             assert sorted((tuple(r[i] for i in order) for r in viewed[1]), key=repr) == merged[1], (schema, model)
-    # The publication of the Spark build (read through the cluster) holds DuckDB's marts, with their docs.
+    # The publication of the Spark build (read through the cluster) holds DuckDB's marts, with their docs (a mart
+    # that is a view on DuckDB, `attribution`, is a table on Spark and in every publication).
     snapshot = spark_place.lake / "lake_published" / "snapshot.duckdb"
     with duckdb.connect(str(snapshot), read_only=True) as con:
         con.execute(f"attach '{warehouse.path}' as duck (read_only)")
@@ -198,8 +199,11 @@ def test_the_runner_loads_a_spark_lake_whose_views_equal_dlts_merged_tables(spar
             con.execute(f"use {database}")
             marts = [name for (name,) in con.execute(
                 "select table_name from duckdb_tables() where schema_name = 'marts' "
-                "and database_name = current_database() order by 1").fetchall()]
+                "and database_name = current_database() union all select view_name from duckdb_views() "
+                "where schema_name = 'marts' and database_name = current_database() order by 1").fetchall()]
             docs = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' "
+                               "and database_name = current_database() union all "
+                               "select view_name, comment from duckdb_views() where schema_name = 'marts' "
                                "and database_name = current_database() union all "
                                "select table_name || '.' || column_name, comment from duckdb_columns() "
                                "where schema_name = 'marts' and database_name = current_database() order by 1"
