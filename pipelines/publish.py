@@ -120,16 +120,16 @@ def _copy_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[l
     con.execute(warehouse.attach_sql("warehouse", read_only=True))
     build = last_build_id(con, "warehouse")
     # a mart may be a view over tables (`attribution`): readers get it as a table
-    tables = [name for (name,) in con.execute(
-        "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = $1 "
-        "union all select view_name from duckdb_views() where database_name = 'warehouse' and schema_name = $1 "
-        "order by 1", [MARTS_SCHEMA]).fetchall()]
-    for table in tables:
+    marts = dict(con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = 'warehouse' and schema_name = $1 "
+        "union all select view_name, comment from duckdb_views() where database_name = 'warehouse' "
+        "and schema_name = $1 order by 1", [MARTS_SCHEMA]).fetchall())
+    for table in marts:
         name = f"{MARTS_SCHEMA}.{quote(table)}"
         con.execute(f"create table {name} as select * from warehouse.{name}")
-    _copy_comments(con)
+    _copy_comments(con, marts)
     con.execute("detach warehouse")
-    return tables, build
+    return list(marts), build
 
 
 def _copy_spark_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[list[str], None]:
@@ -138,14 +138,12 @@ def _copy_spark_marts(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> t
     return copy_tables(warehouse.spark_conf(), MARTS_SCHEMA, con), None
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """dbt persists the model and column descriptions as comments (persist_docs); carry them over."""
-    for table, comment in con.execute(
-            "select table_name, comment from duckdb_tables() where database_name = 'warehouse' "
-            "and schema_name = $1 and comment is not null union all "
-            "select view_name, comment from duckdb_views() where database_name = 'warehouse' "
-            "and schema_name = $1 and comment is not null", [MARTS_SCHEMA]).fetchall():
-        con.execute(f"comment on table {MARTS_SCHEMA}.{quote(table)} is {literal(comment)}")
+def _copy_comments(con: duckdb.DuckDBPyConnection, marts: dict[str, str | None]) -> None:
+    """dbt persists the model and column descriptions as comments (persist_docs); carry them over (`marts`: each
+    mart's own comment)."""
+    for table, comment in marts.items():
+        if comment is not None:
+            con.execute(f"comment on table {MARTS_SCHEMA}.{quote(table)} is {literal(comment)}")
     for table, column, comment in con.execute(
             "select table_name, column_name, comment from duckdb_columns() where database_name = 'warehouse' "
             "and schema_name = ? and comment is not null", [MARTS_SCHEMA]).fetchall():
