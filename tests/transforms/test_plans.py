@@ -4,8 +4,11 @@ but a window holds its partitions' rows with every column they carry, so a model
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 
+from tests.warehouse import dbt
 from warehouse import Warehouse
 
 
@@ -34,3 +37,38 @@ def test_the_journeys_number_every_touch_under_no_other_window_over_the_touches(
     with duckdb.connect(str(full_run.warehouse), read_only=True) as con:
         plan = "\n".join(row[1] for row in con.execute("explain " + sql).fetchall())
     assert plan.count("WINDOW") == 2, plan
+
+
+def test_the_touches_join_every_click_in_buckets_that_follow_the_memory_limit(full_run, tmp_path):
+    """`int_touches__unified` joins ClickMagick's clicks to Integr8's in buckets of the transaction id, one per 2M
+    clicks at 512 MB (one per 256 bytes of the limit: macros/dialect.sql distinct_buckets): one join over every
+    click (4.5M at scale 1350) ran the daily build out of memory at 512 MB, where two buckets built the same rows.
+    Here the test world's ClickMagick clicks, with 150,000 more that no Integr8 click matches: compiled under a
+    limit sized for three buckets, the model's query returns the rows of the table built in one, clicks with no
+    transaction id at all (in one bucket) included."""
+    warehouse = full_run.copy_to(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into intermediate.int_clickmagick__clicks select c.* replace ("
+                    "'more-' || n || '-' || click_id as click_id, 'more-' || n || '-' || click_id as integr8_tx_id) "
+                    "from intermediate.int_clickmagick__clicks as c, range(150000 // (select count(*) from "
+                    "intermediate.int_clickmagick__clicks) + 1) as r(n)")
+        clicks = con.execute("select (select count(*) from intermediate.int_clickmagick__clicks) "
+                             "+ (select count(*) from staging.stg_integr8__clicks)").fetchone()[0]
+
+    def query(verb: str, memory_limit: str = "512MB") -> str:
+        done = dbt(Warehouse(str(warehouse), memory_limit=memory_limit), verb, "--select", "int_touches__unified",
+                   *(["--full-refresh"] if verb == "run" else []))
+        assert done.returncode == 0, done.stdout + done.stderr
+        return compiled(warehouse, "intermediate/int_touches__unified.sql")
+
+    assert query("run").count("full outer join") == 1
+    in_three = query("compile", f"{math.ceil(clicks * 256 / 2.5 / 1024)}KB")  # 3 buckets of at most limit / 256
+    assert in_three.count("full outer join") == 3 and "hash(tx_id) % 3 = 2" in in_three, in_three
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        table = "intermediate.int_touches__unified"
+        assert con.execute(f"select count(*) from {table} where integr8_tx_id is null "
+                           "and clickmagick_click_id is not null").fetchone()[0] > 0
+        for first, second in ((table, f"({in_three})"), (f"({in_three})", table)):
+            assert con.execute(f"select count(*) from (select * from {first} except all "
+                               f"select * from {second})").fetchone()[0] == 0
+        assert con.execute(f"select count(*) from ({in_three})").fetchone()[0] > clicks // 2

@@ -383,7 +383,19 @@
     {{- return(1) -}}
 {%- endmacro %}
 
-{#- Which of `buckets` buckets the value of `value` falls in: 0 to buckets - 1. -#}
+{#- How many rows `relations` hold together, for sizing buckets (0 while dbt parses). -#}
+{% macro rows_in(relations) -%}
+    {%- if not execute -%}{{ return(0) }}{%- endif -%}
+    {%- set counts = [] -%}
+    {%- for relation in relations -%}
+        {%- do counts.append("select count(*) as n from " ~ relation) -%}
+    {%- endfor -%}
+    {%- set found = run_query("select sum(n) from (" ~ counts | join(" union all ") ~ ") as c") -%}
+    {{- return(found.columns[0].values()[0] | int) -}}
+{%- endmacro %}
+
+{#- Which of `buckets` buckets the value of `value` falls in: 0 to buckets - 1 (a null in one of them: DuckDB's
+    hash of null is a number, as Spark's). -#}
 {% macro bucket_of(value, buckets) -%}
     {{- return(adapter.dispatch('bucket_of')(value, buckets)) -}}
 {%- endmacro %}
