@@ -44,9 +44,11 @@ def test_the_touches_join_every_click_in_buckets_that_follow_the_memory_limit(fu
     clicks at 512 MB (one per 256 bytes of the limit: macros/dialect.sql distinct_buckets): one join over every
     click (4.5M at scale 1350) ran the daily build out of memory at 512 MB, where two buckets built the same rows.
     Here the test world's ClickMagick clicks, with 150,000 more that no Integr8 click matches: compiled under a
-    limit sized for three buckets, the model's query returns the rows of the table built in one, clicks with no
-    transaction id at all (in one bucket) included."""
+    limit sized for three buckets, the model's query returns the rows of its query in one bucket (as the run
+    compiled it at 512 MB), clicks with no transaction id at all (in one bucket) included."""
     warehouse = full_run.copy_to(tmp_path)
+    in_one = compiled(warehouse, "intermediate/int_touches__unified.sql")
+    assert in_one.count("full outer join") == 1
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into intermediate.int_clickmagick__clicks select c.* replace ("
                     "'more-' || n || '-' || click_id as click_id, 'more-' || n || '-' || click_id as integr8_tx_id) "
@@ -54,21 +56,14 @@ def test_the_touches_join_every_click_in_buckets_that_follow_the_memory_limit(fu
                     "intermediate.int_clickmagick__clicks) + 1) as r(n)")
         clicks = con.execute("select (select count(*) from intermediate.int_clickmagick__clicks) "
                              "+ (select count(*) from staging.stg_integr8__clicks)").fetchone()[0]
-
-    def query(verb: str, memory_limit: str = "512MB") -> str:
-        done = dbt(Warehouse(str(warehouse), memory_limit=memory_limit), verb, "--select", "int_touches__unified",
-                   *(["--full-refresh"] if verb == "run" else []))
-        assert done.returncode == 0, done.stdout + done.stderr
-        return compiled(warehouse, "intermediate/int_touches__unified.sql")
-
-    assert query("run").count("full outer join") == 1
-    in_three = query("compile", f"{math.ceil(clicks * 256 / 2.5 / 1024)}KB")  # 3 buckets of at most limit / 256
+    limit = f"{math.ceil(clicks * 256 / 2.5 / 1024)}KB"  # 3 buckets of at most limit / 256 clicks
+    done = dbt(Warehouse(str(warehouse), memory_limit=limit), "compile", "--select", "int_touches__unified")
+    assert done.returncode == 0, done.stdout + done.stderr
+    in_three = compiled(warehouse, "intermediate/int_touches__unified.sql")
     assert in_three.count("full outer join") == 3 and "hash(tx_id) % 3 = 2" in in_three, in_three
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        table = "intermediate.int_touches__unified"
-        assert con.execute(f"select count(*) from {table} where integr8_tx_id is null "
+        assert con.execute(f"select count(*) from ({in_one}) where integr8_tx_id is null "
                            "and clickmagick_click_id is not null").fetchone()[0] > 0
-        for first, second in ((table, f"({in_three})"), (f"({in_three})", table)):
-            assert con.execute(f"select count(*) from (select * from {first} except all "
-                               f"select * from {second})").fetchone()[0] == 0
-        assert con.execute(f"select count(*) from ({in_three})").fetchone()[0] > clicks // 2
+        for first, second in ((in_one, in_three), (in_three, in_one)):
+            assert con.execute(f"select count(*) from (({first}) except all ({second}))").fetchone()[0] == 0
+        assert con.execute(f"select count(*) from ({in_three})").fetchone()[0] > 150_000

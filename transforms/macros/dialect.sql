@@ -363,8 +363,10 @@
 {#- How many buckets a distinct over `rows` values is split into, each bucket's distinct on its own
     (bucket_of): DuckDB's hash aggregate asks for one block for a partition's whole hash table, and over 6M
     identifier strings at 512 MB that block (128 MiB) was refused (macros/connected_components.sql). A bucket holds
-    up to one value per 256 bytes of DuckDB's memory limit (2M at 512 MB: its block under 16 MiB). Spark: one (its
-    aggregates spill by themselves, and each bucket would be a stage of its own). -#}
+    up to one value per 256 bytes of DuckDB's memory limit (2M at 512 MB: its block under 16 MiB). The touches' full
+    outer join is bucketed the same way (models/intermediate/int_touches__unified.sql: one join over 4.5M clicks ran
+    out of memory at 512 MB). Spark: one (its aggregates spill by themselves, and each bucket would be a stage of its
+    own). -#}
 {% macro distinct_buckets(rows) -%}
     {{- return(adapter.dispatch('distinct_buckets')(rows)) -}}
 {%- endmacro %}
