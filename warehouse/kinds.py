@@ -370,8 +370,9 @@ class Warehouse:
         anew for each node and closes it after: what DuckDB keeps of the tables a node read or wrote (their row
         groups' metadata, the marks of deleted rows, what a checkpoint loads) lives outside `memory_limit` for as
         long as the database is open, and grows with the data; a daily build at scale 450 left 0.2-0.4 GiB of it
-        between nodes (2026-12-06). The price is each node's open and a cold cache: a build at scale 450 took a
-        third longer. `data_bytes`: the file's, when already measured."""
+        between nodes (2026-12-06); glibc keeps what a closed DuckDB freed until the C heap is trimmed, which the
+        profile's plugin does before each open (transforms/plugins/duckdb_heap.py). The price is each node's open and
+        a cold cache: a build at scale 450 took a third longer. `data_bytes`: the file's, when already measured."""
         if self.keep_open is not None:
             return self.keep_open
         limit = size_bytes(self.memory_limit)
