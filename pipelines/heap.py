@@ -55,15 +55,6 @@ def resident_bytes() -> int | None:
         return None
 
 
-def trim_c_heap() -> bool:
-    """Have the C heap (glibc) return its free pages, those in the middle of the heap too; whether it could."""
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)  # type: ignore[operator]
-    return True
-
-
 def release_memory(above: int = RELEASE_ABOVE_BYTES) -> bool:
     """Collect garbage, then have Arrow's pool and the C heap return their free pages, when the process holds
     more than `above` bytes (or cannot tell). Whether it did."""
@@ -72,5 +63,7 @@ def release_memory(above: int = RELEASE_ABOVE_BYTES) -> bool:
         return False
     gc.collect()
     pa.default_memory_pool().release_unused()
-    trim_c_heap()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)  # type: ignore[operator]
     return True
