@@ -29,7 +29,7 @@ def _pause_before(name: str, directory: Path) -> None:
     original: Callable[..., Any] = getattr(runner, name)
 
     def paused(*args: Any, **kwargs: Any) -> Any:
-        (directory / "paused").write_text(str(os.getpid()))
+        announce(directory)
         deadline = time.monotonic() + HOLD_LIMIT_S
         while not (directory / "resume").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -46,6 +46,14 @@ def main(argv: list[str]) -> int:
     from pipelines.run import main as run
 
     return run(runner_args)
+
+
+def announce(directory: Path) -> None:
+    """`directory/paused` holding this process's pid, whole from the moment it exists: the test waits for the
+    file, then reads it (written in place, a reader could find it still empty: one suite did)."""
+    ready = directory / "paused.tmp"
+    ready.write_text(str(os.getpid()))
+    ready.replace(directory / "paused")
 
 
 # The test's side.
