@@ -11,6 +11,7 @@ sampling interval is not seen; the reaped descendants' CPU (`getrusage`) is prin
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import threading
@@ -37,6 +38,10 @@ KINDS = (
     ("test workers (in-process tests)", "exec(eval("),
 )
 OTHER = "other"
+# A test's processes work in its temporary directory (pytest's tmp_path: .../popen-gw0/<test name, cut>0/...): dbt
+# runs there, runners and sandboxes get paths in it; a process with none (the workers, a shared run's) is "shared"
+TEST_DIRECTORY = re.compile(r"/pytest-of-[^/]+/pytest-\d+/(?:popen-gw\d+/)?([^/\s]+?)\d*(?=[/\s]|$)")
+SHARED = "(no test directory: workers, shared runs, cluster)"
 TIER_BUDGET_S = 540  # `make test` under 600 s on 2 cores, less the fast tier's ~45-55 s
 
 
@@ -44,9 +49,15 @@ def kind_of(command: str) -> str:
     return next((kind for kind, piece in KINDS if piece in command), OTHER)
 
 
+def test_of(command: str, cwd: str) -> str:
+    """The test directory a process works in (its working directory first, then its command line), else SHARED."""
+    found = TEST_DIRECTORY.search(cwd + "/") or TEST_DIRECTORY.search(command + " ")
+    return found.group(1) if found else SHARED
+
+
 class CpuByProcess:
-    """Samples /proc every `every_s`: each process started since the start (pid and start time), its kind and the
-    most CPU time (user + system, seconds) seen for it."""
+    """Samples /proc every `every_s`: each process started since the start (pid and start time), its kind, the test
+    directory it works in and the most CPU time (user + system, seconds) seen for it."""
 
     def __init__(self, every_s: float = 0.5) -> None:
         self.every_s, self.seen = every_s, {}
@@ -80,18 +91,25 @@ class CpuByProcess:
                 key = (entry.name, started)
                 if key not in self.seen:
                     command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    self.seen[key] = [kind_of(command), cpu]
+                    self.seen[key] = [kind_of(command), cpu, test_of(command, os.readlink(Path(entry.path, "cwd")))]
                 self.seen[key][1] = max(self.seen[key][1], cpu)
-            except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError, IndexError):
                 continue  # ended while read
 
     def by_kind(self) -> dict[str, tuple[int, float]]:
         """kind -> (processes, CPU seconds)."""
+        return self._summed(0)
+
+    def by_test(self) -> dict[str, tuple[int, float]]:
+        """test directory -> (processes, CPU seconds) of the processes started for one test (SHARED: the rest)."""
+        return self._summed(2)
+
+    def _summed(self, field: int) -> dict[str, tuple[int, float]]:
         out: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-        for kind, cpu in self.seen.values():
-            out[kind][0] += 1
-            out[kind][1] += cpu
-        return {kind: (int(n), cpu) for kind, (n, cpu) in out.items()}
+        for seen in self.seen.values():
+            out[seen[field]][0] += 1
+            out[seen[field]][1] += seen[1]
+        return {name: (int(n), cpu) for name, (n, cpu) in out.items()}
 
 
 def _uptime_ticks() -> int:
@@ -113,6 +131,8 @@ def run_suite(report) -> None:
     total = sum(cpu for _, cpu in kinds.values())
     for kind, (processes, cpu) in sorted(kinds.items(), key=lambda item: -item[1][1]):
         report(f"  CPU: {kind}", f"{cpu:7.0f} s  ({processes} processes, {cpu / total:.0%})")
+    for test, (processes, cpu) in sorted(sampled.by_test().items(), key=lambda item: -item[1][1])[:15]:
+        report(f"  CPU of a test's processes: {test[:60]}", f"{cpu:7.0f} s  ({processes} processes)")
     cores = os.cpu_count() or 1
     reaped = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     report("  CPU sampled in all (reaped descendants only)", f"{total:7.0f} s ({reaped:.0f} s); "
