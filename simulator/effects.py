@@ -67,6 +67,21 @@ def journey_credit(journeys: Journeys, model: CausalModel = WORLDS["default"]) -
     return np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches)
 
 
+def journey_incremental_credit(journeys: Journeys, model: CausalModel = WORLDS["default"]) -> np.ndarray:
+    """Each converting journey's incremental credit per channel as the causal model itself gives it: its
+    channels' positive Shapley values over its chance of converting, p(P). A converter stands for 1 / p(P)
+    visitors like it, so these credits summed over the converters estimate the channels' Shapley conversions
+    over every visitor (`channel_effects`); rows sum to less than one (the rest, p(∅) / p(P), is the baseline).
+    `journey_credit`'s rows sum to one instead, which weighs each converter's split alike whatever its baseline:
+    the two differ in their channel shares even under the world's own model."""
+    credit = np.zeros_like(journeys.counts, dtype=float)
+    for lo in range(0, len(credit), CHUNK):
+        rows = np.arange(lo, min(lo + CHUNK, len(credit)))
+        full, _, _, shapley = _effects(journeys[rows], model)
+        credit[rows] = np.clip(shapley, 0.0, None) / full[:, None]
+    return credit
+
+
 def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:
     """The true effect of every channel over the visitors whose journeys ended by `until` (default: the clock)."""
     v, t = world.visitors, world.touches
