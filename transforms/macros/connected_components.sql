@@ -62,8 +62,7 @@
     {#- the distinct nodes in buckets of their hash, each bucket's distinct on its own: DuckDB's distinct over 6M
         identifier strings (12.9M occurrences at scale 1350) asked for one 128 MiB block at 512 MB and failed:
         7 buckets there; one (a single distinct) in a small warehouse -#}
-    {%- set occurrences = 2 * run_committed("select count(*) from " ~ linked ~ " as e").columns[0].values()[0] -%}
-    {%- set buckets = distinct_buckets(occurrences) -%}
+    {%- set buckets = distinct_buckets("select 2 * count(*) from " ~ linked ~ " as e") -%}
     {%- set parts = [] -%}
     {%- for bucket in range(buckets) -%}
         {%- do parts.append("select node from (select a as node from " ~ linked ~ " as e union all select b from "

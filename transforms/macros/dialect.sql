@@ -365,14 +365,19 @@
     identifier strings at 512 MB that block (128 MiB) was refused (macros/connected_components.sql). A bucket holds
     up to one value per 256 bytes of DuckDB's memory limit (2M at 512 MB: its block under 16 MiB). The touches' full
     outer join is bucketed the same way (models/intermediate/int_touches__unified.sql: one join over 4.5M clicks ran
-    out of memory at 512 MB). Spark: one (its aggregates spill by themselves, and each bucket would be a stage of its
-    own). -#}
+    out of memory at 512 MB). `rows`: a number, or a query that counts them (count_of), run only where buckets
+    are used. Spark: one, its query never run (its aggregates spill by themselves, and each bucket would be a stage
+    of its own). -#}
 {% macro distinct_buckets(rows) -%}
     {{- return(adapter.dispatch('distinct_buckets')(rows)) -}}
 {%- endmacro %}
 
 {% macro default__distinct_buckets(rows) -%}
-    {%- if not execute -%}{{ return(1) }}{%- endif -%}
+    {#- while dbt parses, and in a unit test (its refs are the fixtures' CTEs, not relations a query can count) -#}
+    {%- if not execute or (rows is string and model.resource_type == 'unit_test') -%}{{ return(1) }}{%- endif -%}
+    {%- if rows is string -%}
+        {%- set rows = run_query(rows).columns[0].values()[0] | int -%}
+    {%- endif -%}
     {%- set found = run_query("
         select greatest(1, ceil(" ~ rows ~ "::double * 256 / (split_part(v, ' ', 1)::double * case split_part(v, ' ', 2)
             when 'KiB' then 1024 when 'MiB' then 1048576 when 'GiB' then 1073741824 when 'TiB' then 1099511627776
@@ -385,16 +390,13 @@
     {{- return(1) -}}
 {%- endmacro %}
 
-{#- How many rows `relations` hold together, for sizing buckets: 0 while dbt parses, and in a unit test (its
-    refs are the fixtures' CTEs, not relations a query can count). -#}
-{% macro rows_in(relations) -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(0) }}{%- endif -%}
+{#- A query counting the rows `relations` hold together, for distinct_buckets. -#}
+{% macro count_of(relations) -%}
     {%- set counts = [] -%}
     {%- for relation in relations -%}
         {%- do counts.append("select count(*) as n from " ~ relation) -%}
     {%- endfor -%}
-    {%- set found = run_query("select sum(n) from (" ~ counts | join(" union all ") ~ ") as c") -%}
-    {{- return(found.columns[0].values()[0] | int) -}}
+    {{- return("select sum(n) from (" ~ counts | join(" union all ") ~ ") as c") -}}
 {%- endmacro %}
 
 {#- Which of `buckets` buckets the value of `value` falls in: 0 to buckets - 1 (a null in one of them: DuckDB's

@@ -53,7 +53,7 @@ clickmagick_resolved as (
 {#- the full outer join in buckets of the transaction id, a union of each bucket's join: one join over every
     click (4.5M rows at scale 1350, 3.9M touches) ran the daily build out of memory at 512 MB, where two buckets
     built the same rows (one bucket per 2M rows at 512 MB: macros/dialect.sql distinct_buckets) #}
-{%- set buckets = distinct_buckets(rows_in([ref('int_clickmagick__clicks'), ref('stg_integr8__clicks')])) %}
+{%- set buckets = distinct_buckets(count_of([ref('int_clickmagick__clicks'), ref('stg_integr8__clicks')])) %}
 
 joined as (
     {%- for bucket in range(buckets) %}
