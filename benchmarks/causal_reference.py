@@ -4,11 +4,11 @@ warehouse holds.
 A model's distance to the true shares has two parts: what the data leave out (touches no tracker saw, a
 sample of converters standing for the visitors' expected conversions) and what the model gets wrong (its
 form, its fit). Crediting the same conversions with the world's causal model itself, exact form and
-parameters (simulator/effects.journey_credit), leaves the first part and one more: each conversion's credit
+parameters (simulator/effects.journey_credits), leaves the first part and one more: each conversion's credit
 sums to one (as every model in the warehouse credits), which weighs each converter's split alike however much of
 its chance it owed to no channel, while the true shares sum what channels add over every visitor. The world's
 model crediting the same conversions incrementally (its Shapley values over each conversion's chance,
-simulator/effects.journey_incremental_credit) leaves the first part alone: at scale 20 0.006-0.018 from the
+simulator/effects.journey_credits) leaves the first part alone: at scale 20 0.006-0.018 from the
 truth, against 0.030-0.065 summing to one (2026-12-07). All are scored on the conversions a site-wide tracker saw
 whole: a journey seen in part is a question of what the unseen touches were, which the world's model cannot
 answer either.
@@ -24,7 +24,7 @@ import numpy as np
 
 from attribution.accuracy import total_variation, true_shares
 from simulator.causal import CHANNELS, WORLDS, journeys
-from simulator.effects import journey_credit, journey_incremental_credit
+from simulator.effects import journey_credits
 
 # Each conversion's touches as observed and in order (before the path transforms), conversions seen whole only.
 SEEN_WHOLE_TOUCHES = """
@@ -57,6 +57,6 @@ def seen_whole_distances(warehouse: str, world: str, model: str, channel_effects
     channel = touches["channel"].map({name: c for c, name in enumerate(CHANNELS)}).to_numpy()
     paths = journeys(row, channel, position, len(ids))
     truth = true_shares(channel_effects)
-    reference, incremental = (dict(zip(CHANNELS, credit(paths, WORLDS[world]).sum(axis=0).tolist(), strict=True))
-                              for credit in (journey_credit, journey_incremental_credit))
+    reference, incremental = (dict(zip(CHANNELS, credit.sum(axis=0).tolist(), strict=True))
+                              for credit in journey_credits(paths, WORLDS[world]))
     return total_variation(credited, truth), total_variation(reference, truth), total_variation(incremental, truth)

@@ -51,35 +51,33 @@ def _effects(journeys: Journeys, model: CausalModel = WORLDS["default"]
     return p[:, everything], p[:, 0], removal, shapley
 
 
-def journey_credit(journeys: Journeys, model: CausalModel = WORLDS["default"]) -> np.ndarray:
-    """Each journey's credit per channel (rows sum to 1) as the causal model itself would give it: its channels'
-    Shapley values, negative ones as none, normalised (a journey whose channels add nothing: split by touches).
-    What a data-driven model of exactly the world's form and parameters would credit; the accuracy bench scores
-    it on the journeys a warehouse holds."""
+def journey_credits(journeys: Journeys, model: CausalModel = WORLDS["default"]) -> tuple[np.ndarray, np.ndarray]:
+    """Each converting journey's credit per channel as the causal model itself gives it, two ways, from one pass
+    over its Shapley values (negative ones as none):
+    - summing to one: the values normalised (a journey whose channels add nothing: split by touches). What a
+      data-driven model of exactly the world's form and parameters would credit, as every model in the
+      warehouse credits; the accuracy bench scores it on the journeys a warehouse holds.
+    - incremental: the values over the journey's chance of converting, p(P). A converter stands for 1 / p(P)
+      visitors like it, so these credits summed over the converters estimate the channels' Shapley conversions
+      over every visitor (`channel_effects`); rows sum to less than one (the rest, p(∅) / p(P), is the baseline).
+    Summing to one weighs each converter's split alike whatever its baseline: the two differ in their channel
+    shares even under the world's own model."""
     credit = np.zeros_like(journeys.counts, dtype=float)
+    chance = np.zeros(len(credit))
     for lo in range(0, len(credit), CHUNK):
         rows = np.arange(lo, min(lo + CHUNK, len(credit)))
-        credit[rows] = np.clip(_effects(journeys[rows], model)[3], 0.0, None)
+        chance[rows], _, _, shapley = _effects(journeys[rows], model)
+        credit[rows] = np.clip(shapley, 0.0, None)
     total = credit.sum(axis=1, keepdims=True)
     touches = journeys.counts.sum(axis=1, keepdims=True)
     # a journey whose channels add nothing is split by its touches, as the warehouse's models split it
     by_touches = np.divide(journeys.counts, touches, out=np.zeros_like(credit), where=touches > 0)
-    return np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches)
+    return np.where(total > 0, credit / np.where(total > 0, total, 1.0), by_touches), credit / chance[:, None]
 
 
-def journey_incremental_credit(journeys: Journeys, model: CausalModel = WORLDS["default"]) -> np.ndarray:
-    """Each converting journey's incremental credit per channel as the causal model itself gives it: its
-    channels' positive Shapley values over its chance of converting, p(P). A converter stands for 1 / p(P)
-    visitors like it, so these credits summed over the converters estimate the channels' Shapley conversions
-    over every visitor (`channel_effects`); rows sum to less than one (the rest, p(∅) / p(P), is the baseline).
-    `journey_credit`'s rows sum to one instead, which weighs each converter's split alike whatever its baseline:
-    the two differ in their channel shares even under the world's own model."""
-    credit = np.zeros_like(journeys.counts, dtype=float)
-    for lo in range(0, len(credit), CHUNK):
-        rows = np.arange(lo, min(lo + CHUNK, len(credit)))
-        full, _, _, shapley = _effects(journeys[rows], model)
-        credit[rows] = np.clip(shapley, 0.0, None) / full[:, None]
-    return credit
+def journey_credit(journeys: Journeys, model: CausalModel = WORLDS["default"]) -> np.ndarray:
+    """Each journey's credit per channel summing to one (`journey_credits`)."""
+    return journey_credits(journeys, model)[0]
 
 
 def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from simulator.causal import CHANNELS, WORLDS, journeys
-from simulator.effects import _effects, channel_effects, journey_credit, journey_incremental_credit
+from simulator.effects import _effects, channel_effects, journey_credit, journey_credits
 from simulator.identity import as_typed
 from simulator.views import buyer_ids, visitor_ids
 from simulator.world import DAY, generate, visitor_journeys
@@ -135,9 +135,9 @@ def test_the_converters_incremental_credit_adds_up_to_the_true_shares_and_their_
     def distance(credit: np.ndarray) -> float:
         return 0.5 * np.abs(credit.sum(axis=0) / credit.sum() - true / true.sum()).sum()
 
-    incremental = journey_incremental_credit(paths, WORLDS[name])
+    summing_to_one, incremental = journey_credits(paths, WORLDS[name])
     assert distance(incremental) < 0.02
-    assert distance(journey_credit(paths, WORLDS[name])) > 2 * distance(incremental)
+    assert distance(summing_to_one) > 2 * distance(incremental)
     # and it estimates the conversions themselves, not only their shares (within 5 standard errors)
     assert abs(incremental.sum() - true.sum()) < 5 * np.sqrt(len(converters))
 
