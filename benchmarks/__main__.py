@@ -77,7 +77,7 @@ import pyarrow.csv as pacsv
 from attribution import conversion_model
 from attribution.accuracy import accuracy, coverage, record_grouping
 from attribution.datadriven import markov_attribution, shapley_attribution
-from benchmarks.causal_reference import seen_whole_distances
+from benchmarks.causal_reference import no_channel_spread, seen_whole_distances
 from benchmarks.memory import PeakRss, RunnerPeaks, tree_memory
 from benchmarks.spill import bench_spill
 from benchmarks.suite import ROOT, run_suite
@@ -591,6 +591,7 @@ def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path
                 scores = accuracy(str(warehouse), effects)
                 covered = coverage(str(warehouse), effects)
                 whole, reference, incremental = seen_whole_distances(str(warehouse), world, default, effects)
+            lower, higher = no_channel_spread(seed, scale, world, identity, effects)
             for model, distance in scores:
                 report(f"{label}: {model} distance to true shares", f"{distance:7.3f}")
             by_model = dict(scores)
@@ -601,6 +602,8 @@ def bench_accuracy(scale: float, seeds: list[int], worlds: list[str], work: Path
             # what the data leave out vs what the model adds (benchmarks/causal_reference.py)
             report(f"{label}: conversions seen whole, {default} vs the world's own causal model (credit summing to "
                    "one per conversion; incremental)", f"{whole:.3f} vs {reference:.3f}; {incremental:.3f}")
+            report(f"{label}: the true shares had p(∅) been a fifth lower / higher, every record the same (what "
+                   "no model can tell apart)", f"{lower:.3f} / {higher:.3f}")
             for model, (inside, channels) in sorted(covered.items()):
                 report(f"{label}: {model} 90% share intervals holding the true share", f"{inside} of {channels}")
                 held = coverage_by_model.setdefault(model, [0, 0])

@@ -12,11 +12,17 @@ simulator/effects.journey_credits) leaves the first part alone: at scale 20 0.00
 truth, against 0.030-0.065 summing to one (2026-12-07). All are scored on the conversions a site-wide tracker saw
 whole: a journey seen in part is a question of what the unseen touches were, which the world's model cannot
 answer either.
+
+What no data tell: the truth itself rests on p(∅), the chance of converting had no channel reached a visitor,
+which no visitor shows (every one arrives through a channel; simulator/causal.py). `no_channel_spread` measures
+how far the true shares move when p(∅) alone moves, the data unchanged: a model is right there by the luck of its
+form's extrapolation, not by what it was shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -24,7 +30,11 @@ import numpy as np
 
 from attribution.accuracy import total_variation, true_shares
 from simulator.causal import CHANNELS, WORLDS, journeys
+from simulator.effects import channel_effects as true_effects
 from simulator.effects import journey_credits
+from simulator.world import generate
+
+NO_CHANNEL_SHIFT = 0.2  # p(∅) a fifth lower and a fifth higher
 
 # Each conversion's touches as observed and in order (before the path transforms), conversions seen whole only.
 SEEN_WHOLE_TOUCHES = """
@@ -60,3 +70,19 @@ def seen_whole_distances(warehouse: str, world: str, model: str, channel_effects
     reference, incremental = (dict(zip(CHANNELS, credit.sum(axis=0).tolist(), strict=True))
                               for credit in journey_credits(paths, WORLDS[world]))
     return total_variation(credited, truth), total_variation(reference, truth), total_variation(incremental, truth)
+
+
+def no_channel_spread(seed: int, scale: float, world: str, identity: str, channel_effects: Mapping[str, Any]
+                      ) -> tuple[float, float]:
+    """The distance between the world's true shares (`channel_effects`, served by a sandbox of that seed, scale,
+    world and identity at its first clock) and those of the same world with p(∅) a fifth lower, then a fifth
+    higher: worlds whose vendors serve the same records. No model can be within half of it of both."""
+    made = generate(seed, scale, world, identity)
+    truth = true_shares(channel_effects)
+    if total_variation(true_shares(true_effects(made)), truth) > 1e-9:
+        raise ValueError(f"the world made here is not the sandbox's ({world}, seed {seed}, scale {scale})")
+    baseline = channel_effects["baseline_conversions"] / channel_effects["visitors"]  # one p(∅) for every visitor
+    lower, higher = (total_variation(true_shares(true_effects(
+        replace(made, causal=made.causal.with_no_channel(baseline * factor)))), truth)
+        for factor in (1 - NO_CHANNEL_SHIFT, 1 + NO_CHANNEL_SHIFT))
+    return lower, higher

@@ -1,7 +1,7 @@
 """The vendor sandbox.
 
     python -m simulator serve --host 127.0.0.1 --port P --seed N --scale S [--faults PROFILE] [--world NAME]
-                         [--identity hard|easy]
+                         [--no-channel-chance P] [--identity hard|easy]
     python -m simulator ctl URL advance HOURS | truth | conversions | effects | received
                                 | faults [PROFILE] [KEY=VALUE ...]
 """
@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--faults", choices=sorted(PROFILES), default="none", help="fault injection profile")
     serve.add_argument("--world", choices=list(WORLDS), default="default",
                        help="the causal model that makes visitors convert (SCHEMA.md, 'World variants')")
+    serve.add_argument("--no-channel-chance", type=float, default=None, metavar="P",
+                       help="p(∅), the chance of converting had no channel reached a visitor, if not the world's "
+                            "form's: the same data, another truth (SCHEMA.md, 'What no data show')")
     serve.add_argument("--identity", choices=list(IDENTITIES), default=DEFAULT_IDENTITY,
                        help="how hard the vendors' records are to tie together (SCHEMA.md: Identity)")
     serve.add_argument("--work-budget", type=int, default=20_000,
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ctl.add_argument("action", choices=["advance", "truth", "conversions", "effects", "received", "faults"])
     ctl.add_argument("values", nargs="*", help="advance: HOURS; faults: [PROFILE] [KEY=VALUE ...]")
     args = parser.parse_args(argv)
+    if args.command == "serve" and args.no_channel_chance is not None and not 0 <= args.no_channel_chance < 1:
+        parser.error(f"--no-channel-chance must be in [0, 1), not {args.no_channel_chance}")
     if args.command == "ctl":
         return control(args.url, args.action, args.values)
 
@@ -45,10 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sandbox = Sandbox(seed=args.seed, scale=args.scale, faults=config_from(args.faults),
-                      work_budget=args.work_budget, world=args.world, identity=args.identity)
+                      work_budget=args.work_budget, world=args.world, identity=args.identity,
+                      no_channel=args.no_channel_chance)
     server = sandbox.serve(args.host, args.port)
+    no_channel = f" (p(∅) {args.no_channel_chance})" if args.no_channel_chance is not None else ""
     print(f"sandbox listening on {sandbox.base_url} (seed {args.seed}, scale {args.scale}, faults {args.faults}, "
-          f"world {args.world}, identity {args.identity}, ready in {time.monotonic() - started:.1f}s)")
+          f"world {args.world}{no_channel}, identity {args.identity}, ready in {time.monotonic() - started:.1f}s)")
     for name, info in sandbox.describe().items():
         creds = ", ".join(f"{k}={v}" for k, v in info["credentials"].items())
         print(f"  {name:<12} {info['base_url']:<40} {creds}")

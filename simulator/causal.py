@@ -14,11 +14,17 @@ model; their parameters are fixed here and documented in SCHEMA.md, never tuned 
 Every model answers for coalitions too: p(S) is the chance had only the channels of S reached the visitor,
 with only their touches, and (for `position`) the first and last touch among them; simulator/effects.py
 takes Shapley values of that game.
+
+One coalition no data show: p(∅), the chance had no channel reached the visitor. Every visitor arrives through a
+channel (`direct` included), so no visitor, converting or not, is ever seen without one, and the world's data
+follow p(P) alone. Each model's form extrapolates p(∅) (σ(β₀) in all but `probit`); `no_channel` sets it instead
+(`serve --no-channel-chance`): the same visitors convert, every vendor serves the same records, and only the
+truth moves (each channel's Shapley value gains (p(∅) - p'(∅)) / |P| on every path P it is on).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -74,6 +80,7 @@ class CausalModel:
     presence_scale: float = 1.0  # `position`: the share of a channel's lift that does not depend on where it is
     dose: float = 0.0  # `dose`: a channel's lift is lift_c * (1 + dose * ln touches_c); no per-touch term
     link: str = "logit"
+    no_channel: float | None = None  # p(∅) if not the form's own: changes the truth, never the data
 
     def probability(self, j: Journeys, member: np.ndarray) -> np.ndarray:
         """p(S) for every visitor (rows of `j`) and coalition S (rows of `member`): visitors x coalitions."""
@@ -94,8 +101,18 @@ class CausalModel:
         if self.link == "probit":
             from scipy.special import ndtr  # only here: scipy costs every sandbox a quarter second to import
 
-            return ndtr(eta / 1.6)
-        return _sigmoid(eta)
+            p = ndtr(eta / 1.6)
+        else:
+            p = _sigmoid(eta)
+        if self.no_channel is not None:  # a coalition of none of the channels that reached the visitor
+            p[((j.counts > 0).astype(float) @ member.T) == 0] = self.no_channel
+        return p
+
+    def with_no_channel(self, chance: float | None) -> CausalModel:
+        """This model with p(∅) = `chance` (None: the form's own)."""
+        if chance is not None and not 0.0 <= chance < 1.0:
+            raise ValueError(f"a chance of converting with no channel must be in [0, 1), not {chance}")
+        return replace(self, no_channel=chance)
 
 
 def _end_bonus(rank: np.ndarray, member: np.ndarray, bonus: dict[str, float], better) -> np.ndarray:

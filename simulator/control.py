@@ -150,6 +150,7 @@ def routes(sb: SandboxState) -> list[tuple[str, str, Any]]:
 
     def info(_: Request) -> Response:
         return Response.of_json({"seed": sb.seed, "scale": sb.scale, "world": sb.world.causal.name,
+                                 "no_channel_chance": sb.world.causal.no_channel,
                                  "identity": sb.world.identity, "clock": iso_z(sb.clock),
                                  "vendors": sb.describe()})
 

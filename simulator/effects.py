@@ -107,6 +107,7 @@ def channel_effects(world: World, until: int | None = None) -> dict[str, Any]:
     attributable = shapley.sum()
     return {
         "world": world.causal.name,
+        "no_channel_chance": world.causal.no_channel,  # p(∅) when set (serve --no-channel-chance), else null
         "visitors": len(who),
         "expected_conversions": totals["expected"],
         "baseline_conversions": totals["baseline"],

@@ -18,11 +18,14 @@ READY = re.compile(r"sandbox listening on (http://\S+)")
 
 class SandboxProcess:
     def __init__(self, seed: int = 7, scale: float = 1.0, faults: str = "none", work_budget: int | None = None,
-                 startup_timeout_s: float = 120.0, world: str = "default", identity: str | None = None) -> None:
+                 startup_timeout_s: float = 120.0, world: str = "default", identity: str | None = None,
+                 no_channel: float | None = None) -> None:
         args = [sys.executable, "-m", "simulator", "serve", "--host", "127.0.0.1", "--port", "0",
                 "--seed", str(seed), "--scale", str(scale), "--faults", faults, "--world", world]
         if identity is not None:  # else serve's default (simulator/identity.py, DEFAULT_IDENTITY)
             args += ["--identity", identity]
+        if no_channel is not None:  # else the world's form's own p(∅) (simulator/causal.py)
+            args += ["--no-channel-chance", repr(no_channel)]
         if work_budget is not None:
             args += ["--work-budget", str(work_budget)]
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -17,10 +17,11 @@ from simulator.world import World, generate
 
 class Sandbox:
     def __init__(self, seed: int = 7, scale: float = 1.0, faults: FaultConfig | None = None,
-                 work_budget: int = 20_000, world: str = "default", identity: str = DEFAULT_IDENTITY) -> None:
+                 work_budget: int = 20_000, world: str = "default", identity: str = DEFAULT_IDENTITY,
+                 no_channel: float | None = None) -> None:
         self.seed = seed
         self.scale = scale
-        self.world: World = generate(seed, scale, world, identity)
+        self.world: World = generate(seed, scale, world, identity, no_channel)
         self.lock = threading.RLock()  # guards the clock and mutable vendor state
         self.faults = FaultInjector(seed, faults)
         self.base_url = ""

@@ -166,15 +166,18 @@ class World:
         return self.clock
 
 
-def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identity: str = DEFAULT_IDENTITY
-             ) -> World:
+def generate(seed: int = 7, scale: float = 1.0, variant: str = "default", identity: str = DEFAULT_IDENTITY,
+             no_channel: float | None = None) -> World:
+    """The world of `seed` and `scale` under the causal model `variant`, in the identity world `identity`;
+    `no_channel`: p(∅), the chance of converting had no channel reached a visitor, if not the model's own
+    (simulator/causal.py: it moves the truth, never the data)."""
     if variant not in WORLDS:
         raise ValueError(f"no world {variant!r}; the worlds are {', '.join(WORLDS)}")
     if identity not in IDENTITIES:
         raise ValueError(f"no identity world {identity!r}; they are {', '.join(IDENTITIES)}")
     rng = np.random.default_rng(seed)
-    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY, causal=WORLDS[variant],
-                  identity=identity)
+    world = World(seed=seed, scale=scale, clock=EPOCH + INITIAL_CLOCK_DAYS * DAY,
+                  causal=WORLDS[variant].with_no_channel(no_channel), identity=identity)
     n_visitors = max(50, int(VISITORS_PER_SCALE * scale))
     _visitors(world, rng, n_visitors)
     _touches(world, rng)

@@ -129,7 +129,10 @@ def test_channel_effects_follow_the_worlds_causal_model(sandbox):
 
 
 def test_serve_takes_a_world_and_its_truth_says_which():
-    """`serve --world NAME` (SCHEMA.md, World variants): the control endpoints say which causal model it runs."""
-    with running_sandbox(seed=7, scale=0.5, world="position") as sb:
-        assert sb.control("GET", "info")["world"] == "position"
-        assert sb.control("GET", "truth/channel_effects")["world"] == "position"
+    """`serve --world NAME` (SCHEMA.md, World variants) and `--no-channel-chance P` (What no data show): the
+    control endpoints say which causal model it runs, and the truth's baseline is P for every visitor."""
+    with running_sandbox(seed=7, scale=0.5, world="position", no_channel=0.2) as sb:
+        info, truth = sb.control("GET", "info"), sb.control("GET", "truth/channel_effects")
+        assert info["world"] == truth["world"] == "position"
+        assert info["no_channel_chance"] == truth["no_channel_chance"] == 0.2
+        assert truth["baseline_conversions"] == pytest.approx(0.2 * truth["visitors"])

@@ -142,6 +142,33 @@ def test_the_converters_incremental_credit_adds_up_to_the_true_shares_and_their_
     assert abs(incremental.sum() - true.sum()) < 5 * np.sqrt(len(converters))
 
 
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_the_chance_with_no_channel_moves_the_truth_and_never_the_data(name):
+    """p(∅), the chance of converting had no channel reached a visitor, is a counterfactual no visitor shows
+    (every one arrives through a channel): a world whose p(∅) is another serves the same records, while each
+    channel's true Shapley value on a path P moves by (p(∅) - p'(∅)) / |P|, so the true shares move too."""
+    world = generate(7, 1.0, name)
+    paths = visitor_journeys(world)
+    assert (paths.counts.sum(axis=1) > 0).all()  # nobody is seen with no channel
+    _, empty, _, shapley = _effects(paths, world.causal)
+    chance = float(empty[0]) + 0.02
+    other = generate(7, 1.0, name, no_channel=chance)
+    assert digest(other) == digest(world)  # the same visitors convert; every vendor's view is built from these
+    full, moved_empty, _, moved = _effects(paths, other.causal)
+    assert np.allclose(moved_empty, chance) and np.allclose(full, _effects(paths, world.causal)[0])
+    present = paths.counts > 0
+    assert np.allclose(moved, shapley + (empty[0] - chance) * present / present.sum(axis=1, keepdims=True))
+    truth, moved_truth = channel_effects(world), channel_effects(other)
+    assert moved_truth["no_channel_chance"] == chance and truth["no_channel_chance"] is None
+    shares = np.array([[c["shapley_share"] for c in t["channels"]] for t in (truth, moved_truth)])
+    assert 0.5 * np.abs(shares[0] - shares[1]).sum() > 0.005
+
+
+def test_no_channel_chance_must_be_a_probability():
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+        generate(7, 1.0, "default", no_channel=1.2)
+
+
 def test_a_journey_whose_channels_add_nothing_is_split_by_its_touches():
     # in the dose world display's lift is negative and there is no per-touch term: display alone adds nothing
     display, email = CHANNELS.index("display"), CHANNELS.index("email")
