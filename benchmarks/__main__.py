@@ -403,11 +403,16 @@ def bench_increment(scale: float, work: Path) -> None:
                                     warehouse)
     assert code == 0, output[-3000:]
     report("dbt build --empty (every node on no rows: dbt's own cost)", f"{empty_s:5.1f} s; {slowest_nodes(warehouse)}")
+    # dbt's start alone: the process, its imports, the project's manifest; no node runs (a lower bound on any build)
+    start_s, (code, output) = timed(run_dbt, dbt_command("ls", "--resource-type", "model", "--quiet"), warehouse)
+    assert code == 0, output[-3000:]
     loaded = sum(n for v in daily.vendors for n in v.rows.values())
     report(f"scale {scale} ({conversions:,} conversions): first full run; the daily run after 24 h "
            f"({loaded:,} rows loaded)", f"{first_s:7.1f} s; {daily_s:7.1f} s")
     report("the same build with nothing new (the floor) vs the full build",
            f"{floor.seconds:5.1f} s vs {full.seconds:5.1f} s = {floor.seconds / full.seconds:4.2f}")
+    report("dbt's start alone (dbt ls: no node runs) and every node on no rows (--empty) vs the full build",
+           f"{start_s / full.seconds:4.2f}; {empty_s / full.seconds:4.2f}")
     ratio = daily.transform.seconds / full.seconds
     report("daily run's dbt build vs a full build of the same data (target <= 0.15)",
            f"{daily.transform.seconds:5.1f} s vs {full.seconds:5.1f} s = {ratio:4.2f}: "
