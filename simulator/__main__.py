@@ -41,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     ctl.add_argument("action", choices=["advance", "truth", "conversions", "effects", "received", "faults"])
     ctl.add_argument("values", nargs="*", help="advance: HOURS; faults: [PROFILE] [KEY=VALUE ...]")
     args = parser.parse_args(argv)
-    if args.command == "serve" and args.no_channel_chance is not None and not 0 <= args.no_channel_chance < 1:
-        parser.error(f"--no-channel-chance must be in [0, 1), not {args.no_channel_chance}")
+    if args.command == "serve":
+        try:  # the causal model's own check, as an argument error before any world is made
+            WORLDS[args.world].with_no_channel(args.no_channel_chance)
+        except ValueError as invalid:
+            parser.error(f"--no-channel-chance: {invalid}")
     if args.command == "ctl":
         return control(args.url, args.action, args.values)
 
