@@ -151,14 +151,14 @@ def test_the_chance_with_no_channel_moves_the_truth_and_never_the_data(name):
     world = generate(7, 1.0, name)
     paths = visitor_journeys(world)
     assert (paths.counts.sum(axis=1) > 0).all()  # nobody is seen with no channel
-    _, empty, _, shapley = _effects(paths, world.causal)
+    full, empty, _, shapley = _effects(paths, world.causal)
     chance = float(empty[0]) + 0.02
     other = generate(7, 1.0, name, no_channel=chance)
     for table in (f.name for f in fields(World) if f.type.startswith("dict")):  # every table vendors serve from
         mine, theirs = getattr(world, table), getattr(other, table)
         assert mine.keys() == theirs.keys() and all(np.array_equal(mine[c], theirs[c]) for c in mine), table
-    full, moved_empty, _, moved = _effects(paths, other.causal)
-    assert np.allclose(moved_empty, chance) and np.allclose(full, _effects(paths, world.causal)[0])
+    moved_full, moved_empty, _, moved = _effects(paths, other.causal)
+    assert np.allclose(moved_empty, chance) and np.allclose(moved_full, full)
     present = paths.counts > 0
     assert np.allclose(moved, shapley + (empty[0] - chance) * present / present.sum(axis=1, keepdims=True))
     truth, moved_truth = channel_effects(world), channel_effects(other)
